@@ -1,0 +1,489 @@
+//! A private Postgres run from the installed binaries, in `<data-dir>/postgres`, for
+//! development and for the test harness (like `vault server -dev`).
+//!
+//! Layout of the data directory:
+//! - `postgres/`: the cluster (owned by the `postgres` user when we run as root, since Postgres
+//!   refuses to run as root);
+//! - `postgres.password`: the generated password of the `flotilla` superuser (0600);
+//! - `postgres.log`: the server's log;
+//! - `flotilla.lock`: held (flock) while a flotilla-server uses the directory.
+//!
+//! Postgres listens on 127.0.0.1 only, on a free port chosen at each start, with SCRAM
+//! authentication and no Unix socket. It runs in its own process group (a Ctrl-C meant for us
+//! does not reach it) and is told to shut down if we die (parent-death signal); should that
+//! fail, the next start finds the orphan through `postmaster.pid` and stops it first.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::{chown, Pid, User};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::PgConnectOptions;
+
+use super::binaries::PostgresBinaries;
+
+/// The superuser Flotilla creates in its embedded cluster.
+pub const SUPERUSER: &str = "flotilla";
+
+/// How the embedded Postgres is run.
+#[derive(Debug, Clone)]
+pub struct EmbeddedOptions {
+    /// `FLOTILLA_DATA_DIR`: holds the cluster and its password.
+    pub data_dir: PathBuf,
+    /// Keep fsync on. Off only for throwaway test clusters.
+    pub durable: bool,
+    /// `max_connections` of the cluster.
+    pub max_connections: u32,
+    /// Signal Postgres gets when our process dies: SIGINT (fast, clean shutdown) for the server,
+    /// SIGQUIT (immediate) for throwaway test clusters.
+    pub on_parent_death: Signal,
+}
+
+impl EmbeddedOptions {
+    /// Options for a durable cluster in `data_dir`.
+    pub fn durable(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            durable: true,
+            max_connections: 100,
+            on_parent_death: Signal::SIGINT,
+        }
+    }
+}
+
+/// Why the embedded Postgres could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    /// No binaries installed.
+    #[error("{0}")]
+    NotInstalled(String),
+    /// Another flotilla-server already uses this data directory.
+    #[error("FLOTILLA_DATA_DIR {0} is in use by another running flotilla-server")]
+    InUse(PathBuf),
+    /// A file-system or process operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// initdb or postgres failed; the message carries the tail of their output.
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> EmbeddedError {
+    let context = context.into();
+    move |source| EmbeddedError::Io { context, source }
+}
+
+/// A running embedded Postgres. Stopped by [`EmbeddedPostgres::stop`] or on drop.
+#[derive(Debug)]
+pub struct EmbeddedPostgres {
+    child: Option<Child>,
+    port: u16,
+    password: SecretString,
+    data_dir: PathBuf,
+    _lock: Flock<File>,
+}
+
+/// The unprivileged user Postgres runs as when we are root.
+struct RunAs {
+    uid: nix::unistd::Uid,
+    gid: nix::unistd::Gid,
+}
+
+impl EmbeddedPostgres {
+    /// Starts (initialising on first use) the cluster in `options.data_dir` and waits until it
+    /// accepts connections. Blocking: call it from a blocking context.
+    pub fn start(options: &EmbeddedOptions) -> Result<Self, EmbeddedError> {
+        let binaries = PostgresBinaries::locate().map_err(EmbeddedError::NotInstalled)?;
+        let data_dir = std::path::absolute(&options.data_dir)
+            .map_err(io(format!("resolving {}", options.data_dir.display())))?;
+        fs::create_dir_all(&data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
+        let run_as = run_as_user()?;
+        // Postgres (as another user) must traverse the data directory, but never list it.
+        let mode = if run_as.is_some() { 0o711 } else { 0o700 };
+        fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode))
+            .map_err(io(format!("securing {}", data_dir.display())))?;
+
+        let lock = lock_data_dir(&data_dir)?;
+        let pgdata = data_dir.join("postgres");
+        stop_orphan(&pgdata)?;
+
+        let password = if pgdata.join("PG_VERSION").exists() {
+            tracing::info!(dir = %pgdata.display(), "embedded postgres: reusing the existing cluster");
+            read_password(&data_dir)?
+        } else {
+            tracing::info!(dir = %pgdata.display(), "embedded postgres: initialising a new cluster");
+            initialise(&binaries, &data_dir, &pgdata, run_as.as_ref())?
+        };
+
+        let port = free_port()?;
+        let log_path = data_dir.join("postgres.log");
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&log_path)
+            .map_err(io(format!("opening {}", log_path.display())))?;
+        let mut command = Command::new(binaries.postgres());
+        command
+            .arg("-D")
+            .arg(&pgdata)
+            .args(["-p", &port.to_string()])
+            .args(["-c", "listen_addresses=127.0.0.1"])
+            .args(["-c", "unix_socket_directories="])
+            .args(["-c", &format!("max_connections={}", options.max_connections)])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(io("duplicating the log file"))?)
+            .stderr(log)
+            .process_group(0);
+        if !options.durable {
+            for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] {
+                command.args(["-c", setting]);
+            }
+        }
+        if let Some(user) = &run_as {
+            command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
+        }
+        let child = spawn_tied_to_us(command, options.on_parent_death)
+            .map_err(io(format!("starting {}", binaries.postgres().display())))?;
+
+        let mut embedded = Self {
+            child: Some(child),
+            port,
+            password,
+            data_dir,
+            _lock: lock,
+        };
+        embedded.wait_until_ready(&pgdata, &log_path)?;
+        tracing::info!(port, "embedded postgres: ready");
+        Ok(embedded)
+    }
+
+    /// Connection options for the `postgres` database as the superuser.
+    pub fn connect_options(&self) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .username(SUPERUSER)
+            .password(self.password.expose_secret())
+            .database("postgres")
+    }
+
+    /// The TCP port Postgres listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The data directory (`FLOTILLA_DATA_DIR`), absolute.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    fn wait_until_ready(&mut self, pgdata: &Path, log_path: &Path) -> Result<(), EmbeddedError> {
+        // Crash recovery after an unclean stop can take a while on a big cluster.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let pid_file = pgdata.join("postmaster.pid");
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
+                    return Err(EmbeddedError::Failed(format!(
+                        "embedded postgres exited during start-up ({status}); its log ({}) ends with:\n{}",
+                        log_path.display(),
+                        tail(log_path, 15)
+                    )));
+                }
+            }
+            // Line 8 of postmaster.pid is the server's status, "ready" once it accepts connections.
+            let status = fs::read_to_string(&pid_file).unwrap_or_default();
+            if status.lines().nth(7).map(str::trim) == Some("ready") {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(EmbeddedError::Failed(format!(
+                    "embedded postgres did not become ready within 120 s; its log ({}) ends with:\n{}",
+                    log_path.display(),
+                    tail(log_path, 15)
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops Postgres cleanly (fast shutdown), escalating if it does not stop in time.
+    /// Blocking: call it from a blocking context.
+    pub fn stop(mut self) {
+        self.stop_child();
+    }
+
+    fn stop_child(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let pid = Pid::from_raw(child.id() as i32);
+        for (signal, wait) in [
+            (Signal::SIGINT, Duration::from_secs(10)),
+            (Signal::SIGQUIT, Duration::from_secs(5)),
+            (Signal::SIGKILL, Duration::from_secs(5)),
+        ] {
+            let _ = kill(pid, signal);
+            let deadline = Instant::now() + wait;
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    tracing::info!("embedded postgres: stopped");
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            tracing::warn!(?signal, "embedded postgres: did not stop in time, escalating");
+        }
+    }
+}
+
+impl Drop for EmbeddedPostgres {
+    fn drop(&mut self) {
+        self.stop_child();
+    }
+}
+
+fn run_as_user() -> Result<Option<RunAs>, EmbeddedError> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(None);
+    }
+    for name in ["postgres", "nobody"] {
+        if let Ok(Some(user)) = User::from_name(name) {
+            return Ok(Some(RunAs {
+                uid: user.uid,
+                gid: user.gid,
+            }));
+        }
+    }
+    Err(EmbeddedError::Failed(
+        "running as root, and Postgres refuses to: create a `postgres` user, run flotilla-server \
+         as another user, or set DATABASE_URL"
+            .into(),
+    ))
+}
+
+fn lock_data_dir(data_dir: &Path) -> Result<Flock<File>, EmbeddedError> {
+    let path = data_dir.join("flotilla.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io(format!("opening {}", path.display())))?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
+        if errno == Errno::EWOULDBLOCK {
+            EmbeddedError::InUse(data_dir.to_owned())
+        } else {
+            EmbeddedError::Io {
+                context: format!("locking {}", path.display()),
+                source: errno.into(),
+            }
+        }
+    })
+}
+
+/// A `postmaster.pid` left behind means our previous run died without stopping Postgres. As we
+/// hold the data-directory lock, no live flotilla-server owns that Postgres: stop it, or drop
+/// the stale file if its process is gone.
+fn stop_orphan(pgdata: &Path) -> Result<(), EmbeddedError> {
+    let pid_file = pgdata.join("postmaster.pid");
+    let Ok(contents) = fs::read_to_string(&pid_file) else {
+        return Ok(());
+    };
+    let pid = contents
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse::<i32>().ok());
+    let alive_postgres = pid.filter(|pid| {
+        let alive = matches!(kill(Pid::from_raw(*pid), None), Ok(()) | Err(Errno::EPERM));
+        alive && is_postgres_of(*pid, pgdata)
+    });
+    match alive_postgres {
+        None => {
+            tracing::warn!(file = %pid_file.display(), "embedded postgres: removing a stale pid file");
+            fs::remove_file(&pid_file).map_err(io(format!("removing {}", pid_file.display())))
+        }
+        Some(pid) => {
+            tracing::warn!(pid, "embedded postgres: stopping an orphan left by a previous run");
+            let pid = Pid::from_raw(pid);
+            for (signal, wait) in [
+                (Signal::SIGINT, Duration::from_secs(15)),
+                (Signal::SIGQUIT, Duration::from_secs(5)),
+                (Signal::SIGKILL, Duration::from_secs(5)),
+            ] {
+                let _ = kill(pid, signal);
+                let deadline = Instant::now() + wait;
+                while Instant::now() < deadline {
+                    if kill(pid, None) == Err(Errno::ESRCH) {
+                        // The postmaster removes its pid file on a clean exit, not on SIGKILL.
+                        let _ = fs::remove_file(&pid_file);
+                        return Ok(());
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Err(EmbeddedError::Failed(format!(
+                "an orphaned postgres (pid {pid}) holds {} and would not stop",
+                pgdata.display()
+            )))
+        }
+    }
+}
+
+/// Whether process `pid` is a postgres serving `pgdata` (so a recycled pid is left alone).
+fn is_postgres_of(pid: i32, pgdata: &Path) -> bool {
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let is_postgres = args
+        .first()
+        .map(|a| a.ends_with(b"postgres"))
+        .unwrap_or(false);
+    let dir = pgdata.as_os_str().as_encoded_bytes();
+    is_postgres && args.iter().any(|a| *a == dir)
+}
+
+fn initialise(
+    binaries: &PostgresBinaries,
+    data_dir: &Path,
+    pgdata: &Path,
+    run_as: Option<&RunAs>,
+) -> Result<SecretString, EmbeddedError> {
+    // initdb works in a scratch directory renamed into place at the end, so a crash during
+    // initialisation never leaves a half-made cluster that a later start would try to use.
+    let scratch = data_dir.join("postgres.init");
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch).map_err(io(format!("removing {}", scratch.display())))?;
+    }
+    fs::create_dir(&scratch).map_err(io(format!("creating {}", scratch.display())))?;
+    fs::set_permissions(&scratch, fs::Permissions::from_mode(0o700))
+        .map_err(io("securing the scratch directory"))?;
+
+    let password = random_hex(24)?;
+    let pwfile = data_dir.join("initdb.pwfile");
+    write_private(&pwfile, &password)?;
+    if let Some(user) = run_as {
+        for path in [&scratch, &pwfile] {
+            chown(path.as_path(), Some(user.uid), Some(user.gid)).map_err(|e| {
+                EmbeddedError::Io {
+                    context: format!("handing {} to the postgres user", path.display()),
+                    source: e.into(),
+                }
+            })?;
+        }
+    }
+    let mut command = Command::new(binaries.initdb());
+    command
+        .arg("-D")
+        .arg(&scratch)
+        .args(["-U", SUPERUSER, "-A", "scram-sha-256", "-E", "UTF8"])
+        .args(["--locale=C", "--no-instructions"])
+        .arg(format!("--pwfile={}", pwfile.display()));
+    if let Some(user) = run_as {
+        command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
+    }
+    let output = command
+        .output()
+        .map_err(io(format!("running {}", binaries.initdb().display())));
+    let _ = fs::remove_file(&pwfile);
+    let output = output?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(EmbeddedError::Failed(format!(
+            "initdb failed ({}): {}",
+            output.status,
+            stderr.trim()
+        )));
+    }
+    write_private(&data_dir.join("postgres.password"), &password)?;
+    fs::rename(&scratch, pgdata).map_err(io(format!("moving the new cluster to {}", pgdata.display())))?;
+    Ok(SecretString::from(password))
+}
+
+fn read_password(data_dir: &Path) -> Result<SecretString, EmbeddedError> {
+    let path = data_dir.join("postgres.password");
+    let password = fs::read_to_string(&path).map_err(io(format!(
+        "reading {} (the embedded cluster's password)",
+        path.display()
+    )))?;
+    Ok(SecretString::from(password.trim().to_owned()))
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<(), EmbeddedError> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io(format!("creating {}", path.display())))?;
+    file.write_all(contents.as_bytes())
+        .and_then(|_| file.sync_all())
+        .map_err(io(format!("writing {}", path.display())))
+}
+
+fn random_hex(bytes: usize) -> Result<String, EmbeddedError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| EmbeddedError::Failed(format!("no randomness: {e}")))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A port that was free a moment ago. Postgres fails clearly in the rare case it is taken.
+pub fn free_port() -> Result<u16, EmbeddedError> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(io("finding a free port"))
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let mut text = String::new();
+    if let Ok(mut file) = File::open(path) {
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let _ = file.seek(SeekFrom::Start(len.saturating_sub(8192)));
+        let _ = file.read_to_string(&mut text);
+    }
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Spawns `command` from a thread that lives as long as the process, with a parent-death
+/// signal: Linux delivers it when the spawning *thread* exits, so a short-lived thread (a
+/// blocking-pool worker, a test thread) must not be the parent.
+fn spawn_tied_to_us(mut command: Command, signal: Signal) -> std::io::Result<Child> {
+    #[allow(unsafe_code)]
+    // SAFETY: the closure runs between fork and exec and only calls prctl(2), which is
+    // async-signal-safe; it allocates nothing and takes no locks.
+    unsafe {
+        command.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(signal).map_err(std::io::Error::from)
+        });
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("embedded-postgres".into())
+        .spawn(move || {
+            let _ = tx.send(command.spawn());
+            // Park forever: this thread's exit would deliver the parent-death signal.
+            loop {
+                std::thread::park();
+            }
+        })?;
+    rx.recv()
+        .unwrap_or_else(|_| Err(std::io::Error::other("spawner thread died")))
+}

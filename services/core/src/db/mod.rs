@@ -1,0 +1,64 @@
+//! Postgres: the pool, the migrations in `migrations/`, and the readiness they decide.
+
+pub mod binaries;
+pub mod embedded;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+/// The migrations in `migrations/`, embedded at compile time, applied at start-up.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// A pool that connects on first use, so the server can answer `/healthz` (and a not-ready
+/// `/readyz`) while the database is still coming up.
+pub fn lazy_pool(options: PgConnectOptions, max_connections: u32) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with(options)
+}
+
+/// Applies `migrator`'s pending migrations. sqlx takes a Postgres advisory lock (keyed on the
+/// database) around the run, so replicas starting together apply each migration exactly once:
+/// the others wait, then find nothing left to do.
+pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> Result<(), sqlx::migrate::MigrateError> {
+    debug_assert!(migrator.locking, "migrations must run under the advisory lock");
+    migrator.run(pool).await
+}
+
+/// Waits for the database to answer, retrying with backoff until `timeout`.
+pub async fn wait_for_database(pool: &PgPool, timeout: Duration) -> Result<(), sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        match sqlx::query("SELECT 1").execute(pool).await {
+            Ok(_) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() + delay < deadline => {
+                tracing::info!(error = %e, "waiting for the database");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether start-up work (migrations) is done; `/readyz` also checks the database answers.
+#[derive(Debug, Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// Marks start-up as done.
+    pub fn set_ready(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Whether start-up is done.
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}

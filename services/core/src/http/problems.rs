@@ -1,0 +1,141 @@
+//! Makes every error response problem+json, whoever produced it: our handlers (already problem
+//! documents: only the request id is added), axum's rejections and fallbacks (404, 405, 415,
+//! malformed JSON), and tower-http's layers (413, timeouts). One place, so no route can answer
+//! an error in another shape.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::problem::{Problem, PROBLEM_JSON};
+
+/// Error bodies larger than this are not read back (ours are far smaller).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// What the conversion needs to know to explain limits.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemSettings {
+    /// The request body limit, in bytes.
+    pub body_limit: u64,
+    /// The request timeout, in seconds.
+    pub timeout_secs: u64,
+}
+
+/// Middleware: converts any error response to problem+json and stamps the request id on it.
+pub async fn problem_details(
+    State(settings): State<ProblemSettings>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = request.headers().get("x-request-id").cloned();
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    if response.status().as_u16() < 400 {
+        return response;
+    }
+    let request_id = request_id.and_then(|v| v.to_str().ok().map(str::to_owned));
+    into_problem(response, settings, &method, &uri, request_id).await
+}
+
+async fn into_problem(
+    response: Response,
+    settings: ProblemSettings,
+    method: &Method,
+    uri: &Uri,
+    request_id: Option<String>,
+) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let status = parts.status;
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let bytes = to_bytes(body, MAX_ERROR_BODY).await.unwrap_or_default();
+
+    let mut problem = if content_type.starts_with(PROBLEM_JSON) {
+        match serde_json::from_slice::<Problem>(&bytes) {
+            Ok(problem) => problem,
+            Err(_) => Problem::for_status(status, ""),
+        }
+    } else {
+        let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+        if status.is_server_error() && !text.is_empty() {
+            // Whatever a 5xx body says may be internal: keep it in the log, not the answer.
+            tracing::error!(status = status.as_u16(), body = %text, "error response replaced by a problem document");
+        }
+        let is_text = content_type.is_empty() || content_type.starts_with("text/plain");
+        // Limits and timeouts are explained in our words (with the limit); other client
+        // errors keep the text of whoever refused the request (e.g. the JSON parser).
+        let ours = status.is_server_error()
+            || matches!(
+                status,
+                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+            );
+        let detail = if is_text && !text.is_empty() && !ours {
+            text
+        } else {
+            default_detail(status, settings, method, uri, &parts.headers)
+        };
+        Problem::for_status(status, detail)
+    };
+    if problem.request_id.is_none() {
+        problem.request_id = request_id;
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
+}
+
+fn default_detail(
+    status: StatusCode,
+    settings: ProblemSettings,
+    method: &Method,
+    uri: &Uri,
+    headers: &axum::http::HeaderMap,
+) -> String {
+    match status {
+        StatusCode::NOT_FOUND => format!("There is nothing at {}.", uri.path()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            format!("{method} is not allowed on {}; allowed: {allow}.", uri.path())
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "The request body is larger than the limit of {} bytes.",
+            settings.body_limit
+        ),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => format!(
+            "The request was not handled within the limit of {} s.",
+            settings.timeout_secs
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "The request's Content-Type is not supported here.".into(),
+        s if s.is_server_error() => "The server failed to handle this request; it has been logged.".into(),
+        s => s.canonical_reason().unwrap_or("Error").to_owned(),
+    }
+}
+
+/// The response for a panic inside a handler: logged with its message, answered with a
+/// generic 500 (the problem layer above adds the request id).
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "handler panicked");
+    Problem::for_status(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The server failed to handle this request; it has been logged.",
+    )
+    .into_response()
+}

@@ -1,0 +1,18 @@
+//! Flotilla's shared foundation: configuration, Postgres (pool, migrations, embedded server),
+//! the error model (problem+json), the HTTP stack, telemetry, validated names, and the test
+//! harness (feature `test-support`).
+
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod names;
+pub mod problem;
+pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use context::AppContext;
+pub use error::{Error, Result};
+pub use problem::{FieldError, Problem};

@@ -1,0 +1,83 @@
+//! The application: every service's routes (each path written once, with its OpenAPI
+//! description, through utoipa-axum), the OpenAPI document, the API reference, and the
+//! shared HTTP stack around them.
+
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use flotilla_core::http::{name_check, ops, serve_stack};
+use flotilla_core::AppContext;
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::openapi::OpenApi as OpenApiDocument;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+/// The document's fixed parts; paths and schemas come from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Flotilla API",
+        description = "Control plane for fleets of Kubernetes clusters: accounts, cluster \
+            registration, a public-key directory of SPIFFE identities, and global DNS. \
+            Every error is an RFC 9457 problem document (`application/problem+json`).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "names", description = "Validation of account and cluster names"),
+    ),
+    components(schemas(flotilla_core::Problem, flotilla_core::FieldError)),
+)]
+struct ApiDoc;
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
+/// The Content-Security-Policy of the API reference: its own scripts and styles only (Swagger
+/// UI sets inline styles), so it renders without any network beyond this server.
+const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+    connect-src 'self'; frame-ancestors 'none'";
+
+fn api() -> (Router<AppContext>, OpenApiDocument) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::router())
+        .merge(name_check::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document as committed in `openapi/openapi.json` and served at `/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut json = api()
+        .1
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    json.push('\n');
+    json
+}
+
+/// The whole application over `ctx`, wrapped in the shared HTTP stack.
+pub fn build(ctx: AppContext) -> Router {
+    let (api, _) = api();
+    let spec = openapi_json();
+    let router = api
+        .route(
+            OPENAPI_PATH,
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec) }),
+        )
+        .with_state(ctx.clone())
+        .merge(docs());
+    serve_stack(router, &ctx)
+}
+
+/// `/docs`: Swagger UI from the vendored `utoipa-swagger-ui` assets, served by the binary.
+fn docs() -> Router {
+    let config = SwaggerConfig::new([OPENAPI_PATH])
+        // The default validator badge would call out to the internet.
+        .validator_url("none")
+        .try_it_out_enabled(true);
+    Router::from(SwaggerUi::new("/docs").config(config)).route_layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CSP),
+    ))
+}
