@@ -275,7 +275,10 @@ mod tests {
     #[test]
     fn wrong_values_name_the_setting_and_what_is_allowed() {
         let e = parse(&["--listen", "nope"]).unwrap_err();
-        assert!(e.contains("--listen") && e.contains("127.0.0.1:8080"), "{e}");
+        assert!(
+            e.contains("--listen") && e.contains("127.0.0.1:8080"),
+            "{e}"
+        );
         let e = parse(&["--dns-provider", "bind"]).unwrap_err();
         assert!(e.contains("--dns-provider") && e.contains("route53"), "{e}");
         let e = parse(&["--request-timeout", "0"]).unwrap_err();

@@ -48,7 +48,9 @@ impl Error {
             }
             Error::NotFound(d) => Problem::for_status(StatusCode::NOT_FOUND, d.clone()),
             Error::Conflict(d) => Problem::for_status(StatusCode::CONFLICT, d.clone()),
-            Error::Unavailable(d) => Problem::for_status(StatusCode::SERVICE_UNAVAILABLE, d.clone()),
+            Error::Unavailable(d) => {
+                Problem::for_status(StatusCode::SERVICE_UNAVAILABLE, d.clone())
+            }
             Error::Database(_) | Error::Internal(_) => Problem::for_status(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The server failed to handle this request; it has been logged.",

@@ -174,7 +174,10 @@ mod tests {
             AccountName::parse("www"),
             Err(NameError::Reserved("www".into()))
         );
-        assert!(ClusterName::parse("www").is_ok(), "reserved only for accounts");
+        assert!(
+            ClusterName::parse("www").is_ok(),
+            "reserved only for accounts"
+        );
         assert!(!is_dns_label("é"));
     }
 

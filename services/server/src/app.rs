@@ -36,7 +36,8 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 
 /// The Content-Security-Policy of the API reference: its own scripts and styles only (Swagger
 /// UI sets inline styles), so it renders without any network beyond this server.
-const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+const DOCS_CSP: &str =
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
     connect-src 'self'; frame-ancestors 'none'";
 
 fn api() -> (Router<AppContext>, OpenApiDocument) {
@@ -76,8 +77,10 @@ fn docs() -> Router {
         // The default validator badge would call out to the internet.
         .validator_url("none")
         .try_it_out_enabled(true);
-    Router::from(SwaggerUi::new("/docs").config(config)).route_layer(SetResponseHeaderLayer::overriding(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(DOCS_CSP),
-    ))
+    Router::from(SwaggerUi::new("/docs").config(config)).route_layer(
+        SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CSP),
+        ),
+    )
 }

@@ -9,11 +9,15 @@ use flotilla_server::{app, serve};
 
 /// Flotilla: an open control plane for fleets of Kubernetes clusters.
 #[derive(Parser)]
-#[command(name = "flotilla-server", version, after_help = "\
+#[command(
+    name = "flotilla-server",
+    version,
+    after_help = "\
 Examples:
   flotilla-server --dev                       development mode, embedded Postgres in .flotilla
   DATABASE_URL=postgres://... flotilla-server  production, on an existing database
-  flotilla-server openapi > openapi/openapi.json")]
+  flotilla-server openapi > openapi/openapi.json"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

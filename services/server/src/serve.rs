@@ -85,7 +85,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     startup.abort();
     pool.close().await;
     if let Some(embedded) = embedded {
-        tokio::task::spawn_blocking(move || embedded.stop()).await.ok();
+        tokio::task::spawn_blocking(move || embedded.stop())
+            .await
+            .ok();
     }
     tracing::info!("stopped");
     let error = fatal.lock().unwrap_or_else(|e| e.into_inner()).take();

@@ -12,7 +12,8 @@ pub struct PostgresBinaries {
 }
 
 /// How to get Postgres when none is installed; shown to the operator as is.
-pub const INSTALL_HINT: &str = "no Postgres server binaries found (looked for initdb and postgres on PATH, \
+pub const INSTALL_HINT: &str =
+    "no Postgres server binaries found (looked for initdb and postgres on PATH, \
 through `pg_config --bindir`, and under /usr/lib/postgresql/*/bin). Install Postgres \
 (Debian/Ubuntu: `apt-get install postgresql`; macOS: `brew install postgresql@16`; Fedora: \
 `dnf install postgresql-server`) or set DATABASE_URL to an existing database";

@@ -143,13 +143,20 @@ impl EmbeddedPostgres {
             .args(["-p", &port.to_string()])
             .args(["-c", "listen_addresses=127.0.0.1"])
             .args(["-c", "unix_socket_directories="])
-            .args(["-c", &format!("max_connections={}", options.max_connections)])
+            .args([
+                "-c",
+                &format!("max_connections={}", options.max_connections),
+            ])
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(io("duplicating the log file"))?)
             .stderr(log)
             .process_group(0);
         if !options.durable {
-            for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] {
+            for setting in [
+                "fsync=off",
+                "synchronous_commit=off",
+                "full_page_writes=off",
+            ] {
                 command.args(["-c", setting]);
             }
         }
@@ -181,6 +188,15 @@ impl EmbeddedPostgres {
             .database("postgres")
     }
 
+    /// A `postgres://` URL of `database` as the superuser (it holds the password).
+    pub fn database_url(&self, database: &str) -> String {
+        format!(
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
+            self.password.expose_secret(),
+            self.port
+        )
+    }
+
     /// The TCP port Postgres listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
@@ -189,6 +205,14 @@ impl EmbeddedPostgres {
     /// The data directory (`FLOTILLA_DATA_DIR`), absolute.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// Lets go of Postgres without stopping it, and of the data-directory lock: what a crash
+    /// of ours used to leave behind. Returns the orphan's pid. For tests of orphan handling.
+    #[cfg(feature = "test-support")]
+    pub fn into_orphan(mut self) -> u32 {
+        let child = self.child.take().expect("a running postgres");
+        child.id()
     }
 
     fn wait_until_ready(&mut self, pgdata: &Path, log_path: &Path) -> Result<(), EmbeddedError> {
@@ -247,7 +271,10 @@ impl EmbeddedPostgres {
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
-            tracing::warn!(?signal, "embedded postgres: did not stop in time, escalating");
+            tracing::warn!(
+                ?signal,
+                "embedded postgres: did not stop in time, escalating"
+            );
         }
     }
 }
@@ -310,17 +337,17 @@ fn stop_orphan(pgdata: &Path) -> Result<(), EmbeddedError> {
         .lines()
         .next()
         .and_then(|l| l.trim().parse::<i32>().ok());
-    let alive_postgres = pid.filter(|pid| {
-        let alive = matches!(kill(Pid::from_raw(*pid), None), Ok(()) | Err(Errno::EPERM));
-        alive && is_postgres_of(*pid, pgdata)
-    });
+    let alive_postgres = pid.filter(|pid| is_running(*pid) && is_postgres_of(*pid, pgdata));
     match alive_postgres {
         None => {
             tracing::warn!(file = %pid_file.display(), "embedded postgres: removing a stale pid file");
             fs::remove_file(&pid_file).map_err(io(format!("removing {}", pid_file.display())))
         }
         Some(pid) => {
-            tracing::warn!(pid, "embedded postgres: stopping an orphan left by a previous run");
+            tracing::warn!(
+                pid,
+                "embedded postgres: stopping an orphan left by a previous run"
+            );
             let pid = Pid::from_raw(pid);
             for (signal, wait) in [
                 (Signal::SIGINT, Duration::from_secs(15)),
@@ -330,7 +357,7 @@ fn stop_orphan(pgdata: &Path) -> Result<(), EmbeddedError> {
                 let _ = kill(pid, signal);
                 let deadline = Instant::now() + wait;
                 while Instant::now() < deadline {
-                    if kill(pid, None) == Err(Errno::ESRCH) {
+                    if !is_running(pid.as_raw()) {
                         // The postmaster removes its pid file on a clean exit, not on SIGKILL.
                         let _ = fs::remove_file(&pid_file);
                         return Ok(());
@@ -344,6 +371,17 @@ fn stop_orphan(pgdata: &Path) -> Result<(), EmbeddedError> {
             )))
         }
     }
+}
+
+/// Whether `pid` is a live process. A zombie (exited, not yet reaped by its parent) is not.
+fn is_running(pid: i32) -> bool {
+    let exists = matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM));
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The state follows the parenthesised command name: "pid (comm) S ...".
+    let zombie = stat
+        .rsplit_once(')')
+        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+    exists && !zombie
 }
 
 /// Whether process `pid` is a postgres serving `pgdata` (so a recycled pid is left alone).
@@ -411,7 +449,10 @@ fn initialise(
         )));
     }
     write_private(&data_dir.join("postgres.password"), &password)?;
-    fs::rename(&scratch, pgdata).map_err(io(format!("moving the new cluster to {}", pgdata.display())))?;
+    fs::rename(&scratch, pgdata).map_err(io(format!(
+        "moving the new cluster to {}",
+        pgdata.display()
+    )))?;
     Ok(SecretString::from(password))
 }
 
@@ -470,9 +511,8 @@ fn spawn_tied_to_us(mut command: Command, signal: Signal) -> std::io::Result<Chi
     // SAFETY: the closure runs between fork and exec and only calls prctl(2), which is
     // async-signal-safe; it allocates nothing and takes no locks.
     unsafe {
-        command.pre_exec(move || {
-            nix::sys::prctl::set_pdeathsig(signal).map_err(std::io::Error::from)
-        });
+        command
+            .pre_exec(move || nix::sys::prctl::set_pdeathsig(signal).map_err(std::io::Error::from));
     }
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()

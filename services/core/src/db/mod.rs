@@ -25,8 +25,14 @@ pub fn lazy_pool(options: PgConnectOptions, max_connections: u32) -> PgPool {
 /// Applies `migrator`'s pending migrations. sqlx takes a Postgres advisory lock (keyed on the
 /// database) around the run, so replicas starting together apply each migration exactly once:
 /// the others wait, then find nothing left to do.
-pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> Result<(), sqlx::migrate::MigrateError> {
-    debug_assert!(migrator.locking, "migrations must run under the advisory lock");
+pub async fn migrate(
+    pool: &PgPool,
+    migrator: &Migrator,
+) -> Result<(), sqlx::migrate::MigrateError> {
+    debug_assert!(
+        migrator.locking,
+        "migrations must run under the advisory lock"
+    );
     migrator.run(pool).await
 }
 

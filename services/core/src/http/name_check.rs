@@ -69,8 +69,9 @@ async fn check_name(
     Json(request): Json<NameCheckRequest>,
 ) -> Json<NameCheck> {
     let verdict = match request.kind {
-        NameKind::Account => AccountName::parse(&request.name)
-            .map(|n| format!("{n}.{}", ctx.config.dns_base_domain)),
+        NameKind::Account => {
+            AccountName::parse(&request.name).map(|n| format!("{n}.{}", ctx.config.dns_base_domain))
+        }
         NameKind::Cluster => ClusterName::parse(&request.name).map(|n| format!("spiffe://{n}/")),
     };
     Json(NameCheck {

@@ -108,7 +108,10 @@ fn default_detail(
                 .get(header::ALLOW)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            format!("{method} is not allowed on {}; allowed: {allow}.", uri.path())
+            format!(
+                "{method} is not allowed on {}; allowed: {allow}.",
+                uri.path()
+            )
         }
         StatusCode::PAYLOAD_TOO_LARGE => format!(
             "The request body is larger than the limit of {} bytes.",
@@ -118,8 +121,12 @@ fn default_detail(
             "The request was not handled within the limit of {} s.",
             settings.timeout_secs
         ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "The request's Content-Type is not supported here.".into(),
-        s if s.is_server_error() => "The server failed to handle this request; it has been logged.".into(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "The request's Content-Type is not supported here.".into()
+        }
+        s if s.is_server_error() => {
+            "The server failed to handle this request; it has been logged.".into()
+        }
         s => s.canonical_reason().unwrap_or("Error").to_owned(),
     }
 }

@@ -1,0 +1,76 @@
+//! The test harness (feature `test-support`): one throwaway Postgres per test binary, a fresh
+//! database per test cloned from a migrated template, the app served in-process on port 0, and
+//! the real binary started as a child process.
+//!
+//! Set `DATABASE_URL` (a superuser's URL) to use an existing server instead of a throwaway one.
+
+mod binary;
+mod postgres;
+
+pub use binary::ServerProcess;
+pub use postgres::{TestDb, TestPostgres};
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use clap::Parser;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+struct ConfigOnly {
+    #[command(flatten)]
+    config: Config,
+}
+
+/// A configuration parsed from `args` as the server would parse its command line (variables
+/// of the environment count, as they would for the server).
+pub fn test_config(args: &[&str]) -> Config {
+    let argv = std::iter::once("flotilla-server").chain(args.iter().copied());
+    let config = ConfigOnly::try_parse_from(argv)
+        .unwrap_or_else(|e| panic!("test configuration {args:?}: {e}"))
+        .config;
+    config
+        .validate()
+        .unwrap_or_else(|e| panic!("test configuration {args:?}: {e}"));
+    config
+}
+
+/// An application served in-process on an ephemeral port, stopped when dropped.
+pub struct TestServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Serves `router` on 127.0.0.1 with an ephemeral port.
+    pub async fn start(router: Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind an ephemeral port");
+        let addr = listener.local_addr().expect("local address");
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, service).await;
+        });
+        Self {
+            addr,
+            base_url: format!("http://{addr}"),
+            task,
+        }
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

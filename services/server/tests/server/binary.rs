@@ -1,0 +1,268 @@
+//! The real binary, as an operator runs it: embedded Postgres that survives restarts and is
+//! stopped on shutdown, no orphans after a crash, configuration refused with clear messages.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use flotilla_core::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use flotilla_core::testing::{ServerProcess, TestDb};
+use nix::errno::Errno;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use sqlx::{Connection, PgConnection};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_flotilla-server");
+
+fn binary() -> &'static Path {
+    Path::new(BINARY)
+}
+
+/// The embedded cluster's postmaster pid and port, from `postmaster.pid`.
+fn postmaster(data_dir: &Path) -> Option<(i32, u16)> {
+    let text = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid")).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    Some((
+        lines.first()?.trim().parse().ok()?,
+        lines.get(3)?.trim().parse().ok()?,
+    ))
+}
+
+/// Alive and not a zombie (an orphan started by the test stays its un-reaped child).
+fn is_alive(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let zombie = stat
+        .rsplit_once(')')
+        .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
+    kill(Pid::from_raw(pid), None) != Err(Errno::ESRCH) && !zombie
+}
+
+async fn wait_gone(pid: i32, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if !is_alive(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// Connects to the embedded cluster as an operator could, with the generated password.
+async fn connect_embedded(data_dir: &Path) -> PgConnection {
+    let (_, port) = postmaster(data_dir).expect("a running cluster");
+    let password =
+        std::fs::read_to_string(data_dir.join("postgres.password")).expect("password file");
+    let url = format!(
+        "postgres://flotilla:{}@127.0.0.1:{port}/postgres",
+        password.trim()
+    );
+    PgConnection::connect(&url)
+        .await
+        .expect("connect to the embedded cluster")
+}
+
+async fn stop(server: &mut ServerProcess) {
+    server.signal(Signal::SIGTERM);
+    let status = server.wait_exit(Duration::from_secs(5)).await;
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "SIGTERM should exit 0 within 5 s, got {status:?}:\n{}",
+        server.logs()
+    );
+}
+
+#[tokio::test]
+async fn embedded_postgres_keeps_data_and_stops_with_the_server() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data_dir: PathBuf = work.path().join(".flotilla");
+
+    let mut server = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
+    server.wait_ready(Duration::from_secs(60)).await;
+    let (pg_pid, _) = postmaster(&data_dir).expect("postmaster.pid");
+    let mut conn = connect_embedded(&data_dir).await;
+    sqlx::raw_sql("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('still here')")
+        .execute(&mut conn)
+        .await
+        .expect("write");
+    conn.close().await.ok();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(data_dir.join("postgres.password"))
+            .expect("password file")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the password file is private");
+
+    stop(&mut server).await;
+    assert!(
+        !is_alive(pg_pid),
+        "embedded postgres stopped with the server"
+    );
+    assert!(
+        postmaster(&data_dir).is_none(),
+        "clean shutdown removes postmaster.pid"
+    );
+
+    let mut again = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
+    again.wait_ready(Duration::from_secs(60)).await;
+    assert!(
+        again.logs().contains("reusing the existing cluster"),
+        "{}",
+        again.logs()
+    );
+    let mut conn = connect_embedded(&data_dir).await;
+    let note: String = sqlx::query_scalar("SELECT note FROM kept")
+        .fetch_one(&mut conn)
+        .await
+        .expect("data survived the restart");
+    assert_eq!(note, "still here");
+    conn.close().await.ok();
+    stop(&mut again).await;
+}
+
+#[tokio::test]
+async fn a_crash_leaves_no_orphan_behind() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data_dir = work.path().join(".flotilla");
+
+    // kill -9 of the server: its Postgres follows it down.
+    let mut server = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
+    server.wait_ready(Duration::from_secs(60)).await;
+    let (pg_pid, _) = postmaster(&data_dir).expect("postmaster.pid");
+    server.signal(Signal::SIGKILL);
+    server.wait_exit(Duration::from_secs(5)).await;
+    assert!(
+        wait_gone(pg_pid, Duration::from_secs(15)).await,
+        "postgres outlived a kill -9"
+    );
+
+    // A Postgres still running on the data directory with nobody holding it (what a crash
+    // used to leave) is stopped and replaced.
+    let options = EmbeddedOptions::durable(&data_dir);
+    let orphan = tokio::task::spawn_blocking(move || {
+        EmbeddedPostgres::start(&options).map(EmbeddedPostgres::into_orphan)
+    })
+    .await
+    .expect("join")
+    .expect("start an orphan");
+    let orphan = orphan as i32;
+    assert!(is_alive(orphan));
+    let mut server = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
+    server.wait_ready(Duration::from_secs(60)).await;
+    assert!(!is_alive(orphan), "the orphan was stopped");
+    assert!(
+        server.logs().contains("stopping an orphan"),
+        "{}",
+        server.logs()
+    );
+    stop(&mut server).await;
+
+    // A stale postmaster.pid naming a dead process is cleared.
+    let mut finished = Command::new("true").spawn().expect("spawn");
+    let dead = finished.id();
+    finished.wait().expect("reap");
+    std::fs::write(
+        data_dir.join("postgres/postmaster.pid"),
+        format!(
+            "{dead}\n{}\n0\n5432\n\n127.0.0.1\n0 0\nready   \n",
+            data_dir.display()
+        ),
+    )
+    .expect("write a stale pid file");
+    let mut server = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
+    server.wait_ready(Duration::from_secs(60)).await;
+    assert!(
+        server.logs().contains("stale pid file"),
+        "{}",
+        server.logs()
+    );
+    stop(&mut server).await;
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_dir_is_refused() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut first = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
+    first.wait_ready(Duration::from_secs(60)).await;
+    let mut second = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
+    let status = second.wait_exit(Duration::from_secs(10)).await;
+    assert_eq!(status.and_then(|s| s.code()), Some(1));
+    assert!(
+        second
+            .logs()
+            .contains("in use by another running flotilla-server"),
+        "{}",
+        second.logs()
+    );
+    stop(&mut first).await;
+}
+
+#[test]
+fn wrong_settings_are_refused_with_their_name() {
+    let run = |args: &[&str], envs: &[(&str, &str)]| {
+        let out = Command::new(BINARY)
+            .args(args)
+            .envs(envs.iter().copied())
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["--dev", "--listen", "0.0.0.0:8080"], &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("FLOTILLA_DEV") && err.contains("loopback"),
+        "{err}"
+    );
+    let (code, err) = run(&[], &[("FLOTILLA_DNS_PROVIDER", "bind")]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--dns-provider") && err.contains("route53"),
+        "{err}"
+    );
+    let (code, err) = run(&[], &[("FLOTILLA_LISTEN", "everywhere")]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("FLOTILLA_LISTEN"), "{err}");
+    let (code, err) = run(&[], &[("FLOTILLA_DEV", "perhaps")]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--dev"), "{err}");
+}
+
+#[tokio::test]
+async fn runs_on_database_url_with_json_logs() {
+    let db = TestDb::new().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let url = db.url();
+    let mut server = ServerProcess::start(
+        binary(),
+        work.path(),
+        &[],
+        &[("DATABASE_URL", &url), ("FLOTILLA_LOG_FORMAT", "json")],
+    );
+    server.wait_ready(Duration::from_secs(30)).await;
+    assert!(
+        !work.path().join(".flotilla").exists(),
+        "no embedded Postgres with DATABASE_URL"
+    );
+    stop(&mut server).await;
+    let logs = server.logs();
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 3, "{logs}");
+    for line in lines {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(
+            event["level"].is_string() && event["message"].is_string(),
+            "{line}"
+        );
+    }
+    let password = url
+        .split(':')
+        .nth(2)
+        .and_then(|s| s.split('@').next())
+        .unwrap_or("?");
+    assert!(!logs.contains(password), "the database password was logged");
+}

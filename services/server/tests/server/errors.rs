@@ -1,0 +1,290 @@
+//! Every error, whoever produces it, is problem+json with a stable type.
+
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+use flotilla_core::http::serve_stack;
+use flotilla_core::testing::{test_config, TestDb, TestServer};
+use flotilla_core::{AppContext, Error};
+
+use crate::{expect_problem, start_app};
+
+#[tokio::test]
+async fn unknown_route_is_a_404_problem() {
+    let (server, _ctx, _db) = start_app(&[]).await;
+    let r = reqwest::get(server.url("/nope")).await.expect("request");
+    let body = expect_problem(r, 404, "not-found").await;
+    assert_eq!(body["detail"], "There is nothing at /nope.");
+}
+
+#[tokio::test]
+async fn wrong_method_is_a_405_problem_with_allow() {
+    let (server, _ctx, _db) = start_app(&[]).await;
+    let r = reqwest::Client::new()
+        .delete(server.url("/healthz"))
+        .send()
+        .await
+        .expect("request");
+    assert!(r.headers().get("allow").is_some(), "Allow header kept");
+    let body = expect_problem(r, 405, "method-not-allowed").await;
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("DELETE"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_problems() {
+    let (server, _ctx, _db) = start_app(&[]).await;
+    let client = reqwest::Client::new();
+    let two_mib = vec![b'x'; 2 * 1024 * 1024];
+    // With a Content-Length, to a JSON endpoint and to an unknown path alike.
+    for path in ["/api/v1/name-checks", "/nope"] {
+        let r = client
+            .post(server.url(path))
+            .header("content-type", "application/json")
+            .body(two_mib.clone())
+            .send()
+            .await
+            .expect("request");
+        let body = expect_problem(r, 413, "payload-too-large").await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("1048576 bytes"),
+            "{body}"
+        );
+    }
+    // Streamed without a Content-Length: refused while reading.
+    let answer = chunked_post(server.addr, "/api/v1/name-checks", 32, 64 * 1024).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+}
+
+/// POSTs `chunks` chunks of `size` spaces with chunked transfer encoding; returns the answer.
+async fn chunked_post(
+    addr: std::net::SocketAddr,
+    path: &str,
+    chunks: usize,
+    size: usize,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let chunk = format!("{size:x}\r\n{}\r\n", " ".repeat(size));
+    for _ in 0..chunks {
+        // The server may answer and close before everything is sent.
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn json_errors_are_problems() {
+    let (server, _ctx, _db) = start_app(&[]).await;
+    let client = reqwest::Client::new();
+    let post = |body: &'static str, content_type: &'static str| {
+        client
+            .post(server.url("/api/v1/name-checks"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let r = post("{\"kind\": \"account\", ", "application/json")
+        .await
+        .expect("request");
+    let body = expect_problem(r, 400, "bad-request").await;
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("JSON"),
+        "{body}"
+    );
+
+    let r = post(
+        "{\"kind\": \"planet\", \"name\": \"x\"}",
+        "application/json",
+    )
+    .await
+    .expect("request");
+    let body = expect_problem(r, 422, "validation").await;
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("planet"),
+        "{body}"
+    );
+
+    let r = post("kind=account", "application/x-www-form-urlencoded")
+        .await
+        .expect("request");
+    expect_problem(r, 415, "unsupported-media-type").await;
+}
+
+/// A stack around routes that misbehave, to see the stack contain them.
+async fn misbehaving_app() -> (TestServer, TestDb) {
+    let db = TestDb::new().await;
+    let ctx = AppContext::new(test_config(&["--request-timeout", "1"]), db.pool.clone());
+    let routes = Router::new()
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/panic",
+            get(|| async {
+                if std::hint::black_box(true) {
+                    panic!("secret panic internals");
+                }
+                "unreachable"
+            }),
+        )
+        .route(
+            "/fail",
+            post(|| async {
+                Err::<(), _>(Error::Internal(anyhow::anyhow!("secret failure internals")))
+            }),
+        )
+        .route(
+            "/raw500",
+            get(|| async {
+                (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "secret raw internals",
+                )
+            }),
+        );
+    (TestServer::start(serve_stack(routes, &ctx)).await, db)
+}
+
+#[tokio::test]
+async fn timeouts_and_failures_are_problems_without_internals() {
+    let (server, _db) = misbehaving_app().await;
+    let client = reqwest::Client::new();
+
+    let started = std::time::Instant::now();
+    let r = client
+        .get(server.url("/slow"))
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "cut at the 1 s timeout"
+    );
+    let body = expect_problem(r, 504, "timeout").await;
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("1 s"),
+        "{body}"
+    );
+
+    for (method, path) in [("GET", "/panic"), ("POST", "/fail"), ("GET", "/raw500")] {
+        let r = client
+            .request(method.parse().expect("method"), server.url(path))
+            .send()
+            .await
+            .expect("request");
+        let body = expect_problem(r, 500, "internal").await;
+        assert!(
+            !body.to_string().contains("secret"),
+            "{path} leaked: {body}"
+        );
+    }
+    // The server survived the panic.
+    let r = client
+        .get(server.url("/slow"))
+        .timeout(Duration::from_secs(3))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 504);
+}
+
+#[tokio::test]
+async fn request_ids_are_made_or_propagated() {
+    let (server, _ctx, _db) = start_app(&[]).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("request");
+    let id = r.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let r = client
+        .get(server.url("/nope"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.headers()["x-request-id"], "trace-me-42");
+    let body = expect_problem(r, 404, "not-found").await;
+    assert_eq!(body["request_id"], "trace-me-42");
+}
+
+#[tokio::test]
+async fn name_checks_explain_refusals() {
+    let (server, _ctx, _db) = start_app(&["--dns-base-domain", "fleet.example.com"]).await;
+    let client = reqwest::Client::new();
+    let check = |kind: &str, name: &str| {
+        client
+            .post(server.url("/api/v1/name-checks"))
+            .json(&serde_json::json!({"kind": kind, "name": name}))
+            .send()
+    };
+    let ok: serde_json::Value = check("account", "acme")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ok["valid"], true);
+    assert_eq!(ok["domain"], "acme.fleet.example.com");
+    let reserved: serde_json::Value = check("account", "www")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(reserved["valid"], false);
+    assert_eq!(reserved["reason"], "'www' is reserved");
+    let cluster: serde_json::Value = check("cluster", "eu-west-1")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cluster["domain"], "spiffe://eu-west-1/");
+    let bad: serde_json::Value = check("cluster", "Bad_Name")
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(bad["reason"], "must be lower case");
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_asked() {
+    let (server, _ctx, _db) = start_app(&[]).await;
+    let r = reqwest::Client::new()
+        .get(server.url("/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+}
