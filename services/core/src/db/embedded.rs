@@ -98,6 +98,7 @@ pub struct EmbeddedPostgres {
 
 /// The unprivileged user Postgres runs as when we are root.
 struct RunAs {
+    name: String,
     uid: nix::unistd::Uid,
     gid: nix::unistd::Gid,
 }
@@ -111,6 +112,9 @@ impl EmbeddedPostgres {
             .map_err(io(format!("resolving {}", options.data_dir.display())))?;
         fs::create_dir_all(&data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
         let run_as = run_as_user()?;
+        if let Some(user) = &run_as {
+            check_reachable(&data_dir, user)?;
+        }
         // Postgres (as another user) must traverse the data directory, but never list it.
         let mode = if run_as.is_some() { 0o711 } else { 0o700 };
         fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode))
@@ -147,6 +151,7 @@ impl EmbeddedPostgres {
                 "-c",
                 &format!("max_connections={}", options.max_connections),
             ])
+            .current_dir(&data_dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(io("duplicating the log file"))?)
             .stderr(log)
@@ -211,6 +216,9 @@ impl EmbeddedPostgres {
     /// of ours used to leave behind. Returns the orphan's pid. For tests of orphan handling.
     #[cfg(feature = "test-support")]
     pub fn into_orphan(mut self) -> u32 {
+        // Not waited for on purpose: the point is to leave it running. The test reaps nothing,
+        // so it stays a zombie of the test process once stopped, which `is_running` allows for.
+        #[allow(clippy::zombie_processes)]
         let child = self.child.take().expect("a running postgres");
         child.id()
     }
@@ -292,6 +300,7 @@ fn run_as_user() -> Result<Option<RunAs>, EmbeddedError> {
     for name in ["postgres", "nobody"] {
         if let Ok(Some(user)) = User::from_name(name) {
             return Ok(Some(RunAs {
+                name: user.name,
                 uid: user.uid,
                 gid: user.gid,
             }));
@@ -302,6 +311,34 @@ fn run_as_user() -> Result<Option<RunAs>, EmbeddedError> {
          as another user, or set DATABASE_URL"
             .into(),
     ))
+}
+
+/// Postgres, running as another user, must be able to walk down to the data directory.
+/// Checking first turns a cryptic "Permission denied" from initdb into advice.
+fn check_reachable(data_dir: &Path, user: &RunAs) -> Result<(), EmbeddedError> {
+    use std::os::unix::fs::MetadataExt;
+    for dir in data_dir.ancestors().skip(1) {
+        let Ok(meta) = fs::metadata(dir) else {
+            continue;
+        };
+        let mode = meta.mode();
+        let can_enter = mode & 0o001 != 0
+            || (meta.uid() == user.uid.as_raw() && mode & 0o100 != 0)
+            || (meta.gid() == user.gid.as_raw() && mode & 0o010 != 0);
+        if !can_enter {
+            return Err(EmbeddedError::Failed(format!(
+                "the embedded Postgres runs as the `{}` user (Postgres refuses to run as root), \
+                 which cannot enter {} (mode {:o}) on the way to FLOTILLA_DATA_DIR {}: choose a \
+                 data directory it can reach (e.g. under /var/lib), make that directory \
+                 traversable (chmod o+x), run flotilla-server as a non-root user, or set DATABASE_URL",
+                user.name,
+                dir.display(),
+                mode & 0o7777,
+                data_dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn lock_data_dir(data_dir: &Path) -> Result<Flock<File>, EmbeddedError> {
@@ -393,7 +430,7 @@ fn is_postgres_of(pid: i32, pgdata: &Path) -> bool {
         .map(|a| a.ends_with(b"postgres"))
         .unwrap_or(false);
     let dir = pgdata.as_os_str().as_encoded_bytes();
-    is_postgres && args.iter().any(|a| *a == dir)
+    is_postgres && args.contains(&dir)
 }
 
 fn initialise(
@@ -431,7 +468,8 @@ fn initialise(
         .arg(&scratch)
         .args(["-U", SUPERUSER, "-A", "scram-sha-256", "-E", "UTF8"])
         .args(["--locale=C", "--no-instructions"])
-        .arg(format!("--pwfile={}", pwfile.display()));
+        .arg(format!("--pwfile={}", pwfile.display()))
+        .current_dir(data_dir);
     if let Some(user) = run_as {
         command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
     }

@@ -34,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppContext> {
 /// Liveness: the process is up and serving HTTP. Never touches the database.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The process is up", body = Health)))]
-async fn healthz() -> Json<Health> {
+pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 

