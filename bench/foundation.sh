@@ -6,7 +6,8 @@
 #   bench/foundation.sh            # needs wrk (apt-get install wrk); builds in release mode
 #
 # Server and load generator are pinned to different cores so they do not fight for one; the
-# two servers are measured alternately, twice each, and the best run of each is compared.
+# two servers are measured alternately, three times each, and the best run of each is compared
+# (the best run is the one least disturbed by whatever else the machine was doing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,7 +85,7 @@ taskset -c "$server_cpus" "$BARE" "127.0.0.1:$bare_port" & pids+=($!)
 wait_ok "http://127.0.0.1:$bare_port/healthz" 10
 rps() { taskset -c "$load_cpus" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
 best_bare=0; best_full=0
-for round in 1 2; do
+for round in 1 2 3; do
   b=$(rps "http://127.0.0.1:$bare_port/healthz"); f=$(rps "http://127.0.0.1:$flotilla_port/healthz")
   echo "round $round: bare ${b} req/s, full stack ${f} req/s"
   best_bare=$(python3 -c "print(max($best_bare, $b))"); best_full=$(python3 -c "print(max($best_full, $f))")

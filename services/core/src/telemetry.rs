@@ -1,22 +1,39 @@
 //! Logging with `tracing`: a readable format by default, JSON with `FLOTILLA_LOG_FORMAT=json`,
-//! filtered by `RUST_LOG` (default `info`).
+//! filtered by `RUST_LOG` (`target=level` directives; default `info,sqlx=warn`).
+//!
+//! The filter is `Targets` rather than `EnvFilter`: `EnvFilter` supports span-field
+//! directives at the price of a shared-map lookup on every span enter and exit, which made the
+//! per-request span the most expensive part of the HTTP stack (`bench/foundation.sh`).
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 use crate::config::LogFormat;
 
 /// The filter used when `RUST_LOG` is unset.
 pub const DEFAULT_FILTER: &str = "info,sqlx=warn";
 
-/// Installs the global subscriber. Call once, at start-up.
-pub fn init(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+/// The log filter from `RUST_LOG`, or the default; a malformed value is refused with the reason.
+pub fn log_filter() -> Result<Targets, String> {
+    match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => directives.parse().map_err(|e| {
+            format!("RUST_LOG: {e}; use target=level directives such as info,flotilla_core=debug")
+        }),
+        _ => Ok(DEFAULT_FILTER.parse().expect("the default filter parses")),
+    }
+}
+
+/// Installs the global subscriber, writing to stderr. Call once, at start-up.
+pub fn init(format: LogFormat, filter: Targets) {
+    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let output = match format {
+        LogFormat::Human => output.boxed(),
+        LogFormat::Json => output.json().flatten_event(true).boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(output)
+        .try_init();
 }

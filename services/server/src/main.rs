@@ -39,11 +39,19 @@ fn main() -> ExitCode {
         print!("{}", app::openapi_json());
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = cli.config.validate() {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
-    telemetry::init(cli.config.log_format);
+    let filter = match cli
+        .config
+        .validate()
+        .map_err(|e| e.to_string())
+        .and_then(|()| telemetry::log_filter())
+    {
+        Ok(filter) => filter,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(cli.config.log_format, filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,12 +1,10 @@
 //! Makes every error response problem+json, whoever produced it: our handlers (already problem
 //! documents: only the request id is added), axum's rejections and fallbacks (404, 405, 415,
-//! malformed JSON), and tower-http's layers (413, timeouts). One place, so no route can answer
-//! an error in another shape.
+//! malformed JSON), tower-http's body limit (413) and the envelope's timeout and panic
+//! catching. One place (called by the envelope), so no route can answer in another shape.
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::problem::{Problem, PROBLEM_JSON};
@@ -23,29 +21,14 @@ pub struct ProblemSettings {
     pub timeout_secs: u64,
 }
 
-/// Middleware: converts any error response to problem+json and stamps the request id on it.
-pub async fn problem_details(
-    State(settings): State<ProblemSettings>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let request_id = request.headers().get("x-request-id").cloned();
-    let method = request.method().clone();
-    let uri = request.uri().clone();
-    let response = next.run(request).await;
-    if response.status().as_u16() < 400 {
-        return response;
-    }
-    let request_id = request_id.and_then(|v| v.to_str().ok().map(str::to_owned));
-    into_problem(response, settings, &method, &uri, request_id).await
-}
-
-async fn into_problem(
+/// Turns an error response into a problem document stamped with the request id: ours
+/// already are (only the id is added); others get a detail from their text or our words.
+pub async fn into_problem(
     response: Response,
     settings: ProblemSettings,
     method: &Method,
     uri: &Uri,
-    request_id: Option<String>,
+    request_id: &HeaderValue,
 ) -> Response {
     let (mut parts, body) = response.into_parts();
     let status = parts.status;
@@ -84,7 +67,7 @@ async fn into_problem(
         Problem::for_status(status, detail)
     };
     if problem.request_id.is_none() {
-        problem.request_id = request_id;
+        problem.request_id = request_id.to_str().ok().map(str::to_owned);
     }
     parts.headers.remove(header::CONTENT_LENGTH);
     parts
@@ -132,7 +115,7 @@ fn default_detail(
 }
 
 /// The response for a panic inside a handler: logged with its message, answered with a
-/// generic 500 (the problem layer above adds the request id).
+/// generic 500 (the envelope adds the request id).
 pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let message = panic
         .downcast_ref::<String>()
