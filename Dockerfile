@@ -10,7 +10,7 @@
 # Checked without a Docker engine by scripts/validate-packaging.sh.
 
 # The builder and the runtime must share a Debian release: the binary links the builder's glibc.
-ARG RUST_VERSION=1.95
+ARG RUST_VERSION=1
 ARG DEBIAN_RELEASE=bookworm
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build

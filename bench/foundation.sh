@@ -5,13 +5,15 @@
 #
 #   bench/foundation.sh            # needs wrk (apt-get install wrk); builds in release mode
 #
-# Server and load generator are pinned to different cores so they do not fight for one; the
-# two servers are measured alternately, three times each, and the best run of each is compared
-# (the best run is the one least disturbed by whatever else the machine was doing).
+# Server and load generator are pinned to different cores so they do not fight for one. The
+# two servers are measured back to back in each round (alternating which goes first); each
+# round gives a ratio of two runs made under the same conditions, and the median ratio over
+# the rounds is reported, which shrugs off the rounds another tenant of the machine disturbed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${BENCH_DURATION:-10}
+DURATION=${BENCH_DURATION:-5}
+ROUNDS=${BENCH_ROUNDS:-7}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 2; }
 
@@ -79,19 +81,38 @@ rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "VmRSS: $((rss_kib / 1024)) MiB (${rss_kib} KiB; target < 40 MiB)"
 flotilla_port=$port
 
-echo "== /healthz throughput: full stack vs bare axum (${DURATION}s, ${CONNECTIONS} connections, wrk on CPU ${load_cpus}, servers on CPU ${server_cpus})"
+echo "== /healthz throughput: full stack vs bare axum (${ROUNDS} rounds of ${DURATION}s each, ${CONNECTIONS} connections, wrk on CPU ${load_cpus}, servers on CPU ${server_cpus})"
 bare_port=$(free_port)
-taskset -c "$server_cpus" "$BARE" "127.0.0.1:$bare_port" & pids+=($!)
+taskset -c "$server_cpus" "$BARE" "127.0.0.1:$bare_port" & bare_pid=$!; pids+=("$bare_pid")
 wait_ok "http://127.0.0.1:$bare_port/healthz" 10
-rps() { taskset -c "$load_cpus" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
-best_bare=0; best_full=0
-for round in 1 2 3; do
-  b=$(rps "http://127.0.0.1:$bare_port/healthz"); f=$(rps "http://127.0.0.1:$flotilla_port/healthz")
-  echo "round $round: bare ${b} req/s, full stack ${f} req/s"
-  best_bare=$(python3 -c "print(max($best_bare, $b))"); best_full=$(python3 -c "print(max($best_full, $f))")
+# One wrk run against pid $2: prints "<req/s> <server CPU µs per request>". CPU time comes from
+# /proc (user + system ticks of the server process), so the second figure is immune to the
+# wall-clock noise of a shared machine (stolen time, a slow load generator).
+run() {
+  local before after out requests
+  before=$(awk '{print $14 + $15}' "/proc/$2/stat")
+  out=$(taskset -c "$load_cpus" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$1")
+  after=$(awk '{print $14 + $15}' "/proc/$2/stat")
+  requests=$(echo "$out" | awk '/requests in/ {print $1}')
+  echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(python3 -c "print(f'{($after - $before) * 1e6 / $(getconf CLK_TCK) / $requests:.2f}')")"
+}
+rate_ratios=(); cpu_ratios=()
+for round in $(seq 1 "$ROUNDS"); do
+  # Alternate which goes first, so neither always runs on a warmer or cooler machine.
+  if [ $((round % 2)) -eq 1 ]; then
+    read -r b bc <<<"$(run "http://127.0.0.1:$bare_port/healthz" "$bare_pid")"
+    read -r f fc <<<"$(run "http://127.0.0.1:$flotilla_port/healthz" "$pid")"
+  else
+    read -r f fc <<<"$(run "http://127.0.0.1:$flotilla_port/healthz" "$pid")"
+    read -r b bc <<<"$(run "http://127.0.0.1:$bare_port/healthz" "$bare_pid")"
+  fi
+  rr=$(python3 -c "print(f'{$f / $b:.3f}')"); cr=$(python3 -c "print(f'{$bc / $fc:.3f}')")
+  rate_ratios+=("$rr"); cpu_ratios+=("$cr")
+  echo "round $round: bare ${b} req/s (${bc} µs CPU/req), full stack ${f} req/s (${fc} µs CPU/req); ratios: req/s ${rr}, per CPU ${cr}"
 done
-ratio=$(python3 -c "print(f'{$best_full / $best_bare:.2f}')")
-echo "ratio full/bare: ${ratio} (target >= 0.70)"
+median() { printf '%s\n' "$@" | python3 -c 'import sys,statistics; print(f"{statistics.median(float(x) for x in sys.stdin):.2f}")'; }
+ratio=$(median "${rate_ratios[@]}"); cpu_ratio=$(median "${cpu_ratios[@]}")
+echo "median ratio full/bare over ${ROUNDS} rounds: ${ratio} in req/s, ${cpu_ratio} in requests per CPU-second (target >= 0.70)"
 rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "VmRSS after load: $((rss_after / 1024)) MiB"
 

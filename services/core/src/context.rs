@@ -1,5 +1,6 @@
 //! The state every handler gets: configuration, the database pool, readiness and metrics.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use sqlx::PgPool;
@@ -8,11 +9,15 @@ use crate::config::Config;
 use crate::db::Readiness;
 use crate::http::metrics::Metrics;
 
-/// Shared, cheaply cloned application state (`State<AppContext>` in handlers).
+/// Shared application state (`State<AppContext>` in handlers). One `Arc`, because axum clones
+/// the state for every request: one reference count to bump rather than one per field.
 #[derive(Clone)]
-pub struct AppContext {
+pub struct AppContext(Arc<AppState>);
+
+/// What [`AppContext`] holds.
+pub struct AppState {
     /// The validated configuration.
-    pub config: Arc<Config>,
+    pub config: Config,
     /// The Postgres pool: the single source of truth.
     pub db: PgPool,
     /// Whether start-up (migrations) is done.
@@ -24,11 +29,19 @@ pub struct AppContext {
 impl AppContext {
     /// A context over `db`, not yet ready.
     pub fn new(config: Config, db: PgPool) -> Self {
-        Self {
-            config: Arc::new(config),
+        Self(Arc::new(AppState {
+            config,
             db,
             readiness: Readiness::default(),
             metrics: Arc::new(Metrics::new()),
-        }
+        }))
+    }
+}
+
+impl Deref for AppContext {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.0
     }
 }

@@ -5,6 +5,8 @@
 //! directives at the price of a shared-map lookup on every span enter and exit, which made the
 //! per-request span the most expensive part of the HTTP stack (`bench/foundation.sh`).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -27,7 +29,11 @@ pub fn log_filter() -> Result<Targets, String> {
 
 /// Installs the global subscriber, writing to stderr. Call once, at start-up.
 pub fn init(format: LogFormat, filter: Targets) {
-    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: log files and collectors get plain text, which
+    // is also cheaper to format (span fields are formatted when each request starts).
+    let output = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let output = match format {
         LogFormat::Human => output.boxed(),
         LogFormat::Json => output.json().flatten_event(true).boxed(),

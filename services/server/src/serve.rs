@@ -2,7 +2,6 @@
 //! in the background while `/healthz` already answers, and a graceful shutdown that drains
 //! in-flight requests and stops the embedded Postgres.
 
-use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -70,11 +69,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             draining.notify_one();
         }
     };
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown);
+    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
     tokio::select! {
         result = server => result.context("serving HTTP")?,
         _ = async { draining.notified().await; tokio::time::sleep(grace).await } => {

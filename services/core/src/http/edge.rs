@@ -1,17 +1,21 @@
 //! The envelope of every request, in one middleware: a request id, a tracing span, the
 //! request timeout, panic catching, problem+json for every error, metrics, and the default
-//! security headers. One layer rather than one per concern, because each router layer costs
-//! a boxed service per request (`bench/foundation.sh` measures what the envelope costs).
+//! security headers. One tower service rather than a layer per concern (each router layer
+//! costs a boxed service per request) or an axum `from_fn` middleware (which builds a boxed
+//! `Next` per request): `bench/foundation.sh` measures what the envelope costs.
 
+use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
+use tower::{Layer, Service};
 use tracing::Instrument;
 
 use super::metrics::Metrics;
@@ -45,8 +49,54 @@ pub struct Edge {
     pub metrics: Arc<Metrics>,
 }
 
-/// Middleware: wraps one request in the envelope.
-pub async fn envelope(State(edge): State<Edge>, mut request: Request, next: Next) -> Response {
+/// Layer of the [`Envelope`] service.
+#[derive(Clone)]
+pub struct EnvelopeLayer(pub Edge);
+
+impl<S> Layer<S> for EnvelopeLayer {
+    type Service = Envelope<S>;
+
+    fn layer(&self, inner: S) -> Envelope<S> {
+        Envelope {
+            inner,
+            edge: self.0.clone(),
+        }
+    }
+}
+
+/// Wraps each request of the inner service in the envelope.
+#[derive(Clone)]
+pub struct Envelope<S> {
+    inner: S,
+    edge: Edge,
+}
+
+impl<S> Service<Request> for Envelope<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        // The service that was polled ready handles this request; a clone stays for the next.
+        let spare = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, spare);
+        let edge = self.edge.clone();
+        Box::pin(async move { Ok(envelope(edge, ready, request).await) })
+    }
+}
+
+async fn envelope<S>(edge: Edge, mut inner: S, mut request: Request) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let start = Instant::now();
     let request_id = match request.headers().get(&X_REQUEST_ID) {
         Some(id) if is_acceptable_id(id) => id.clone(),
@@ -67,37 +117,48 @@ pub async fn envelope(State(edge): State<Edge>, mut request: Request, next: Next
     let too_large = declared_length.is_some_and(|len| len > edge.problems.body_limit);
     let method = request.method().clone();
     let uri = request.uri().clone();
-    // Never the query: it may carry codes or tokens.
+    // Never the query: it may carry codes or tokens. Fields are recorded with Display: the
+    // request id is printable ASCII (checked above) and an HTTP path holds no control
+    // characters, so the escaping that Debug would do (char by char, per request) buys nothing.
     let span = tracing::info_span!(
         "request",
-        method = method.as_str(),
-        path = uri.path(),
-        request_id = request_id.to_str().unwrap_or_default(),
+        method = %method.as_str(),
+        path = %uri.path(),
+        request_id = %request_id.to_str().unwrap_or_default(),
     );
 
-    let handled = AssertUnwindSafe(next.run(request)).catch_unwind();
-    let outcome = if too_large {
-        Ok(Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response()))
-    } else {
-        tokio::time::timeout(edge.timeout, handled)
-            .instrument(span.clone())
-            .await
-    };
-    let mut response = match outcome {
-        Ok(Ok(response)) => response,
-        Ok(Err(panic)) => span.in_scope(|| problems::panic_response(panic)),
-        Err(_) => {
-            span.in_scope(|| {
-                tracing::warn!(timeout_secs = edge.timeout.as_secs(), "request timed out")
-            });
-            StatusCode::GATEWAY_TIMEOUT.into_response()
+    let handle = async {
+        let outcome = if too_large {
+            Ok(Ok(Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response())))
+        } else {
+            let handled = AssertUnwindSafe(inner.call(request)).catch_unwind();
+            tokio::time::timeout(edge.timeout, handled).await
+        };
+        let response = match outcome {
+            Ok(Ok(Ok(response))) => response,
+            Ok(Ok(Err(infallible))) => match infallible {},
+            Ok(Err(panic)) => problems::panic_response(panic),
+            Err(_) => {
+                let timeout_secs = edge.timeout.as_secs();
+                tracing::warn!(timeout_secs, "request timed out");
+                StatusCode::GATEWAY_TIMEOUT.into_response()
+            }
+        };
+        if response.status().as_u16() < 400 {
+            return response;
         }
+        // Boxed: the error path is rare, and inline its state would enlarge every request's
+        // future (which is moved into its box on every request).
+        Box::pin(problems::into_problem(
+            response,
+            edge.problems,
+            &method,
+            &uri,
+            &request_id,
+        ))
+        .await
     };
-    if response.status().as_u16() >= 400 {
-        response = problems::into_problem(response, edge.problems, &method, &uri, &request_id)
-            .instrument(span)
-            .await;
-    }
+    let mut response = handle.instrument(span).await;
 
     let route = response
         .extensions()
@@ -106,6 +167,7 @@ pub async fn envelope(State(edge): State<Edge>, mut request: Request, next: Next
     edge.metrics
         .observe(&method, route, response.status(), start.elapsed());
     let headers = response.headers_mut();
+    headers.reserve(DEFAULT_HEADERS.len() + 1);
     for (name, value) in DEFAULT_HEADERS {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));

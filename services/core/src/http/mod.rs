@@ -8,7 +8,8 @@ pub mod ops;
 pub mod problems;
 
 use axum::extract::DefaultBodyLimit;
-use axum::{middleware, Router};
+use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 
 use crate::context::AppContext;
@@ -29,12 +30,15 @@ pub fn serve_stack(router: Router, ctx: &AppContext) -> Router {
         },
         metrics: ctx.metrics.clone(),
     };
-    // Innermost first: each `layer` call wraps everything added before it.
-    router
-        .route_layer(metrics::ExposeMatchedPathLayer)
+    // One composed layer (outermost first), so a request goes through one boxed route service
+    // rather than one per concern.
+    let stack = ServiceBuilder::new()
+        .layer(CompressionLayer::new())
+        .layer(edge::EnvelopeLayer(edge))
         // Streamed bodies over the limit are cut off by the extractors (413); declared ones
         // are refused by the envelope.
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(edge, edge::envelope))
-        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(body_limit));
+    router
+        .route_layer(metrics::ExposeMatchedPathLayer)
+        .layer(stack)
 }

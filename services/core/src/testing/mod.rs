@@ -52,9 +52,8 @@ impl TestServer {
             .await
             .expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("local address");
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, service).await;
+            let _ = axum::serve(listener, router).await;
         });
         Self {
             addr,
