@@ -129,14 +129,16 @@ where
 
     let handle = async {
         let outcome = if too_large {
-            Ok(Ok(Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response())))
+            Ok(Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response()))
         } else {
-            let handled = AssertUnwindSafe(inner.call(request)).catch_unwind();
+            let handled = inner
+                .call(request)
+                .map(|r| r.unwrap_or_else(|e| match e {}));
+            let handled = AssertUnwindSafe(handled).catch_unwind();
             tokio::time::timeout(edge.timeout, handled).await
         };
         let response = match outcome {
-            Ok(Ok(Ok(response))) => response,
-            Ok(Ok(Err(infallible))) => match infallible {},
+            Ok(Ok(response)) => response,
             Ok(Err(panic)) => problems::panic_response(panic),
             Err(_) => {
                 let timeout_secs = edge.timeout.as_secs();

@@ -7,7 +7,7 @@ use axum::body::{to_bytes, Body};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use crate::problem::{Problem, PROBLEM_JSON};
+use crate::problem::{FieldError, Problem, PROBLEM_JSON};
 
 /// Error bodies larger than this are not read back (ours are far smaller).
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -64,7 +64,12 @@ pub async fn into_problem(
         } else {
             default_detail(status, settings, method, uri, &parts.headers)
         };
-        Problem::for_status(status, detail)
+        let errors = if status == StatusCode::UNPROCESSABLE_ENTITY {
+            json_field_error(&detail).into_iter().collect()
+        } else {
+            Vec::new()
+        };
+        Problem::for_status(status, detail).with_errors(errors)
     };
     if problem.request_id.is_none() {
         problem.request_id = request_id.to_str().ok().map(str::to_owned);
@@ -75,6 +80,38 @@ pub async fn into_problem(
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     Response::from_parts(parts, Body::from(body))
+}
+
+/// What axum's JSON extractor says before a deserialisation error.
+const JSON_DATA_ERROR: &str = "Failed to deserialize the JSON body into the target type: ";
+
+/// The offending field of a JSON body of the wrong shape, from the extractor's message
+/// (`<path>: <what is wrong> at line L column C`), as a JSON pointer.
+fn json_field_error(message: &str) -> Option<FieldError> {
+    let rest = message.strip_prefix(JSON_DATA_ERROR)?;
+    let rest = rest.rsplit_once(" at line ").map_or(rest, |(what, _)| what);
+    // At the top level there is no path, and a missing field is named in the message.
+    if let Some(name) = rest
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        return Some(FieldError::new(format!("/{name}"), "is required"));
+    }
+    match rest.split_once(": ") {
+        Some((path, what)) if !path.contains(' ') => {
+            Some(FieldError::new(json_pointer(path), what))
+        }
+        _ => Some(FieldError::new("", rest)),
+    }
+}
+
+/// `labels.region` or `items[0].name` as a JSON pointer (`/labels/region`, `/items/0/name`).
+fn json_pointer(path: &str) -> String {
+    path.replace('[', ".")
+        .replace(']', "")
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .fold(String::new(), |pointer, segment| pointer + "/" + segment)
 }
 
 fn default_detail(
@@ -128,4 +165,35 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         "The server failed to handle this request; it has been logged.",
     )
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(message: &str) -> Option<(String, String)> {
+        json_field_error(message).map(|e| (e.field, e.message))
+    }
+
+    #[test]
+    fn json_shape_errors_name_the_field() {
+        let pair = |f: &str, m: &str| Some((f.to_owned(), m.to_owned()));
+        assert_eq!(
+            field("Failed to deserialize the JSON body into the target type: kind: unknown variant `planet`, expected `account` or `cluster` at line 1 column 17"),
+            pair("/kind", "unknown variant `planet`, expected `account` or `cluster`")
+        );
+        assert_eq!(
+            field("Failed to deserialize the JSON body into the target type: missing field `name` at line 1 column 19"),
+            pair("/name", "is required")
+        );
+        assert_eq!(
+            field("Failed to deserialize the JSON body into the target type: items[2].labels.region: invalid type: integer `3`, expected a string at line 1 column 40"),
+            pair("/items/2/labels/region", "invalid type: integer `3`, expected a string")
+        );
+        assert_eq!(
+            field("Failed to deserialize the JSON body into the target type: invalid type: integer `1`, expected struct X at line 1 column 1"),
+            pair("", "invalid type: integer `1`, expected struct X")
+        );
+        assert_eq!(field("Failed to parse the request body as JSON: EOF"), None);
+    }
 }

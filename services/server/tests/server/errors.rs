@@ -121,6 +121,14 @@ async fn json_errors_are_problems() {
         body["detail"].as_str().unwrap_or("").contains("planet"),
         "{body}"
     );
+    assert_eq!(body["errors"][0]["field"], "/kind", "{body}");
+
+    let r = post("{\"kind\": \"account\"}", "application/json")
+        .await
+        .expect("request");
+    let body = expect_problem(r, 422, "validation").await;
+    assert_eq!(body["errors"][0]["field"], "/name", "{body}");
+    assert_eq!(body["errors"][0]["message"], "is required", "{body}");
 
     let r = post("kind=account", "application/x-www-form-urlencoded")
         .await
