@@ -23,23 +23,23 @@ const DATABASE_WAIT: Duration = Duration::from_secs(60);
 
 /// Runs the server until SIGINT/SIGTERM (then `Ok`) or a fatal start-up error.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let embedded = match &config.database_url {
-        Some(_) => None,
+    let (embedded, connect) = match &config.database_url {
+        Some(url) => {
+            let connect = PgConnectOptions::from_str(url.expose_secret()).map_err(|_| {
+                // The URL may hold a password: never repeat it.
+                anyhow!("DATABASE_URL (--database-url): not a valid Postgres URL (postgres://user:password@host:port/database)")
+            })?;
+            (None, connect)
+        }
         None => {
             let options = EmbeddedOptions::durable(&config.data_dir);
             let started = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options))
                 .await
-                .context("starting the embedded Postgres")?;
-            Some(started.context("embedded Postgres (no DATABASE_URL is set)")?)
+                .context("starting the embedded Postgres")?
+                .context("embedded Postgres (no DATABASE_URL is set)")?;
+            let connect = started.connect_options();
+            (Some(started), connect)
         }
-    };
-    let connect = match (&config.database_url, &embedded) {
-        (Some(url), _) => PgConnectOptions::from_str(url.expose_secret()).map_err(|_| {
-            // The URL may hold a password: never repeat it.
-            anyhow!("DATABASE_URL (--database-url): not a valid Postgres URL (postgres://user:password@host:port/database)")
-        })?,
-        (None, Some(embedded)) => embedded.connect_options(),
-        (None, None) => unreachable!("embedded Postgres is started when DATABASE_URL is unset"),
     };
     let pool = db::lazy_pool(connect, config.db_max_connections);
     let listen = config.listen;
@@ -96,11 +96,11 @@ async fn prepare(ctx: AppContext, fatal: oneshot::Sender<anyhow::Error>) {
         db::wait_for_database(&ctx.db, DATABASE_WAIT)
             .await
             .context("the database does not answer")?;
-        let applied_before = MIGRATOR.iter().count();
         db::migrate(&ctx.db, &MIGRATOR)
             .await
             .context("applying migrations")?;
-        tracing::info!(migrations = applied_before, "database migrated; ready");
+        let migrations = MIGRATOR.iter().count();
+        tracing::info!(migrations, "database migrated; ready");
         ctx.readiness.set_ready();
         anyhow::Ok(())
     }

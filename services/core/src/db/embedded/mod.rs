@@ -14,21 +14,25 @@
 //! fail, the next start finds the orphan through `postmaster.pid` and stops it first.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use nix::sys::signal::{kill, Signal};
-use nix::unistd::{chown, Pid, User};
+use nix::unistd::{Pid, User};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
 
+mod initdb;
+mod leftovers;
+
 use super::binaries::PostgresBinaries;
+use initdb::{initialise, read_password};
+use leftovers::{lock_data_dir, stop_orphan};
 
 /// The superuser Flotilla creates in its embedded cluster.
 pub const SUPERUSER: &str = "flotilla";
@@ -339,187 +343,6 @@ fn check_reachable(data_dir: &Path, user: &RunAs) -> Result<(), EmbeddedError> {
         }
     }
     Ok(())
-}
-
-fn lock_data_dir(data_dir: &Path) -> Result<Flock<File>, EmbeddedError> {
-    let path = data_dir.join("flotilla.lock");
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(io(format!("opening {}", path.display())))?;
-    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
-        if errno == Errno::EWOULDBLOCK {
-            EmbeddedError::InUse(data_dir.to_owned())
-        } else {
-            EmbeddedError::Io {
-                context: format!("locking {}", path.display()),
-                source: errno.into(),
-            }
-        }
-    })
-}
-
-/// A `postmaster.pid` left behind means our previous run died without stopping Postgres. As we
-/// hold the data-directory lock, no live flotilla-server owns that Postgres: stop it, or drop
-/// the stale file if its process is gone.
-fn stop_orphan(pgdata: &Path) -> Result<(), EmbeddedError> {
-    let pid_file = pgdata.join("postmaster.pid");
-    let Ok(contents) = fs::read_to_string(&pid_file) else {
-        return Ok(());
-    };
-    let pid = contents
-        .lines()
-        .next()
-        .and_then(|l| l.trim().parse::<i32>().ok());
-    let alive_postgres = pid.filter(|pid| is_running(*pid) && is_postgres_of(*pid, pgdata));
-    match alive_postgres {
-        None => {
-            tracing::warn!(file = %pid_file.display(), "embedded postgres: removing a stale pid file");
-            fs::remove_file(&pid_file).map_err(io(format!("removing {}", pid_file.display())))
-        }
-        Some(pid) => {
-            tracing::warn!(
-                pid,
-                "embedded postgres: stopping an orphan left by a previous run"
-            );
-            let pid = Pid::from_raw(pid);
-            for (signal, wait) in [
-                (Signal::SIGINT, Duration::from_secs(15)),
-                (Signal::SIGQUIT, Duration::from_secs(5)),
-                (Signal::SIGKILL, Duration::from_secs(5)),
-            ] {
-                let _ = kill(pid, signal);
-                let deadline = Instant::now() + wait;
-                while Instant::now() < deadline {
-                    if !is_running(pid.as_raw()) {
-                        // The postmaster removes its pid file on a clean exit, not on SIGKILL.
-                        let _ = fs::remove_file(&pid_file);
-                        return Ok(());
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-            Err(EmbeddedError::Failed(format!(
-                "an orphaned postgres (pid {pid}) holds {} and would not stop",
-                pgdata.display()
-            )))
-        }
-    }
-}
-
-/// Whether `pid` is a live process. A zombie (exited, not yet reaped by its parent) is not.
-fn is_running(pid: i32) -> bool {
-    let exists = matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM));
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The state follows the parenthesised command name: "pid (comm) S ...".
-    let zombie = stat
-        .rsplit_once(')')
-        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
-    exists && !zombie
-}
-
-/// Whether process `pid` is a postgres serving `pgdata` (so a recycled pid is left alone).
-fn is_postgres_of(pid: i32, pgdata: &Path) -> bool {
-    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-    let is_postgres = args
-        .first()
-        .map(|a| a.ends_with(b"postgres"))
-        .unwrap_or(false);
-    let dir = pgdata.as_os_str().as_encoded_bytes();
-    is_postgres && args.contains(&dir)
-}
-
-fn initialise(
-    binaries: &PostgresBinaries,
-    data_dir: &Path,
-    pgdata: &Path,
-    run_as: Option<&RunAs>,
-) -> Result<SecretString, EmbeddedError> {
-    // initdb works in a scratch directory renamed into place at the end, so a crash during
-    // initialisation never leaves a half-made cluster that a later start would try to use.
-    let scratch = data_dir.join("postgres.init");
-    if scratch.exists() {
-        fs::remove_dir_all(&scratch).map_err(io(format!("removing {}", scratch.display())))?;
-    }
-    fs::create_dir(&scratch).map_err(io(format!("creating {}", scratch.display())))?;
-    fs::set_permissions(&scratch, fs::Permissions::from_mode(0o700))
-        .map_err(io("securing the scratch directory"))?;
-
-    let password = random_hex(24)?;
-    let pwfile = data_dir.join("initdb.pwfile");
-    write_private(&pwfile, &password)?;
-    if let Some(user) = run_as {
-        for path in [&scratch, &pwfile] {
-            chown(path.as_path(), Some(user.uid), Some(user.gid)).map_err(|e| {
-                EmbeddedError::Io {
-                    context: format!("handing {} to the postgres user", path.display()),
-                    source: e.into(),
-                }
-            })?;
-        }
-    }
-    let mut command = Command::new(binaries.initdb());
-    command
-        .arg("-D")
-        .arg(&scratch)
-        .args(["-U", SUPERUSER, "-A", "scram-sha-256", "-E", "UTF8"])
-        .args(["--locale=C", "--no-instructions"])
-        .arg(format!("--pwfile={}", pwfile.display()))
-        .current_dir(data_dir);
-    if let Some(user) = run_as {
-        command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
-    }
-    let output = command
-        .output()
-        .map_err(io(format!("running {}", binaries.initdb().display())));
-    let _ = fs::remove_file(&pwfile);
-    let output = output?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(EmbeddedError::Failed(format!(
-            "initdb failed ({}): {}",
-            output.status,
-            stderr.trim()
-        )));
-    }
-    write_private(&data_dir.join("postgres.password"), &password)?;
-    fs::rename(&scratch, pgdata).map_err(io(format!(
-        "moving the new cluster to {}",
-        pgdata.display()
-    )))?;
-    Ok(SecretString::from(password))
-}
-
-fn read_password(data_dir: &Path) -> Result<SecretString, EmbeddedError> {
-    let path = data_dir.join("postgres.password");
-    let password = fs::read_to_string(&path).map_err(io(format!(
-        "reading {} (the embedded cluster's password)",
-        path.display()
-    )))?;
-    Ok(SecretString::from(password.trim().to_owned()))
-}
-
-fn write_private(path: &Path, contents: &str) -> Result<(), EmbeddedError> {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io(format!("creating {}", path.display())))?;
-    file.write_all(contents.as_bytes())
-        .and_then(|_| file.sync_all())
-        .map_err(io(format!("writing {}", path.display())))
-}
-
-fn random_hex(bytes: usize) -> Result<String, EmbeddedError> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| EmbeddedError::Failed(format!("no randomness: {e}")))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// A port that was free a moment ago. Postgres fails clearly in the rare case it is taken.
