@@ -4,14 +4,13 @@
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
-use super::{io, EmbeddedError};
+use super::{io, stop_escalating, EmbeddedError};
 
 /// Takes the data directory's lock (flock), held while this process uses the directory.
 pub(super) fn lock_data_dir(data_dir: &Path) -> Result<Flock<File>, EmbeddedError> {
@@ -59,21 +58,10 @@ pub(super) fn stop_orphan(pgdata: &Path) -> Result<(), EmbeddedError> {
                 "embedded postgres: stopping an orphan left by a previous run"
             );
             let pid = Pid::from_raw(pid);
-            for (signal, wait) in [
-                (Signal::SIGINT, Duration::from_secs(15)),
-                (Signal::SIGQUIT, Duration::from_secs(5)),
-                (Signal::SIGKILL, Duration::from_secs(5)),
-            ] {
-                let _ = kill(pid, signal);
-                let deadline = Instant::now() + wait;
-                while Instant::now() < deadline {
-                    if !is_running(pid.as_raw()) {
-                        // The postmaster removes its pid file on a clean exit, not on SIGKILL.
-                        let _ = fs::remove_file(&pid_file);
-                        return Ok(());
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
+            if stop_escalating(pid, || !is_running(pid.as_raw())) {
+                // The postmaster removes its pid file on a clean exit, not on SIGKILL.
+                let _ = fs::remove_file(&pid_file);
+                return Ok(());
             }
             Err(EmbeddedError::Failed(format!(
                 "an orphaned postgres (pid {pid}) holds {} and would not stop",

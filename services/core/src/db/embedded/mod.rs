@@ -269,26 +269,34 @@ impl EmbeddedPostgres {
             return;
         };
         let pid = Pid::from_raw(child.id() as i32);
-        for (signal, wait) in [
-            (Signal::SIGINT, Duration::from_secs(10)),
-            (Signal::SIGQUIT, Duration::from_secs(5)),
-            (Signal::SIGKILL, Duration::from_secs(5)),
-        ] {
-            let _ = kill(pid, signal);
-            let deadline = Instant::now() + wait;
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    tracing::info!("embedded postgres: stopped");
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            tracing::warn!(
-                ?signal,
-                "embedded postgres: did not stop in time, escalating"
-            );
+        if stop_escalating(pid, || matches!(child.try_wait(), Ok(Some(_)))) {
+            tracing::info!("embedded postgres: stopped");
+        } else {
+            tracing::error!(%pid, "embedded postgres: would not stop, even on SIGKILL");
         }
     }
+}
+
+/// Asks Postgres to stop (SIGINT: fast shutdown, clean), then insists (SIGQUIT: immediate,
+/// crash recovery at the next start), then kills it; `gone` says when it has exited.
+/// Returns whether it did.
+fn stop_escalating(pid: Pid, mut gone: impl FnMut() -> bool) -> bool {
+    for (signal, wait) in [
+        (Signal::SIGINT, Duration::from_secs(10)),
+        (Signal::SIGQUIT, Duration::from_secs(5)),
+        (Signal::SIGKILL, Duration::from_secs(5)),
+    ] {
+        let _ = kill(pid, signal);
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            if gone() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        tracing::warn!(?signal, %pid, "embedded postgres: did not stop in time, escalating");
+    }
+    false
 }
 
 impl Drop for EmbeddedPostgres {
