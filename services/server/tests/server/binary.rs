@@ -310,3 +310,50 @@ async fn sigterm_drains_a_request_in_flight() {
     );
     assert!(server.logs().contains("draining"), "{}", server.logs());
 }
+
+#[tokio::test]
+async fn as_root_a_data_dir_postgres_cannot_reach_still_works() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("not root: Postgres runs as this user and reaches any data dir it can");
+        return;
+    }
+    // A checkout under a private directory, like /root.
+    let private = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(
+        private.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("chmod 700");
+    let work = private.path().join("checkout");
+    std::fs::create_dir(&work).expect("mkdir");
+    let data_dir = work.join(".flotilla");
+    let escaped = data_dir
+        .to_string_lossy()
+        .replace('%', "%25")
+        .replace('/', "%2F");
+    let home = Path::new("/var/lib/flotilla-embedded").join(escaped);
+
+    let mut server = ServerProcess::start(binary(), &work, &["--dev"], &[]);
+    server.wait_ready(Duration::from_secs(60)).await;
+    assert!(
+        home.join("postgres/PG_VERSION").exists(),
+        "{}",
+        server.logs()
+    );
+    assert!(
+        server.logs().contains("cannot reach FLOTILLA_DATA_DIR"),
+        "{}",
+        server.logs()
+    );
+    stop(&mut server).await;
+
+    let mut again = ServerProcess::start(binary(), &work, &["--dev"], &[]);
+    again.wait_ready(Duration::from_secs(60)).await;
+    assert!(
+        again.logs().contains("reusing the existing cluster"),
+        "{}",
+        again.logs()
+    );
+    stop(&mut again).await;
+    std::fs::remove_dir_all(&home).expect("clean up the fallback cluster");
+}

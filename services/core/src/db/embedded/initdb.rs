@@ -23,7 +23,9 @@ pub(super) fn initialise(
 ) -> Result<SecretString, EmbeddedError> {
     // initdb works in a scratch directory renamed into place at the end, so a crash during
     // initialisation never leaves a half-made cluster that a later start would try to use.
-    let scratch = data_dir.join("postgres.init");
+    // Beside the cluster: in the data directory, or where Postgres can reach (see cluster_home).
+    let home = pgdata.parent().unwrap_or(data_dir);
+    let scratch = home.join("postgres.init");
     if scratch.exists() {
         fs::remove_dir_all(&scratch).map_err(io(format!("removing {}", scratch.display())))?;
     }
@@ -32,7 +34,7 @@ pub(super) fn initialise(
         .map_err(io("securing the scratch directory"))?;
 
     let password = random_hex(24)?;
-    let pwfile = data_dir.join("initdb.pwfile");
+    let pwfile = home.join("initdb.pwfile");
     write_private(&pwfile, &password)?;
     if let Some(user) = run_as {
         for path in [&scratch, &pwfile] {
@@ -51,7 +53,7 @@ pub(super) fn initialise(
         .args(["-U", SUPERUSER, "-A", "scram-sha-256", "-E", "UTF8"])
         .args(["--locale=C", "--no-instructions"])
         .arg(format!("--pwfile={}", pwfile.display()))
-        .current_dir(data_dir);
+        .current_dir(home);
     if let Some(user) = run_as {
         command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
     }
@@ -76,12 +78,17 @@ pub(super) fn initialise(
     Ok(SecretString::from(password))
 }
 
-pub(super) fn read_password(data_dir: &Path) -> Result<SecretString, EmbeddedError> {
+pub(super) fn read_password(data_dir: &Path, pgdata: &Path) -> Result<SecretString, EmbeddedError> {
     let path = data_dir.join("postgres.password");
-    let password = fs::read_to_string(&path).map_err(io(format!(
-        "reading {} (the embedded cluster's password)",
-        path.display()
-    )))?;
+    let password = fs::read_to_string(&path).map_err(|e| {
+        EmbeddedError::Failed(format!(
+            "the embedded cluster in {} exists but its password file {} cannot be read ({e}); \
+             if the data directory was deleted on purpose, delete {} too to start afresh",
+            pgdata.display(),
+            path.display(),
+            pgdata.display()
+        ))
+    })?;
     Ok(SecretString::from(password.trim().to_owned()))
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Layout of the data directory:
 //! - `postgres/`: the cluster (owned by the `postgres` user when we run as root, since Postgres
-//!   refuses to run as root);
+//!   refuses to run as root; if that user cannot reach the data directory, the cluster is kept
+//!   in `/var/lib/flotilla-embedded/<escaped path>/postgres` instead, see `cluster_home`);
 //! - `postgres.password`: the generated password of the `flotilla` superuser (0600);
 //! - `postgres.log`: the server's log;
 //! - `flotilla.lock`: held (flock) while a flotilla-server uses the directory.
@@ -116,21 +117,19 @@ impl EmbeddedPostgres {
             .map_err(io(format!("resolving {}", options.data_dir.display())))?;
         fs::create_dir_all(&data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
         let run_as = run_as_user()?;
-        if let Some(user) = &run_as {
-            check_reachable(&data_dir, user)?;
-        }
         // Postgres (as another user) must traverse the data directory, but never list it.
         let mode = if run_as.is_some() { 0o711 } else { 0o700 };
         fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode))
             .map_err(io(format!("securing {}", data_dir.display())))?;
 
         let lock = lock_data_dir(&data_dir)?;
-        let pgdata = data_dir.join("postgres");
+        let pgdata = cluster_home(&data_dir, run_as.as_ref())?.join("postgres");
+        let cluster_home = pgdata.parent().unwrap_or(&data_dir).to_owned();
         stop_orphan(&pgdata)?;
 
         let password = if pgdata.join("PG_VERSION").exists() {
             tracing::info!(dir = %pgdata.display(), "embedded postgres: reusing the existing cluster");
-            read_password(&data_dir)?
+            read_password(&data_dir, &pgdata)?
         } else {
             tracing::info!(dir = %pgdata.display(), "embedded postgres: initialising a new cluster");
             initialise(&binaries, &data_dir, &pgdata, run_as.as_ref())?
@@ -155,7 +154,7 @@ impl EmbeddedPostgres {
                 "-c",
                 &format!("max_connections={}", options.max_connections),
             ])
-            .current_dir(&data_dir)
+            .current_dir(&cluster_home)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(io("duplicating the log file"))?)
             .stderr(log)
@@ -325,32 +324,70 @@ fn run_as_user() -> Result<Option<RunAs>, EmbeddedError> {
     ))
 }
 
-/// Postgres, running as another user, must be able to walk down to the data directory.
-/// Checking first turns a cryptic "Permission denied" from initdb into advice.
-fn check_reachable(data_dir: &Path, user: &RunAs) -> Result<(), EmbeddedError> {
+/// Where clusters live whose data directory Postgres cannot reach.
+pub const UNREACHABLE_FALLBACK: &str = "/var/lib/flotilla-embedded";
+
+/// The directory that holds the cluster (`postgres/`): the data directory itself, unless we
+/// are root and the unprivileged user Postgres runs as cannot walk down to it (a checkout
+/// under `/root`, say). Then the cluster goes to `/var/lib/flotilla-embedded/<escaped path of
+/// the data directory>`, tied to that data directory, while the lock and the password stay in
+/// the data directory; the log says so.
+fn cluster_home(data_dir: &Path, run_as: Option<&RunAs>) -> Result<PathBuf, EmbeddedError> {
+    let Some(user) = run_as else {
+        return Ok(data_dir.to_owned());
+    };
+    let Some((blocked, mode)) = blocked_ancestor(data_dir, user) else {
+        return Ok(data_dir.to_owned());
+    };
+    let fallback = Path::new(UNREACHABLE_FALLBACK);
+    let home = fallback.join(escape_path(data_dir));
+    if blocked_ancestor(&home.join("postgres"), user).is_some() {
+        return Err(EmbeddedError::Failed(format!(
+            "the embedded Postgres runs as the `{}` user (Postgres refuses to run as root), \
+             which cannot enter {} (mode {mode:o}) on the way to FLOTILLA_DATA_DIR {}, nor \
+             reach {}: choose a data directory it can reach, run flotilla-server as a \
+             non-root user, or set DATABASE_URL",
+            user.name,
+            blocked.display(),
+            data_dir.display(),
+            fallback.display()
+        )));
+    }
+    for dir in [fallback, home.as_path()] {
+        fs::create_dir_all(dir)
+            .and_then(|()| fs::set_permissions(dir, fs::Permissions::from_mode(0o711)))
+            .map_err(io(format!("creating {}", dir.display())))?;
+    }
+    tracing::warn!(
+        blocked = %blocked.display(),
+        cluster = %home.join("postgres").display(),
+        "embedded postgres: the `{}` user cannot reach FLOTILLA_DATA_DIR; keeping its cluster in {} instead",
+        user.name,
+        home.display(),
+    );
+    Ok(home)
+}
+
+/// The first directory on the way to `path` that `user` may not enter, with its mode.
+fn blocked_ancestor<'a>(path: &'a Path, user: &RunAs) -> Option<(&'a Path, u32)> {
     use std::os::unix::fs::MetadataExt;
-    for dir in data_dir.ancestors().skip(1) {
-        let Ok(meta) = fs::metadata(dir) else {
-            continue;
-        };
+    let mut ancestors: Vec<&Path> = path.ancestors().skip(1).collect();
+    ancestors.reverse();
+    ancestors.into_iter().find_map(|dir| {
+        let meta = fs::metadata(dir).ok()?;
         let mode = meta.mode();
         let can_enter = mode & 0o001 != 0
             || (meta.uid() == user.uid.as_raw() && mode & 0o100 != 0)
             || (meta.gid() == user.gid.as_raw() && mode & 0o010 != 0);
-        if !can_enter {
-            return Err(EmbeddedError::Failed(format!(
-                "the embedded Postgres runs as the `{}` user (Postgres refuses to run as root), \
-                 which cannot enter {} (mode {:o}) on the way to FLOTILLA_DATA_DIR {}: choose a \
-                 data directory it can reach (e.g. under /var/lib), make that directory \
-                 traversable (chmod o+x), run flotilla-server as a non-root user, or set DATABASE_URL",
-                user.name,
-                dir.display(),
-                mode & 0o7777,
-                data_dir.display()
-            )));
-        }
-    }
-    Ok(())
+        (!can_enter).then_some((dir, mode & 0o7777))
+    })
+}
+
+/// An absolute path as one file name, reversibly: `%` becomes `%25`, `/` becomes `%2F`.
+fn escape_path(path: &Path) -> String {
+    path.to_string_lossy()
+        .replace('%', "%25")
+        .replace('/', "%2F")
 }
 
 /// A port that was free a moment ago. Postgres fails clearly in the rare case it is taken.
