@@ -42,4 +42,19 @@ pub fn init(format: LogFormat, filter: Targets) {
         .with(filter)
         .with(output)
         .try_init();
+    // Panics are logged like everything else (one JSON object per line in JSON mode), not
+    // printed raw to stderr.
+    std::panic::set_hook(Box::new(|panic| {
+        let location = panic
+            .location()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let message = panic
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        tracing::error!(%location, message, "panic");
+    }));
 }

@@ -12,9 +12,12 @@ use flotilla_core::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use flotilla_core::db::{self, MIGRATOR};
 use flotilla_core::AppContext;
 use secrecy::ExposeSecret;
+use sqlx::migrate::Migrator;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{oneshot, Notify};
+use tokio::time::Instant;
 
 use crate::app;
 
@@ -23,6 +26,9 @@ const DATABASE_WAIT: Duration = Duration::from_secs(60);
 
 /// Runs the server until SIGINT/SIGTERM (then `Ok`) or a fatal start-up error.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Signals are ours from the first moment, so one that arrives while the embedded Postgres
+    // is starting still ends in a clean stop and exit 0.
+    let mut signals = Signals::new()?;
     let (embedded, connect) = match &config.database_url {
         Some(url) => {
             let connect = PgConnectOptions::from_str(url.expose_secret()).map_err(|_| {
@@ -33,8 +39,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
         None => {
             let options = EmbeddedOptions::durable(&config.data_dir);
-            let started = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options))
-                .await
+            let mut starting =
+                tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options));
+            let started = tokio::select! {
+                started = &mut starting => started,
+                signal = signals.next() => {
+                    tracing::info!(signal, "stopping before start-up finished");
+                    if let Ok(Ok(embedded)) = starting.await {
+                        tokio::task::spawn_blocking(move || embedded.stop()).await.ok();
+                    }
+                    return Ok(());
+                }
+            };
+            let started = started
                 .context("starting the embedded Postgres")?
                 .context("embedded Postgres (no DATABASE_URL is set)")?;
             let connect = started.connect_options();
@@ -53,14 +70,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "listening");
 
     let (fatal_tx, fatal_rx) = oneshot::channel::<anyhow::Error>();
-    let startup = tokio::spawn(prepare(ctx.clone(), fatal_tx));
+    let startup = tokio::spawn(start_up_in_background(ctx.clone(), fatal_tx));
     let fatal = Arc::new(Mutex::new(None));
     let draining = Arc::new(Notify::new());
     let shutdown = {
         let (fatal, draining) = (fatal.clone(), draining.clone());
         async move {
             tokio::select! {
-                signal = shutdown_signal() => tracing::info!(signal, "shutting down: draining in-flight requests"),
+                signal = signals.next() => {
+                    tracing::info!(signal, "shutting down: draining in-flight requests (a second signal stops at once)");
+                    // Whoever insists does not want to wait for the drain.
+                    tokio::spawn(async move {
+                        let signal = signals.next().await;
+                        tracing::warn!(signal, "second signal: stopping now");
+                        std::process::exit(130);
+                    });
+                }
                 Ok(error) = fatal_rx => {
                     tracing::error!(error = format!("{error:#}"), "start-up failed; shutting down");
                     *fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
@@ -70,15 +95,26 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     };
     let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
-    tokio::select! {
-        result = server => result.context("serving HTTP")?,
-        _ = async { draining.notified().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; stopping anyway");
+    let drained_by = tokio::select! {
+        result = server => {
+            result.context("serving HTTP")?;
+            None
         }
-    }
+        deadline = async { draining.notified().await; let deadline = Instant::now() + grace; tokio::time::sleep_until(deadline).await; deadline } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; stopping anyway");
+            Some(deadline)
+        }
+    };
 
     startup.abort();
-    pool.close().await;
+    // Requests cut off by the grace period may still hold connections: do not wait for them.
+    let close_by = drained_by.unwrap_or_else(|| Instant::now() + Duration::from_secs(5));
+    if tokio::time::timeout_at(close_by, pool.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still in use; closing anyway");
+    }
     if let Some(embedded) = embedded {
         tokio::task::spawn_blocking(move || embedded.stop())
             .await
@@ -89,39 +125,46 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     error.map_or(Ok(()), Err)
 }
 
-/// Start-up work done while `/healthz` already answers: wait for the database, apply the
-/// migrations, then declare readiness.
-async fn prepare(ctx: AppContext, fatal: oneshot::Sender<anyhow::Error>) {
-    let result = async {
-        db::wait_for_database(&ctx.db, DATABASE_WAIT)
-            .await
-            .context("the database does not answer")?;
-        db::migrate(&ctx.db, &MIGRATOR)
-            .await
-            .context("applying migrations")?;
-        let migrations = MIGRATOR.iter().count();
-        tracing::info!(migrations, "database migrated; ready");
-        ctx.readiness.set_ready();
-        anyhow::Ok(())
-    }
-    .await;
-    if let Err(error) = result {
+/// Start-up work done while `/healthz` already answers: wait for the database, apply
+/// `migrator`'s migrations, then declare readiness.
+pub async fn start_up(ctx: &AppContext, migrator: &Migrator) -> anyhow::Result<()> {
+    db::wait_for_database(&ctx.db, DATABASE_WAIT)
+        .await
+        .context("the database does not answer")?;
+    db::migrate(&ctx.db, migrator)
+        .await
+        .context("applying migrations")?;
+    let migrations = migrator.iter().count();
+    tracing::info!(migrations, "database migrated; ready");
+    ctx.readiness.set_ready();
+    Ok(())
+}
+
+async fn start_up_in_background(ctx: AppContext, fatal: oneshot::Sender<anyhow::Error>) {
+    if let Err(error) = start_up(&ctx, &MIGRATOR).await {
         let _ = fatal.send(error);
     }
 }
 
-/// Resolves on SIGINT or SIGTERM, naming the signal.
-async fn shutdown_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot listen for SIGTERM");
-            return std::future::pending().await;
+/// SIGINT and SIGTERM, registered once so that none is missed between waits.
+struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Signals {
+    fn new() -> anyhow::Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    /// The next signal's name.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
@@ -18,7 +18,7 @@ use futures_util::FutureExt;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use super::metrics::Metrics;
+use super::metrics::{Metrics, RouteSlot};
 use super::problems::{self, ProblemSettings};
 
 /// The request id header, taken from the client when sensible, generated otherwise.
@@ -117,6 +117,8 @@ where
     let too_large = declared_length.is_some_and(|len| len > edge.problems.body_limit);
     let method = request.method().clone();
     let uri = request.uri().clone();
+    let route = RouteSlot::default();
+    request.extensions_mut().insert(route.clone());
     // Never the query: it may carry codes or tokens. Fields are recorded with Display: the
     // request id is printable ASCII (checked above) and an HTTP path holds no control
     // characters, so the escaping that Debug would do (char by char, per request) buys nothing.
@@ -162,12 +164,8 @@ where
     };
     let mut response = handle.instrument(span).await;
 
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str());
     edge.metrics
-        .observe(&method, route, response.status(), start.elapsed());
+        .observe(&method, route.route(), response.status(), start.elapsed());
     let headers = response.headers_mut();
     headers.reserve(DEFAULT_HEADERS.len() + 1);
     for (name, value) in DEFAULT_HEADERS {

@@ -5,13 +5,10 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::RwLock;
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
 use axum::extract::{MatchedPath, Request};
-use axum::response::Response;
-use pin_project_lite::pin_project;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -124,9 +121,20 @@ impl Metrics {
     }
 }
 
-/// Route layer: hands the matched route to the envelope through the response (routing happens
-/// inside the router, after the envelope has seen the request). A plain service rather than a
-/// `from_fn` middleware, as it runs on every request and needs no boxed future.
+/// Where the route layer leaves the matched route for the envelope: routing happens inside
+/// the router, after the envelope has seen the request, and the handler's future may never
+/// finish (a timeout, a panic), so the route is handed over when routing is done.
+#[derive(Debug, Clone, Default)]
+pub struct RouteSlot(Arc<OnceLock<MatchedPath>>);
+
+impl RouteSlot {
+    /// The matched route template, once routing is done.
+    pub fn route(&self) -> Option<&str> {
+        self.0.get().map(MatchedPath::as_str)
+    }
+}
+
+/// Route layer: fills the request's [`RouteSlot`] with the matched route.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExposeMatchedPathLayer;
 
@@ -146,47 +154,25 @@ pub struct ExposeMatchedPath<S> {
 
 impl<S> Service<Request> for ExposeMatchedPath<S>
 where
-    S: Service<Request, Response = Response>,
+    S: Service<Request>,
 {
-    type Response = Response;
+    type Response = S::Response;
     type Error = S::Error;
-    type Future = ExposeMatchedPathFuture<S::Future>;
+    type Future = S::Future;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let matched = request.extensions().get::<MatchedPath>().cloned();
-        ExposeMatchedPathFuture {
-            inner: self.inner.call(request),
-            matched,
+        let extensions = request.extensions();
+        if let (Some(slot), Some(matched)) = (
+            extensions.get::<RouteSlot>(),
+            extensions.get::<MatchedPath>(),
+        ) {
+            let _ = slot.0.set(matched.clone());
         }
-    }
-}
-
-pin_project! {
-    /// The response future of [`ExposeMatchedPath`].
-    pub struct ExposeMatchedPathFuture<F> {
-        #[pin]
-        inner: F,
-        matched: Option<MatchedPath>,
-    }
-}
-
-impl<F, E> Future for ExposeMatchedPathFuture<F>
-where
-    F: Future<Output = Result<Response, E>>,
-{
-    type Output = Result<Response, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
-        if let Some(matched) = this.matched.take() {
-            response.extensions_mut().insert(matched);
-        }
-        Poll::Ready(Ok(response))
+        self.inner.call(request)
     }
 }
 

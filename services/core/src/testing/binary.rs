@@ -55,9 +55,13 @@ impl ServerProcess {
         format!("{}{path}", self.base_url)
     }
 
-    /// The process id.
+    /// The process id, while the process has not been reaped.
     pub fn pid(&self) -> i32 {
-        self.child.id().map(|id| id as i32).unwrap_or(0)
+        // Never 0: kill(0, ..) would signal the whole process group, the test run included.
+        self.child
+            .id()
+            .map(|id| id as i32)
+            .expect("flotilla-server has already exited and been reaped")
     }
 
     /// Polls `/readyz` until it answers 200; returns how long that took from now.

@@ -263,7 +263,11 @@ async fn runs_on_database_url_with_json_logs() {
         .split(':')
         .nth(2)
         .and_then(|s| s.split('@').next())
-        .unwrap_or("?");
+        .unwrap_or("");
+    assert!(
+        password.len() >= 16,
+        "the test database has a real password: {password:?}"
+    );
     assert!(!logs.contains(password), "the database password was logged");
 }
 
@@ -356,4 +360,26 @@ async fn as_root_a_data_dir_postgres_cannot_reach_still_works() {
     );
     stop(&mut again).await;
     std::fs::remove_dir_all(&home).expect("clean up the fallback cluster");
+}
+
+#[tokio::test]
+async fn sigterm_during_start_up_still_stops_cleanly() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data_dir = work.path().join(".flotilla");
+    let mut server = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
+    // initdb takes about a second: the signal lands while the embedded Postgres starts.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.signal(Signal::SIGTERM);
+    let status = server.wait_exit(Duration::from_secs(30)).await;
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?}:\n{}",
+        server.logs()
+    );
+    assert!(
+        server.logs().contains("stopping before start-up finished"),
+        "{}",
+        server.logs()
+    );
+    assert!(postmaster(&data_dir).is_none(), "no Postgres left running");
 }

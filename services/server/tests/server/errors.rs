@@ -1,5 +1,6 @@
 //! Every error, whoever produces it, is problem+json with a stable type.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::{get, post};
@@ -137,7 +138,7 @@ async fn json_errors_are_problems() {
 }
 
 /// A stack around routes that misbehave, to see the stack contain them.
-async fn misbehaving_app() -> (TestServer, TestDb) {
+async fn misbehaving_app() -> (TestServer, TestDb, AppContext) {
     let db = TestDb::new().await;
     let ctx = AppContext::new(test_config(&["--request-timeout", "1"]), db.pool.clone());
     let routes = Router::new()
@@ -172,12 +173,44 @@ async fn misbehaving_app() -> (TestServer, TestDb) {
                 )
             }),
         );
-    (TestServer::start(serve_stack(routes, &ctx)).await, db)
+    (TestServer::start(serve_stack(routes, &ctx)).await, db, ctx)
+}
+
+/// Log lines written on this thread while the guard lives (a `#[tokio::test]` runs the server
+/// on the test's own thread).
+#[derive(Clone, Default)]
+struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
+    }
 }
 
 #[tokio::test]
 async fn timeouts_and_failures_are_problems_without_internals() {
-    let (server, _db) = misbehaving_app().await;
+    let (server, db, ctx) = misbehaving_app().await;
+    let logs = CapturedLogs::default();
+    let _guard = logs.install();
     let client = reqwest::Client::new();
 
     let started = std::time::Instant::now();
@@ -207,6 +240,24 @@ async fn timeouts_and_failures_are_problems_without_internals() {
             !body.to_string().contains("secret"),
             "{path} leaked: {body}"
         );
+    }
+    // The causes are in the log, with the request they belong to.
+    let log = logs.text();
+    for cause in [
+        "secret failure internals",
+        "secret panic internals",
+        "secret raw internals",
+    ] {
+        assert!(log.contains(cause), "{cause} not logged:\n{log}");
+    }
+    assert!(log.contains("path=/fail"), "{log}");
+    // Metrics keep the route of requests that timed out or panicked.
+    let metrics = ctx.metrics.render(&db.pool);
+    for series in [
+        r#"route="/slow",status="504""#,
+        r#"route="/panic",status="500""#,
+    ] {
+        assert!(metrics.contains(series), "{series} missing:\n{metrics}");
     }
     // The server survived the panic.
     let r = client

@@ -8,12 +8,23 @@ use crate::{expect_problem, start_app};
 
 #[tokio::test]
 async fn readiness_waits_for_migrations_and_the_database() {
-    let db = TestDb::new().await;
+    let db = TestDb::empty().await;
     let ctx = AppContext::new(test_config(&[]), db.pool.clone());
     let server = TestServer::start(flotilla_server::app::build(ctx.clone())).await;
+    // The server's own start-up path, over a migration that takes a second.
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow_migrations");
+    let migrator = sqlx::migrate::Migrator::new(dir)
+        .await
+        .expect("fixture migrations");
+    let starting = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move { flotilla_server::serve::start_up(&ctx, &migrator).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
     let r = reqwest::get(server.url("/healthz")).await.expect("request");
-    assert_eq!(r.status(), 200, "alive before ready");
+    assert_eq!(r.status(), 200, "alive while migrating");
     let r = reqwest::get(server.url("/readyz")).await.expect("request");
     let body = expect_problem(r, 503, "unavailable").await;
     assert!(
@@ -21,7 +32,7 @@ async fn readiness_waits_for_migrations_and_the_database() {
         "{body}"
     );
 
-    ctx.readiness.set_ready();
+    starting.await.expect("join").expect("start-up succeeds");
     let r = reqwest::get(server.url("/readyz")).await.expect("request");
     assert_eq!(r.status(), 200);
     assert_eq!(

@@ -115,12 +115,16 @@ impl EmbeddedPostgres {
         let binaries = PostgresBinaries::locate().map_err(EmbeddedError::NotInstalled)?;
         let data_dir = std::path::absolute(&options.data_dir)
             .map_err(io(format!("resolving {}", options.data_dir.display())))?;
-        fs::create_dir_all(&data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
         let run_as = run_as_user()?;
-        // Postgres (as another user) must traverse the data directory, but never list it.
-        let mode = if run_as.is_some() { 0o711 } else { 0o700 };
-        fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode))
-            .map_err(io(format!("securing {}", data_dir.display())))?;
+        if !data_dir.exists() {
+            fs::create_dir_all(&data_dir)
+                .map_err(io(format!("creating {}", data_dir.display())))?;
+            // Ours alone; Postgres (as another user when we are root) may traverse it, never
+            // list it. A directory that was already there keeps the modes its owner chose.
+            let mode = if run_as.is_some() { 0o711 } else { 0o700 };
+            fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode))
+                .map_err(io(format!("securing {}", data_dir.display())))?;
+        }
 
         let lock = lock_data_dir(&data_dir)?;
         let pgdata = cluster_home(&data_dir, run_as.as_ref())?.join("postgres");
