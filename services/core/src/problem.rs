@@ -16,7 +16,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     "type": "urn:flotilla:problem:not-found",
     "title": "Not Found",
     "status": 404,
-    "detail": "No route for GET /nope",
+    "detail": "There is nothing at /nope.",
     "request_id": "0b9c2a4e-6f1e-4a4b-9b1e-2f6f3c1d2e3f"
 }))]
 pub struct Problem {

@@ -1,13 +1,16 @@
 //! Makes every error response problem+json, whoever produced it: our handlers (already problem
 //! documents: only the request id is added), axum's rejections and fallbacks (404, 405, 415,
-//! malformed JSON), tower-http's body limit (413) and the envelope's timeout and panic
-//! catching. One place (called by the envelope), so no route can answer in another shape.
+//! malformed JSON, bodies over the limit) and the envelope's own answers (413 for a declared
+//! body over the limit, timeouts, panics). One place (called by the envelope), so no route can answer in another shape.
 
 use axum::body::{to_bytes, Body};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::problem::{FieldError, Problem, PROBLEM_JSON};
+
+/// At most this much of a replaced 5xx body goes to the log.
+const MAX_LOGGED_BODY: usize = 2048;
 
 /// Error bodies larger than this are not read back (ours are far smaller).
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -49,7 +52,8 @@ pub async fn into_problem(
         let text = String::from_utf8_lossy(&bytes).trim().to_owned();
         if status.is_server_error() && !text.is_empty() {
             // Whatever a 5xx body says may be internal: keep it in the log, not the answer.
-            tracing::error!(status = status.as_u16(), body = %text, "error response replaced by a problem document");
+            let logged: String = text.chars().take(MAX_LOGGED_BODY).collect();
+            tracing::error!(status = status.as_u16(), body = %logged, "error response replaced by a problem document");
         }
         let is_text = content_type.is_empty() || content_type.starts_with("text/plain");
         // Limits and timeouts are explained in our words (with the limit); other client

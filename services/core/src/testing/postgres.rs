@@ -18,6 +18,8 @@ const DIR_PREFIX: &str = "flotilla-test-pg-";
 /// The Postgres server shared by every test of this binary, with a migrated template.
 pub struct TestPostgres {
     admin: PgConnectOptions,
+    /// A server of someone else's (`DATABASE_URL`): test databases are dropped after use.
+    external: bool,
     admin_url: String,
     template: String,
     // Kept for the life of the process; Postgres gets SIGQUIT when the process exits.
@@ -82,6 +84,7 @@ impl TestPostgres {
             pool.close().await;
         });
         Self {
+            external: embedded.is_none(),
             admin,
             admin_url,
             template,
@@ -159,6 +162,32 @@ impl TestDb {
     }
 }
 
+impl Drop for TestDb {
+    /// On an external server, drops the database (a throwaway cluster is discarded whole).
+    fn drop(&mut self) {
+        let server = TestPostgres::shared();
+        if !server.external {
+            return;
+        }
+        let (admin, name) = (server.admin.clone(), self.name.clone());
+        // Drop cannot await; a short-lived runtime of its own does the work.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut conn = admin.connect().await.map_err(std::io::Error::other)?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                conn.close().await.map_err(std::io::Error::other)
+            })
+        })
+        .join();
+    }
+}
+
 fn random_suffix() -> String {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).expect("randomness");
@@ -177,7 +206,14 @@ fn remove_stale_clusters() {
             .file_name()
             .to_str()
             .is_some_and(|n| n.starts_with(DIR_PREFIX));
-        if is_ours && !is_locked(&path) {
+        // A young directory may be another run's, not locked yet.
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
+        if is_ours && age > std::time::Duration::from_secs(600) && !is_locked(&path) {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
