@@ -91,11 +91,6 @@ impl TestPostgres {
             _embedded: embedded,
         }
     }
-
-    /// Options of a superuser connection to the `postgres` database.
-    pub fn admin_options(&self) -> PgConnectOptions {
-        self.admin.clone()
-    }
 }
 
 /// A fresh, migrated database of its own for one test.

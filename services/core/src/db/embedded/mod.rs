@@ -209,16 +209,6 @@ impl EmbeddedPostgres {
         )
     }
 
-    /// The TCP port Postgres listens on (127.0.0.1).
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// The data directory (`FLOTILLA_DATA_DIR`), absolute.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
     /// Lets go of Postgres without stopping it, and of the data-directory lock: what a crash
     /// of ours used to leave behind. Returns the orphan's pid. For tests of orphan handling.
     #[cfg(feature = "test-support")]
