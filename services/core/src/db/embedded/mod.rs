@@ -97,7 +97,6 @@ pub struct EmbeddedPostgres {
     child: Option<Child>,
     port: u16,
     password: SecretString,
-    data_dir: PathBuf,
     _lock: Flock<File>,
 }
 
@@ -182,7 +181,6 @@ impl EmbeddedPostgres {
             child: Some(child),
             port,
             password,
-            data_dir,
             _lock: lock,
         };
         embedded.wait_until_ready(&pgdata, &log_path)?;
