@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::problem::{FieldError, Problem};
+use crate::problem::{FieldError, Problem, INTERNAL_ERROR_DETAIL};
 
 /// Errors of the core crate, and the shapes other crates map theirs into.
 #[derive(Debug, thiserror::Error)]
@@ -51,10 +51,9 @@ impl Error {
             Error::Unavailable(d) => {
                 Problem::for_status(StatusCode::SERVICE_UNAVAILABLE, d.clone())
             }
-            Error::Database(_) | Error::Internal(_) => Problem::for_status(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The server failed to handle this request; it has been logged.",
-            ),
+            Error::Database(_) | Error::Internal(_) => {
+                Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR_DETAIL)
+            }
         }
     }
 }

@@ -10,6 +10,10 @@ use utoipa::ToSchema;
 /// Media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The detail of every 5xx: its cause goes to the log, never to the client.
+pub const INTERNAL_ERROR_DETAIL: &str =
+    "The server failed to handle this request; it has been logged.";
+
 /// A problem details document (RFC 9457).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({

@@ -5,6 +5,7 @@
 //! directives at the price of a shared-map lookup on every span enter and exit, which made the
 //! per-request span the most expensive part of the HTTP stack (`bench/foundation.sh`).
 
+use std::any::Any;
 use std::io::IsTerminal;
 
 use tracing_subscriber::filter::Targets;
@@ -49,12 +50,16 @@ pub fn init(format: LogFormat, filter: Targets) {
             .location()
             .map(ToString::to_string)
             .unwrap_or_default();
-        let message = panic
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("(no message)");
+        let message = panic_message(panic.payload());
         tracing::error!(%location, message, "panic");
     }));
+}
+
+/// The message a panic was raised with (`panic!` payloads are a `String` or a `&str`).
+pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)")
 }

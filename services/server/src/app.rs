@@ -2,6 +2,7 @@
 //! description, through utoipa-axum), the OpenAPI document, the API reference, and the
 //! shared HTTP stack around them.
 
+use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
@@ -49,8 +50,11 @@ fn api() -> (Router<AppContext>, OpenApiDocument) {
 
 /// The OpenAPI document as committed in `openapi/openapi.json` and served at `/openapi.json`.
 pub fn openapi_json() -> String {
-    let mut json = api()
-        .1
+    render(&api().1)
+}
+
+fn render(document: &OpenApiDocument) -> String {
+    let mut json = document
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     json.push('\n');
@@ -59,8 +63,9 @@ pub fn openapi_json() -> String {
 
 /// The whole application over `ctx`, wrapped in the shared HTTP stack.
 pub fn build(ctx: AppContext) -> Router {
-    let (api, _) = api();
-    let spec = openapi_json();
+    let (api, document) = api();
+    // Bytes: each request clones a reference, not the document.
+    let spec = Bytes::from(render(&document));
     let router = api
         .route(
             OPENAPI_PATH,

@@ -46,7 +46,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 signal = signals.next() => {
                     tracing::info!(signal, "stopping before start-up finished");
                     if let Ok(Ok(embedded)) = starting.await {
-                        tokio::task::spawn_blocking(move || embedded.stop()).await.ok();
+                        stop_embedded(embedded).await;
                     }
                     return Ok(());
                 }
@@ -116,13 +116,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!("database connections still in use; closing anyway");
     }
     if let Some(embedded) = embedded {
-        tokio::task::spawn_blocking(move || embedded.stop())
-            .await
-            .ok();
+        stop_embedded(embedded).await;
     }
     tracing::info!("stopped");
     let error = fatal.lock().unwrap_or_else(|e| e.into_inner()).take();
     error.map_or(Ok(()), Err)
+}
+
+/// Stops the embedded Postgres (a blocking wait) off the async workers.
+async fn stop_embedded(embedded: EmbeddedPostgres) {
+    tokio::task::spawn_blocking(move || embedded.stop())
+        .await
+        .ok();
 }
 
 /// Start-up work done while `/healthz` already answers: wait for the database, apply

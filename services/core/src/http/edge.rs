@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
@@ -19,7 +19,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 use super::metrics::{Metrics, RouteSlot};
-use super::problems::{self, ProblemSettings};
+use super::problems::{self, Limits};
 
 /// The request id header, taken from the client when sensible, generated otherwise.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,10 +41,8 @@ const DEFAULT_HEADERS: [(HeaderName, &str); 4] = [
 /// What the envelope needs.
 #[derive(Clone)]
 pub struct Edge {
-    /// The request timeout.
-    pub timeout: Duration,
-    /// Limits quoted in problem details.
-    pub problems: ProblemSettings,
+    /// The body limit and the request timeout.
+    pub limits: Limits,
     /// Where requests are counted.
     pub metrics: Arc<Metrics>,
 }
@@ -114,7 +112,7 @@ where
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let too_large = declared_length.is_some_and(|len| len > edge.problems.body_limit);
+    let too_large = declared_length.is_some_and(|len| len > edge.limits.body_limit);
     let method = request.method().clone();
     let uri = request.uri().clone();
     let route = RouteSlot::default();
@@ -137,13 +135,13 @@ where
                 .call(request)
                 .map(|r| r.unwrap_or_else(|e| match e {}));
             let handled = AssertUnwindSafe(handled).catch_unwind();
-            tokio::time::timeout(edge.timeout, handled).await
+            tokio::time::timeout(edge.limits.timeout, handled).await
         };
         let response = match outcome {
             Ok(Ok(response)) => response,
             Ok(Err(panic)) => problems::panic_response(panic),
             Err(_) => {
-                let timeout_secs = edge.timeout.as_secs();
+                let timeout_secs = edge.limits.timeout.as_secs();
                 tracing::warn!(timeout_secs, "request timed out");
                 StatusCode::GATEWAY_TIMEOUT.into_response()
             }
@@ -155,7 +153,7 @@ where
         // future (which is moved into its box on every request).
         Box::pin(problems::into_problem(
             response,
-            edge.problems,
+            edge.limits,
             &method,
             &uri,
             &request_id,

@@ -14,19 +14,16 @@ use tower_http::compression::CompressionLayer;
 
 use crate::context::AppContext;
 use edge::Edge;
-use problems::ProblemSettings;
-
-pub use edge::API_CONTENT_SECURITY_POLICY;
+use problems::Limits;
 
 /// Wraps `router` (all routes already added) in the full middleware stack.
 pub fn serve_stack(router: Router, ctx: &AppContext) -> Router {
     let config = &ctx.config;
     let body_limit = usize::try_from(config.body_limit).unwrap_or(usize::MAX);
     let edge = Edge {
-        timeout: config.request_timeout.0,
-        problems: ProblemSettings {
+        limits: Limits {
             body_limit: config.body_limit,
-            timeout_secs: config.request_timeout.0.as_secs(),
+            timeout: config.request_timeout.0,
         },
         metrics: ctx.metrics.clone(),
     };

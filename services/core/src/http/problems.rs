@@ -3,11 +3,14 @@
 //! malformed JSON, bodies over the limit) and the envelope's own answers (413 for a declared
 //! body over the limit, timeouts, panics). One place (called by the envelope), so no route can answer in another shape.
 
+use std::time::Duration;
+
 use axum::body::{to_bytes, Body};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use crate::problem::{FieldError, Problem, PROBLEM_JSON};
+use crate::problem::{FieldError, Problem, INTERNAL_ERROR_DETAIL, PROBLEM_JSON};
+use crate::telemetry::panic_message;
 
 /// At most this much of a replaced 5xx body goes to the log.
 const MAX_LOGGED_BODY: usize = 2048;
@@ -15,20 +18,20 @@ const MAX_LOGGED_BODY: usize = 2048;
 /// Error bodies larger than this are not read back (ours are far smaller).
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// What the conversion needs to know to explain limits.
+/// The limits every request is held to, which problem details quote.
 #[derive(Debug, Clone, Copy)]
-pub struct ProblemSettings {
+pub struct Limits {
     /// The request body limit, in bytes.
     pub body_limit: u64,
-    /// The request timeout, in seconds.
-    pub timeout_secs: u64,
+    /// The request timeout.
+    pub timeout: Duration,
 }
 
 /// Turns an error response into a problem document stamped with the request id: ours
 /// already are (only the id is added); others get a detail from their text or our words.
 pub async fn into_problem(
     response: Response,
-    settings: ProblemSettings,
+    limits: Limits,
     method: &Method,
     uri: &Uri,
     request_id: &HeaderValue,
@@ -66,7 +69,7 @@ pub async fn into_problem(
         let detail = if is_text && !text.is_empty() && !ours {
             text
         } else {
-            default_detail(status, settings, method, uri, &parts.headers)
+            default_detail(status, limits, method, uri, &parts.headers)
         };
         let errors = if status == StatusCode::UNPROCESSABLE_ENTITY {
             json_field_error(&detail).into_iter().collect()
@@ -120,7 +123,7 @@ fn json_pointer(path: &str) -> String {
 
 fn default_detail(
     status: StatusCode,
-    settings: ProblemSettings,
+    limits: Limits,
     method: &Method,
     uri: &Uri,
     headers: &axum::http::HeaderMap,
@@ -139,18 +142,16 @@ fn default_detail(
         }
         StatusCode::PAYLOAD_TOO_LARGE => format!(
             "The request body is larger than the limit of {} bytes.",
-            settings.body_limit
+            limits.body_limit
         ),
         StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => format!(
             "The request was not handled within the limit of {} s.",
-            settings.timeout_secs
+            limits.timeout.as_secs()
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             "The request's Content-Type is not supported here.".into()
         }
-        s if s.is_server_error() => {
-            "The server failed to handle this request; it has been logged.".into()
-        }
+        s if s.is_server_error() => INTERNAL_ERROR_DETAIL.into(),
         s => s.canonical_reason().unwrap_or("Error").to_owned(),
     }
 }
@@ -158,17 +159,8 @@ fn default_detail(
 /// The response for a panic inside a handler: logged with its message, answered with a
 /// generic 500 (the envelope adds the request id).
 pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let message = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(no message)");
-    tracing::error!(panic = message, "handler panicked");
-    Problem::for_status(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "The server failed to handle this request; it has been logged.",
-    )
-    .into_response()
+    tracing::error!(panic = panic_message(panic.as_ref()), "handler panicked");
+    Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR_DETAIL).into_response()
 }
 
 #[cfg(test)]
