@@ -62,6 +62,18 @@ async fn connect_embedded(data_dir: &Path) -> PgConnection {
         .expect("connect to the embedded cluster")
 }
 
+/// Starts the binary in `workdir` and waits until it is ready.
+async fn start_ready(workdir: &Path, args: &[&str], envs: &[(&str, &str)]) -> ServerProcess {
+    let mut server = ServerProcess::start(binary(), workdir, args, envs);
+    server.wait_ready(Duration::from_secs(60)).await;
+    server
+}
+
+/// Asserts the server logged `needle`, showing the whole log when it did not.
+fn assert_logged(server: &ServerProcess, needle: &str) {
+    assert!(server.logs().contains(needle), "{}", server.logs());
+}
+
 async fn stop(server: &mut ServerProcess) {
     server.signal(Signal::SIGTERM);
     let status = server.wait_exit(Duration::from_secs(5)).await;
@@ -77,8 +89,7 @@ async fn embedded_postgres_keeps_data_and_stops_with_the_server() {
     let work = tempfile::tempdir().expect("tempdir");
     let data_dir: PathBuf = work.path().join(".flotilla");
 
-    let mut server = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
-    server.wait_ready(Duration::from_secs(60)).await;
+    let mut server = start_ready(work.path(), &["--dev"], &[]).await;
     let (pg_pid, _) = postmaster(&data_dir).expect("postmaster.pid");
     let mut conn = connect_embedded(&data_dir).await;
     sqlx::raw_sql("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('still here')")
@@ -103,13 +114,8 @@ async fn embedded_postgres_keeps_data_and_stops_with_the_server() {
         "clean shutdown removes postmaster.pid"
     );
 
-    let mut again = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
-    again.wait_ready(Duration::from_secs(60)).await;
-    assert!(
-        again.logs().contains("reusing the existing cluster"),
-        "{}",
-        again.logs()
-    );
+    let mut again = start_ready(work.path(), &["--dev"], &[]).await;
+    assert_logged(&again, "reusing the existing cluster");
     let mut conn = connect_embedded(&data_dir).await;
     let note: String = sqlx::query_scalar("SELECT note FROM kept")
         .fetch_one(&mut conn)
@@ -126,8 +132,7 @@ async fn a_crash_leaves_no_orphan_behind() {
     let data_dir = work.path().join(".flotilla");
 
     // kill -9 of the server: its Postgres follows it down.
-    let mut server = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
-    server.wait_ready(Duration::from_secs(60)).await;
+    let mut server = start_ready(work.path(), &["--dev"], &[]).await;
     let (pg_pid, _) = postmaster(&data_dir).expect("postmaster.pid");
     server.signal(Signal::SIGKILL);
     server.wait_exit(Duration::from_secs(5)).await;
@@ -147,14 +152,9 @@ async fn a_crash_leaves_no_orphan_behind() {
     .expect("start an orphan");
     let orphan = orphan as i32;
     assert!(is_alive(orphan));
-    let mut server = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
-    server.wait_ready(Duration::from_secs(60)).await;
+    let mut server = start_ready(work.path(), &["--dev"], &[]).await;
     assert!(!is_alive(orphan), "the orphan was stopped");
-    assert!(
-        server.logs().contains("stopping an orphan"),
-        "{}",
-        server.logs()
-    );
+    assert_logged(&server, "stopping an orphan");
     stop(&mut server).await;
 
     // A stale postmaster.pid naming a dead process is cleared.
@@ -169,31 +169,19 @@ async fn a_crash_leaves_no_orphan_behind() {
         ),
     )
     .expect("write a stale pid file");
-    let mut server = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
-    server.wait_ready(Duration::from_secs(60)).await;
-    assert!(
-        server.logs().contains("stale pid file"),
-        "{}",
-        server.logs()
-    );
+    let mut server = start_ready(work.path(), &["--dev"], &[]).await;
+    assert_logged(&server, "stale pid file");
     stop(&mut server).await;
 }
 
 #[tokio::test]
 async fn a_second_server_on_the_same_data_dir_is_refused() {
     let work = tempfile::tempdir().expect("tempdir");
-    let mut first = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
-    first.wait_ready(Duration::from_secs(60)).await;
+    let mut first = start_ready(work.path(), &["--dev"], &[]).await;
     let mut second = ServerProcess::start(binary(), work.path(), &["--dev"], &[]);
     let status = second.wait_exit(Duration::from_secs(10)).await;
     assert_eq!(status.and_then(|s| s.code()), Some(1));
-    assert!(
-        second
-            .logs()
-            .contains("in use by another running flotilla-server"),
-        "{}",
-        second.logs()
-    );
+    assert_logged(&second, "in use by another running flotilla-server");
     stop(&mut first).await;
 }
 
@@ -236,13 +224,12 @@ async fn runs_on_database_url_with_json_logs() {
     let db = TestDb::new().await;
     let work = tempfile::tempdir().expect("tempdir");
     let url = db.url();
-    let mut server = ServerProcess::start(
-        binary(),
+    let mut server = start_ready(
         work.path(),
         &[],
         &[("DATABASE_URL", &url), ("FLOTILLA_LOG_FORMAT", "json")],
-    );
-    server.wait_ready(Duration::from_secs(30)).await;
+    )
+    .await;
     assert!(
         !work.path().join(".flotilla").exists(),
         "no embedded Postgres with DATABASE_URL"
@@ -271,9 +258,7 @@ async fn sigterm_drains_a_request_in_flight() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let db = TestDb::new().await;
     let work = tempfile::tempdir().expect("tempdir");
-    let mut server =
-        ServerProcess::start(binary(), work.path(), &[], &[("DATABASE_URL", &db.url())]);
-    server.wait_ready(Duration::from_secs(30)).await;
+    let mut server = start_ready(work.path(), &[], &[("DATABASE_URL", &db.url())]).await;
     let addr = server.base_url.trim_start_matches("http://").to_owned();
 
     // A request whose body is still arriving when the signal comes.
@@ -307,7 +292,7 @@ async fn sigterm_drains_a_request_in_flight() {
         "{status:?}:\n{}",
         server.logs()
     );
-    assert!(server.logs().contains("draining"), "{}", server.logs());
+    assert_logged(&server, "draining");
 }
 
 #[tokio::test]
@@ -332,27 +317,17 @@ async fn as_root_a_data_dir_postgres_cannot_reach_still_works() {
         .replace('/', "%2F");
     let home = Path::new("/var/lib/flotilla-embedded").join(escaped);
 
-    let mut server = ServerProcess::start(binary(), &work, &["--dev"], &[]);
-    server.wait_ready(Duration::from_secs(60)).await;
+    let mut server = start_ready(&work, &["--dev"], &[]).await;
     assert!(
         home.join("postgres/PG_VERSION").exists(),
         "{}",
         server.logs()
     );
-    assert!(
-        server.logs().contains("cannot reach FLOTILLA_DATA_DIR"),
-        "{}",
-        server.logs()
-    );
+    assert_logged(&server, "cannot reach FLOTILLA_DATA_DIR");
     stop(&mut server).await;
 
-    let mut again = ServerProcess::start(binary(), &work, &["--dev"], &[]);
-    again.wait_ready(Duration::from_secs(60)).await;
-    assert!(
-        again.logs().contains("reusing the existing cluster"),
-        "{}",
-        again.logs()
-    );
+    let mut again = start_ready(&work, &["--dev"], &[]).await;
+    assert_logged(&again, "reusing the existing cluster");
     stop(&mut again).await;
     std::fs::remove_dir_all(&home).expect("clean up the fallback cluster");
 }
@@ -371,10 +346,6 @@ async fn sigterm_during_start_up_still_stops_cleanly() {
         "{status:?}:\n{}",
         server.logs()
     );
-    assert!(
-        server.logs().contains("stopping before start-up finished"),
-        "{}",
-        server.logs()
-    );
+    assert_logged(&server, "stopping before start-up finished");
     assert!(postmaster(&data_dir).is_none(), "no Postgres left running");
 }

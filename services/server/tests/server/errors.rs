@@ -298,41 +298,24 @@ async fn request_ids_are_made_or_propagated() {
 async fn name_checks_explain_refusals() {
     let (server, _ctx, _db) = start_app(&["--dns-base-domain", "fleet.example.com"]).await;
     let client = reqwest::Client::new();
-    let check = |kind: &str, name: &str| {
-        client
+    let check = |kind: &'static str, name: &'static str| {
+        let request = client
             .post(server.url("/api/v1/name-checks"))
-            .json(&serde_json::json!({"kind": kind, "name": name}))
-            .send()
+            .json(&serde_json::json!({"kind": kind, "name": name}));
+        async move {
+            let response = request.send().await.expect("request");
+            response.json::<serde_json::Value>().await.expect("json")
+        }
     };
-    let ok: serde_json::Value = check("account", "acme")
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let ok = check("account", "acme").await;
     assert_eq!(ok["valid"], true);
     assert_eq!(ok["domain"], "acme.fleet.example.com");
-    let reserved: serde_json::Value = check("account", "www")
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let reserved = check("account", "www").await;
     assert_eq!(reserved["valid"], false);
     assert_eq!(reserved["reason"], "'www' is reserved");
-    let cluster: serde_json::Value = check("cluster", "eu-west-1")
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let cluster = check("cluster", "eu-west-1").await;
     assert_eq!(cluster["domain"], "spiffe://eu-west-1/");
-    let bad: serde_json::Value = check("cluster", "Bad_Name")
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let bad = check("cluster", "Bad_Name").await;
     assert_eq!(bad["reason"], "must be lower case");
 }
 
