@@ -76,10 +76,15 @@ fn assert_logged(server: &ServerProcess, needle: &str) {
 
 async fn stop(server: &mut ServerProcess) {
     server.signal(Signal::SIGTERM);
-    let status = server.wait_exit(Duration::from_secs(5)).await;
+    expect_clean_exit(server, Duration::from_secs(5)).await;
+}
+
+/// Asserts the server exits 0 within `within` (a signal having been sent).
+async fn expect_clean_exit(server: &mut ServerProcess, within: Duration) {
+    let status = server.wait_exit(within).await;
     assert!(
         status.is_some_and(|s| s.success()),
-        "SIGTERM should exit 0 within 5 s, got {status:?}:\n{}",
+        "expected exit 0 within {within:?}, got {status:?}:\n{}",
         server.logs()
     );
 }
@@ -286,12 +291,7 @@ async fn sigterm_drains_a_request_in_flight() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#""valid":true"#), "{answer}");
 
-    let status = server.wait_exit(Duration::from_secs(5)).await;
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "{status:?}:\n{}",
-        server.logs()
-    );
+    expect_clean_exit(&mut server, Duration::from_secs(5)).await;
     assert_logged(&server, "draining");
 }
 
@@ -340,12 +340,7 @@ async fn sigterm_during_start_up_still_stops_cleanly() {
     // initdb takes about a second: the signal lands while the embedded Postgres starts.
     tokio::time::sleep(Duration::from_millis(300)).await;
     server.signal(Signal::SIGTERM);
-    let status = server.wait_exit(Duration::from_secs(30)).await;
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "{status:?}:\n{}",
-        server.logs()
-    );
+    expect_clean_exit(&mut server, Duration::from_secs(30)).await;
     assert_logged(&server, "stopping before start-up finished");
     assert!(postmaster(&data_dir).is_none(), "no Postgres left running");
 }
