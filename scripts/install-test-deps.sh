@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh Debian/Ubuntu machine may lack: Postgres
-# server binaries (the harness runs a throwaway cluster) and Chromium (the API reference is
-# rendered in a real browser). Idempotent: installs nothing that is already there.
+# server binaries (the harness runs a throwaway cluster), Chromium (the API reference is
+# rendered in a real browser), and Node.js with npm plus the npm packages of the OpenID
+# provider fixture in tests/oidc-provider (the certified oidc-provider package, run offline).
+# Idempotent: installs nothing that is already there.
 set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 missing=()
 have_postgres() {
@@ -11,15 +15,35 @@ have_postgres() {
 }
 have_postgres || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || missing+=(chromium)
-
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if ! command -v node >/dev/null; then
+  missing+=(nodejs npm)
+elif ! command -v npm >/dev/null; then
+  missing+=(npm)
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "missing packages: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and rerun" >&2
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and rerun" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The OpenID provider fixture: oidc-provider 9 needs Node.js 20.19 or later.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "tests/oidc-provider needs Node.js >= 20.19, found $(node --version); install a newer nodejs and rerun" >&2
   exit 1
 fi
-echo "installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fixture="$root/tests/oidc-provider"
+installed="$fixture/node_modules/.package-lock.json" # written by npm ci
+if [ ! -f "$installed" ] || [ "$fixture/package-lock.json" -nt "$installed" ] || [ "$fixture/package.json" -nt "$installed" ]; then
+  echo "installing npm packages in tests/oidc-provider"
+  if ! out="$(cd "$fixture" && npm ci --no-audit --no-fund --loglevel=error 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    echo "npm ci failed in tests/oidc-provider" >&2
+    exit 1
+  fi
+fi

@@ -66,6 +66,21 @@ pub struct Config {
     #[arg(long, env = "FLOTILLA_OIDC_CLIENT_SECRET", value_parser = parse_secret, hide_env_values = true)]
     pub oidc_client_secret: Option<SecretString>,
 
+    /// A TOML file listing several upstream OpenID providers, each shown as a button on the
+    /// log-in page (see the README for its format).
+    #[arg(long, env = "FLOTILLA_OIDC_PROVIDERS_FILE")]
+    pub oidc_providers_file: Option<PathBuf>,
+
+    /// Secret wrapping the token-signing keys kept in Postgres: 32 random bytes, base64
+    /// (`openssl rand -base64 32`). Required outside development mode, which generates one in
+    /// the data directory.
+    #[arg(long, env = "FLOTILLA_SIGNING_KEY_WRAPPING_SECRET", value_parser = parse_wrapping_secret, hide_env_values = true)]
+    pub signing_key_wrapping_secret: Option<SecretString>,
+
+    /// Days a token-signing key signs before a new one takes over (1-365).
+    #[arg(long, env = "FLOTILLA_SIGNING_KEY_ROTATION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub signing_key_rotation_days: u32,
+
     /// Parent domain of the account zones: `<account>.<base>`.
     #[arg(long, env = "FLOTILLA_DNS_BASE_DOMAIN", default_value = "flotilla.localhost", value_parser = parse_domain)]
     pub dns_base_domain: String,
@@ -154,20 +169,37 @@ impl Config {
             );
         }
         match self.dns_provider {
-            DnsProvider::Route53 if self.route53_hosted_zone_id.is_none() => fail(
+            DnsProvider::Route53 if self.route53_hosted_zone_id.is_none() => return fail(
                 "FLOTILLA_ROUTE53_HOSTED_ZONE_ID (--route53-hosted-zone-id) is required when \
                  FLOTILLA_DNS_PROVIDER is route53"
                     .into(),
             ),
             DnsProvider::Pdns if self.pdns_api_url.is_none() || self.pdns_api_key.is_none() => {
-                fail(
+                return fail(
                     "FLOTILLA_PDNS_API_URL (--pdns-api-url) and FLOTILLA_PDNS_API_KEY \
                      (--pdns-api-key) are required when FLOTILLA_DNS_PROVIDER is pdns"
                         .into(),
                 )
             }
-            _ => Ok(()),
+            _ => {}
         }
+        if !self.dev && self.signing_key_wrapping_secret.is_none() {
+            return fail(
+                "FLOTILLA_SIGNING_KEY_WRAPPING_SECRET (--signing-key-wrapping-secret) is \
+                 required outside development mode: 32 random bytes in base64, e.g. from \
+                 `openssl rand -base64 32`. Keep it safe: without it the stored token-signing \
+                 keys cannot be read."
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Flotilla's token issuer: the public URL without a trailing slash.
+    pub fn issuer(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_owned()
     }
 }
 
@@ -185,6 +217,20 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
         return Err("must not be empty".into());
     }
     Ok(SecretString::from(value.to_owned()))
+}
+
+fn parse_wrapping_secret(value: &str) -> Result<SecretString, String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| "must be base64 (e.g. from `openssl rand -base64 32`)".to_string())?;
+    if bytes.len() != 32 {
+        return Err(format!(
+            "must decode to exactly 32 bytes, not {} (e.g. from `openssl rand -base64 32`)",
+            bytes.len()
+        ));
+    }
+    Ok(SecretString::from(value.trim().to_owned()))
 }
 
 fn parse_listen(value: &str) -> Result<SocketAddr, String> {
@@ -269,7 +315,12 @@ mod tests {
         assert_eq!(c.dns_base_domain, "flotilla.localhost");
         assert_eq!(c.dns_provider, DnsProvider::None);
         assert!(!c.dev);
-        c.validate().expect("defaults are valid");
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET"), "{e}");
+        let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let c = parse(&["--signing-key-wrapping-secret", secret]).expect("parses");
+        c.validate().expect("defaults and a secret are valid");
+        parse(&["--dev"]).expect("parses").validate().expect("dev needs no secret");
     }
 
     #[test]
@@ -297,6 +348,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("FLOTILLA_PDNS_API_URL"), "{e}");
+        let e = parse(&["--signing-key-wrapping-secret", "c2hvcnQ="]).unwrap_err();
+        assert!(e.contains("32 bytes"), "{e}");
         let e = parse(&["--public-url", "http://flotilla.example.com"])
             .expect("parses")
             .validate()

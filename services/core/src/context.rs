@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use crate::auth::AuthState;
 use crate::config::Config;
 use crate::db::Readiness;
 use crate::http::metrics::Metrics;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub readiness: Readiness,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Authentication keys and caches.
+    pub auth: Arc<AuthState>,
 }
 
 impl AppContext {
@@ -34,6 +37,7 @@ impl AppContext {
             db,
             readiness: Readiness::default(),
             metrics: Arc::new(Metrics::new()),
+            auth: Arc::default(),
         }))
     }
 }

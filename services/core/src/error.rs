@@ -1,7 +1,7 @@
 //! The core crate's error type and its one mapping to problem+json. A 5xx logs its cause here
 //! and answers with a generic detail, so internals never reach a client.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::problem::{FieldError, Problem, INTERNAL_ERROR_DETAIL};
@@ -15,6 +15,15 @@ pub enum Error {
     /// One or more fields are invalid.
     #[error("invalid request: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
+    /// No credential, or one that is invalid, expired or revoked.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; try again after this many seconds.
+    #[error("too many requests; retry in {0} s")]
+    RateLimited(u64),
     /// Nothing there (or nothing the caller may know about).
     #[error("{0}")]
     NotFound(String),
@@ -46,6 +55,12 @@ impl Error {
                 Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY, self.to_string())
                     .with_errors(errors.clone())
             }
+            Error::Unauthorized(d) => Problem::for_status(StatusCode::UNAUTHORIZED, d.clone()),
+            Error::Forbidden(d) => Problem::for_status(StatusCode::FORBIDDEN, d.clone()),
+            Error::RateLimited(secs) => Problem::for_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many attempts; try again in {secs} s."),
+            ),
             Error::NotFound(d) => Problem::for_status(StatusCode::NOT_FOUND, d.clone()),
             Error::Conflict(d) => Problem::for_status(StatusCode::CONFLICT, d.clone()),
             Error::Unavailable(d) => {
@@ -65,7 +80,21 @@ impl IntoResponse for Error {
             Error::Internal(e) => tracing::error!(error = format!("{e:#}"), "request failed"),
             _ => {}
         }
-        self.to_problem().into_response()
+        let mut response = self.to_problem().into_response();
+        let headers = response.headers_mut();
+        match &self {
+            Error::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer"),
+                );
+            }
+            Error::RateLimited(secs) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            }
+            _ => {}
+        }
+        response
     }
 }
 

@@ -4,8 +4,11 @@
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
+use std::sync::Arc;
+
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
+use flotilla_accounts::Accounts;
 use flotilla_core::http::{name_check, ops, serve_stack};
 use flotilla_core::AppContext;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -27,10 +30,42 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "names", description = "Validation of account and cluster names"),
+        (name = "accounts", description = "Sign-up, accounts and the caller"),
+        (name = "members", description = "Members of an account and their roles"),
+        (name = "tokens", description = "API tokens of an account"),
+        (name = "oauth", description = "Flotilla's OAuth 2.0 authorization server, for the CLI"),
     ),
     components(schemas(flotilla_core::Problem, flotilla_core::FieldError)),
+    modifiers(&SecuritySchemes),
 )]
 struct ApiDoc;
+
+/// The two ways to authenticate: a bearer token (an access token from `/oauth/token`, or an
+/// API token) and the browser's session cookie.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApiDocument) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An access token (JWT from /oauth/token) or an API token (flt_...)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "__Host-flotilla_session",
+                "The browser session (flotilla_session in development mode); state-changing requests must come from Flotilla's origin",
+            ))),
+        );
+    }
+}
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -45,6 +80,7 @@ fn api() -> (Router<AppContext>, OpenApiDocument) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
         .merge(name_check::router())
+        .merge(flotilla_accounts::api_routes())
         .split_for_parts()
 }
 
@@ -62,7 +98,7 @@ fn render(document: &OpenApiDocument) -> String {
 }
 
 /// The whole application over `ctx`, wrapped in the shared HTTP stack.
-pub fn build(ctx: AppContext) -> Router {
+pub fn build(ctx: AppContext, accounts: Arc<Accounts>) -> Router {
     let (api, document) = api();
     // Bytes: each request clones a reference, not the document.
     let spec = Bytes::from(render(&document));
@@ -71,6 +107,8 @@ pub fn build(ctx: AppContext) -> Router {
             OPENAPI_PATH,
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec) }),
         )
+        .merge(flotilla_accounts::page_routes())
+        .layer(Extension(accounts))
         .with_state(ctx.clone())
         .merge(docs());
     serve_stack(router, &ctx)

@@ -2,11 +2,13 @@
 //! in the background while `/healthz` already answers, and a graceful shutdown that drains
 //! in-flight requests and stops the embedded Postgres.
 
+use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
+use flotilla_accounts::Accounts;
 use flotilla_core::config::Config;
 use flotilla_core::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use flotilla_core::db::{self, MIGRATOR};
@@ -61,8 +63,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let pool = db::lazy_pool(connect, config.db_max_connections);
     let listen = config.listen;
     let grace = config.shutdown_grace.0;
+    let accounts = match Accounts::new(&config) {
+        Ok(accounts) => accounts,
+        Err(e) => {
+            if let Some(embedded) = embedded {
+                stop_embedded(embedded).await;
+            }
+            return Err(e.context("setting up the accounts service"));
+        }
+    };
     let ctx = AppContext::new(config, pool.clone());
-    let router = app::build(ctx.clone());
+    let router = app::build(ctx.clone(), accounts.clone());
 
     let listener = TcpListener::bind(listen)
         .await
@@ -70,7 +81,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "listening");
 
     let (fatal_tx, fatal_rx) = oneshot::channel::<anyhow::Error>();
-    let startup = tokio::spawn(start_up_in_background(ctx.clone(), fatal_tx));
+    let startup = tokio::spawn(start_up_in_background(ctx.clone(), accounts, fatal_tx));
     let fatal = Arc::new(Mutex::new(None));
     let draining = Arc::new(Notify::new());
     let shutdown = {
@@ -94,7 +105,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             draining.notify_one();
         }
     };
-    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown);
     let drained_by = tokio::select! {
         result = server => {
             result.context("serving HTTP")?;
@@ -145,9 +157,16 @@ pub async fn start_up(ctx: &AppContext, migrator: &Migrator) -> anyhow::Result<(
     Ok(())
 }
 
-async fn start_up_in_background(ctx: AppContext, fatal: oneshot::Sender<anyhow::Error>) {
-    if let Err(error) = start_up(&ctx, &MIGRATOR).await {
-        let _ = fatal.send(error);
+async fn start_up_in_background(
+    ctx: AppContext,
+    accounts: Arc<Accounts>,
+    fatal: oneshot::Sender<anyhow::Error>,
+) {
+    match start_up(&ctx, &MIGRATOR).await {
+        Ok(()) => flotilla_accounts::spawn_workers(&ctx, &accounts),
+        Err(error) => {
+            let _ = fatal.send(error);
+        }
     }
 }
 

@@ -35,6 +35,7 @@ impl ServerProcess {
         }
         command
             .env("FLOTILLA_LISTEN", format!("127.0.0.1:{port}"))
+            .env("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET", super::TEST_WRAPPING_SECRET)
             .envs(envs.iter().copied())
             .args(args)
             .stdin(Stdio::null())

@@ -17,6 +17,9 @@ use clap::Parser;
 
 use crate::config::Config;
 
+/// The key-wrapping secret tests use unless they pass their own (32 bytes, base64).
+pub const TEST_WRAPPING_SECRET: &str = "dGVzdC1vbmx5LXdyYXBwaW5nLXNlY3JldC0zMmJ5dGU=";
+
 #[derive(Parser)]
 struct ConfigOnly {
     #[command(flatten)]
@@ -26,7 +29,13 @@ struct ConfigOnly {
 /// A configuration parsed from `args` as the server would parse its command line (variables
 /// of the environment count, as they would for the server).
 pub fn test_config(args: &[&str]) -> Config {
-    let argv = std::iter::once("flotilla-server").chain(args.iter().copied());
+    let secret = ["--signing-key-wrapping-secret", TEST_WRAPPING_SECRET];
+    let has_secret = args.iter().any(|a| a.starts_with("--signing-key-wrapping-secret"))
+        || std::env::var_os("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET").is_some();
+    let extra: &[&str] = if has_secret { &[] } else { &secret };
+    let argv = std::iter::once("flotilla-server")
+        .chain(extra.iter().copied())
+        .chain(args.iter().copied());
     let config = ConfigOnly::try_parse_from(argv)
         .unwrap_or_else(|e| panic!("test configuration {args:?}: {e}"))
         .config;
@@ -53,7 +62,8 @@ impl TestServer {
             .expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("local address");
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let _ = axum::serve(listener, service).await;
         });
         Self {
             addr,

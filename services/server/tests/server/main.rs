@@ -9,6 +9,7 @@ mod observability;
 mod openapi;
 
 use flotilla_core::testing::{test_config, TestDb, TestServer};
+use flotilla_accounts::Accounts;
 use flotilla_core::AppContext;
 
 /// The application, ready, over a fresh database, with extra `args` for its configuration.
@@ -16,8 +17,16 @@ pub async fn start_app(args: &[&str]) -> (TestServer, AppContext, TestDb) {
     let db = TestDb::new().await;
     let ctx = AppContext::new(test_config(args), db.pool.clone());
     ctx.readiness.set_ready();
-    let server = TestServer::start(flotilla_server::app::build(ctx.clone())).await;
+    let accounts = Accounts::new(&ctx.config).expect("the accounts service's state");
+    flotilla_accounts::spawn_workers(&ctx, &accounts);
+    let server = TestServer::start(flotilla_server::app::build(ctx.clone(), accounts)).await;
     (server, ctx, db)
+}
+
+/// The application over `ctx`, as the server builds it.
+pub fn build(ctx: AppContext) -> axum::Router {
+    let accounts = Accounts::new(&ctx.config).expect("the accounts service's state");
+    flotilla_server::app::build(ctx, accounts)
 }
 
 /// Asserts a response is a problem document with `status` and `type` slug; returns the body.

@@ -10,7 +10,7 @@ use crate::{expect_problem, start_app};
 async fn readiness_waits_for_migrations_and_the_database() {
     let db = TestDb::empty().await;
     let ctx = AppContext::new(test_config(&[]), db.pool.clone());
-    let server = TestServer::start(flotilla_server::app::build(ctx.clone())).await;
+    let server = TestServer::start(crate::build(ctx.clone())).await;
     // The server's own start-up path, over a migration that takes a second.
     let dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow_migrations");
@@ -50,7 +50,7 @@ async fn readiness_fails_when_the_database_is_gone() {
         .connect_lazy_with(nowhere);
     let ctx = AppContext::new(test_config(&[]), pool);
     ctx.readiness.set_ready();
-    let server = TestServer::start(flotilla_server::app::build(ctx)).await;
+    let server = TestServer::start(crate::build(ctx)).await;
     let r = reqwest::get(server.url("/readyz")).await.expect("request");
     let body = expect_problem(r, 503, "unavailable").await;
     assert_eq!(body["detail"], "The database does not answer.");

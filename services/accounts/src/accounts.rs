@@ -1,0 +1,188 @@
+//! Accounts: sign-up (`POST /api/v1/accounts`, and the `/signup` page), reading one, and
+//! `GET /api/v1/me`, the caller's accounts and roles.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use flotilla_core::auth::credentials::profile;
+use flotilla_core::auth::{cache, AccountAccess, Caller, Principal, Role};
+use flotilla_core::names::AccountName;
+use flotilla_core::{AppContext, Error as CoreError, Problem};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// A sign-up: the account name to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// A DNS label, since it becomes `<account>.<base-domain>`.
+    #[schema(example = "acme")]
+    pub name: String,
+}
+
+/// An account as its members see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Account {
+    /// The account's name.
+    pub name: String,
+    /// Its DNS zone: `<account>.<base-domain>`.
+    pub domain: String,
+    /// The caller's role in it.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Creates the account `name` with `person` as its owner.
+pub async fn create_account(ctx: &AppContext, person: Uuid, name: &str) -> Result<Account> {
+    let name = AccountName::parse(name).map_err(|e| Error::invalid("/name", e.to_string()))?;
+    let mut tx = ctx.db.begin().await?;
+    let id = Uuid::new_v4();
+    let created: Result<DateTime<Utc>, sqlx::Error> = sqlx::query_scalar(
+        "INSERT INTO accounts (id, name, created_by) VALUES ($1, $2, $3) RETURNING created_at",
+    )
+    .bind(id)
+    .bind(name.as_str())
+    .bind(person)
+    .fetch_one(&mut *tx)
+    .await;
+    let created_at = match created {
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("accounts_name_key") => {
+            return Err(CoreError::Conflict(format!(
+                "The account name {name:?} is taken; choose another."
+            ))
+            .into())
+        }
+        other => other?,
+    };
+    sqlx::query("INSERT INTO memberships (account_id, person_id, role) VALUES ($1, $2, 'owner')")
+        .bind(id)
+        .bind(person)
+        .execute(&mut *tx)
+        .await?;
+    cache::announce(&mut tx, "membership").await?;
+    tx.commit().await?;
+    ctx.auth.forget("membership");
+    tracing::info!(account = %name, person = %person, "account created");
+    Ok(Account {
+        domain: format!("{name}.{}", ctx.config.dns_base_domain),
+        name: name.to_string(),
+        role: Role::Owner,
+        created_at,
+    })
+}
+
+/// Signs up: creates an account owned by the caller.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
+    request_body = NewAccount,
+    responses(
+        (status = 201, description = "Created; the caller is its owner", body = Account),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An API token cannot sign up, or a cross-site request", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid account name", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn sign_up(
+    State(ctx): State<AppContext>,
+    caller: Caller,
+    Json(body): Json<NewAccount>,
+) -> Result<(StatusCode, Json<Account>)> {
+    let person = caller.require_person()?;
+    let account = create_account(&ctx, person, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(account)))
+}
+
+/// Reads an account the caller belongs to.
+#[utoipa::path(get, path = "/api/v1/accounts/{account}", tag = "accounts",
+    params(("account" = String, Path, description = "The account's name")),
+    responses(
+        (status = 200, description = "The account", body = Account),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_account(State(ctx): State<AppContext>, access: AccountAccess) -> Result<Json<Account>> {
+    let created_at: DateTime<Utc> = sqlx::query_scalar("SELECT created_at FROM accounts WHERE id = $1")
+        .bind(access.account_id)
+        .fetch_optional(&ctx.db)
+        .await?
+        .ok_or_else(|| flotilla_core::auth::no_such_account(&access.account))?;
+    Ok(Json(Account {
+        domain: format!("{}.{}", access.account, ctx.config.dns_base_domain),
+        name: access.account,
+        role: access.role,
+        created_at,
+    }))
+}
+
+/// Who is calling, and their accounts and roles.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The person, when the caller is one (a session or an access token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<PersonSummary>,
+    /// The API token's id, when the caller is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<Uuid>,
+    /// The caller's accounts and roles, by name.
+    pub accounts: Vec<AccountRole>,
+}
+
+/// A person as shown to themselves.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonSummary {
+    /// Their id.
+    pub id: Uuid,
+    /// Their log-in email.
+    pub email: Option<String>,
+    /// Their display name.
+    pub name: Option<String>,
+}
+
+/// One account and the caller's role in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountRole {
+    /// The account's name.
+    pub name: String,
+    /// The caller's role.
+    pub role: Role,
+}
+
+/// The caller: their person (or API token) and their accounts and roles.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn me(State(ctx): State<AppContext>, caller: Caller) -> Result<Json<Me>> {
+    let me = match &caller.principal {
+        Principal::Person { id, .. } => {
+            let found = profile(&ctx.auth, &ctx.db, *id).await?;
+            Me {
+                person: Some(PersonSummary {
+                    id: found.id,
+                    email: found.email.clone(),
+                    name: found.name.clone(),
+                }),
+                api_token: None,
+                accounts: found
+                    .memberships
+                    .iter()
+                    .map(|m| AccountRole { name: m.account.clone(), role: m.role })
+                    .collect(),
+            }
+        }
+        Principal::ApiToken { id, account, role, .. } => Me {
+            person: None,
+            api_token: Some(*id),
+            accounts: vec![AccountRole { name: account.clone(), role: *role }],
+        },
+    };
+    Ok(Json(me))
+}

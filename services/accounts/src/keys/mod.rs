@@ -1,0 +1,200 @@
+//! Flotilla's token-signing keys (ES256): created at first start, kept in Postgres sealed
+//! under the wrapping secret, rotated on a schedule. A retired key stops signing at once but
+//! stays published until every token it signed has expired.
+
+mod seal;
+mod wrapping;
+
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use flotilla_core::auth::access_token::{ACCESS_TOKEN_LIFETIME, LEEWAY_SECS};
+use flotilla_core::auth::cache;
+use flotilla_core::config::Config;
+use flotilla_core::AppContext;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub use seal::{SealError, Sealer};
+
+use crate::error::{Error, Result};
+
+/// How long a replica keeps using the key it loaded before checking for a newer one. A
+/// retired key stays published [`PUBLISH_MARGIN`] longer than its tokens live, which covers it.
+const ACTIVE_KEY_RELOAD: Duration = Duration::from_secs(60);
+
+/// Extra time a retired key stays published, beyond the lifetime of the tokens it signed.
+const PUBLISH_MARGIN: Duration = Duration::from_secs(300);
+
+/// Retired keys are deleted this long after they stopped being published.
+const FORGET_AFTER: &str = "1 day";
+
+/// The signer of this replica: the wrapping key and the active signing key.
+pub struct Signer {
+    sealer: Sealer,
+    rotation: Duration,
+    active: RwLock<Option<ActiveKey>>,
+}
+
+#[derive(Clone)]
+struct ActiveKey {
+    kid: String,
+    key: EncodingKey,
+    loaded: Instant,
+}
+
+impl Signer {
+    /// The signer for `config` (reading or, in development mode, creating the wrapping key).
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            sealer: Sealer::new(&wrapping::wrapping_key(config)?),
+            rotation: Duration::from_secs(u64::from(config.signing_key_rotation_days) * 86_400),
+            active: RwLock::new(None),
+        })
+    }
+
+    /// Signs `claims` as a JWT with the current key.
+    pub async fn sign<T: Serialize>(&self, ctx: &AppContext, claims: &T) -> Result<String> {
+        let active = self.active_key(ctx).await?;
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(active.kid);
+        header.typ = Some("at+jwt".into());
+        jsonwebtoken::encode(&header, claims, &active.key)
+            .map_err(|e| Error::internal(anyhow::anyhow!("signing a token: {e}")))
+    }
+
+    async fn active_key(&self, ctx: &AppContext) -> Result<ActiveKey> {
+        let cached = self
+            .active
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(active) = cached.filter(|a| a.loaded.elapsed() < ACTIVE_KEY_RELOAD) {
+            return Ok(active);
+        }
+        let row: Option<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT kid, sealed_key FROM signing_keys WHERE retired_at IS NULL \
+             ORDER BY created_at DESC LIMIT 1",
+        )
+        .fetch_optional(&ctx.db)
+        .await?;
+        let (kid, sealed) = match row {
+            Some(found) => found,
+            None => {
+                self.rotate_if_due(ctx).await?;
+                return Box::pin(self.active_key(ctx)).await;
+            }
+        };
+        let pkcs8 = self
+            .sealer
+            .open(&kid, &sealed)
+            .map_err(|e| Error::internal(e))?;
+        let active = ActiveKey {
+            kid,
+            key: EncodingKey::from_ec_der(&pkcs8),
+            loaded: Instant::now(),
+        };
+        *self.active.write().unwrap_or_else(|e| e.into_inner()) = Some(active.clone());
+        Ok(active)
+    }
+
+    /// Creates the first key, or a new one when the current one is older than the rotation
+    /// period (retiring it). Replicas do this under one advisory lock, so exactly one acts.
+    pub async fn rotate_if_due(&self, ctx: &AppContext) -> Result<bool> {
+        let mut tx = ctx.db.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('flotilla.signing_keys'))")
+            .execute(&mut *tx)
+            .await?;
+        let due: bool = sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL \
+             AND created_at > now() - make_interval(secs => $1))",
+        )
+        .bind(self.rotation.as_secs_f64())
+        .fetch_one(&mut *tx)
+        .await?;
+        if due {
+            let published = ACCESS_TOKEN_LIFETIME + Duration::from_secs(LEEWAY_SECS) + PUBLISH_MARGIN;
+            sqlx::query(
+                "UPDATE signing_keys SET retired_at = now(), \
+                 publish_until = now() + make_interval(secs => $1) WHERE retired_at IS NULL",
+            )
+            .bind(published.as_secs_f64())
+            .execute(&mut *tx)
+            .await?;
+            let (kid, jwk, pkcs8) = generate_key()?;
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, algorithm, public_jwk, sealed_key) \
+                 VALUES ($1, 'ES256', $2, $3)",
+            )
+            .bind(&kid)
+            .bind(&jwk)
+            .bind(self.sealer.seal(&kid, &pkcs8))
+            .execute(&mut *tx)
+            .await?;
+            tracing::info!(kid = %kid, "token-signing key created");
+        }
+        sqlx::query(&format!(
+            "DELETE FROM signing_keys WHERE publish_until < now() - interval '{FORGET_AFTER}'"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        if due {
+            cache::announce(&mut tx, "keys").await?;
+        }
+        tx.commit().await?;
+        if due {
+            *self.active.write().unwrap_or_else(|e| e.into_inner()) = None;
+            ctx.auth.forget("keys");
+        }
+        Ok(due)
+    }
+}
+
+/// The published keys as a JWK Set.
+pub async fn jwks(ctx: &AppContext) -> Result<Value> {
+    let keys: Vec<(Value,)> = sqlx::query_as(
+        "SELECT public_jwk FROM signing_keys \
+         WHERE publish_until IS NULL OR publish_until > now() ORDER BY created_at DESC",
+    )
+    .fetch_all(&ctx.db)
+    .await?;
+    Ok(json!({ "keys": keys.into_iter().map(|(k,)| k).collect::<Vec<_>>() }))
+}
+
+/// A new P-256 key: its kid (RFC 7638 thumbprint), public JWK and PKCS#8 private key.
+fn generate_key() -> Result<(String, Value, Vec<u8>)> {
+    let rng = SystemRandom::new();
+    let failed = |what: &str| Error::internal(anyhow::anyhow!("generating a signing key: {what}"));
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|_| failed("no randomness"))?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|_| failed("unreadable key"))?;
+    // An uncompressed point: 0x04 || x (32 bytes) || y (32 bytes).
+    let point = pair.public_key().as_ref();
+    if point.len() != 65 {
+        return Err(failed("unexpected public key"));
+    }
+    let (x, y) = (
+        URL_SAFE_NO_PAD.encode(&point[1..33]),
+        URL_SAFE_NO_PAD.encode(&point[33..]),
+    );
+    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+    let kid = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()));
+    let jwk = json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "alg": "ES256", "use": "sig" });
+    Ok((kid, jwk, pkcs8.as_ref().to_vec()))
+}
+
+/// Checks the schedule now and then, until the process ends.
+pub async fn run_rotation(ctx: AppContext, signer: std::sync::Arc<Signer>) {
+    loop {
+        if let Err(e) = signer.rotate_if_due(&ctx).await {
+            tracing::warn!(error = %e, "checking the token-signing key schedule failed; will retry");
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}

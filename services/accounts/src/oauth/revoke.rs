@@ -1,0 +1,72 @@
+//! `POST /oauth/revoke` (RFC 7009): revoking a refresh token or an access token ends its
+//! whole grant. The answer is 200 whether or not the token was known, as the RFC requires.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Form};
+use flotilla_core::auth::opaque;
+use flotilla_core::AppContext;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::grants::revoke_grant;
+use crate::error::{oauth, OAuthError, Result};
+use crate::rate_limit::{ClientIp, TOKEN};
+use crate::Accounts;
+
+/// A revocation request (form-encoded).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RevokeRequest {
+    /// The refresh or access token.
+    pub token: Option<String>,
+    /// `refresh_token` or `access_token` (a hint only).
+    pub token_type_hint: Option<String>,
+    /// The client: `flotilla-cli`.
+    pub client_id: Option<String>,
+}
+
+/// Revokes a token and every token of its grant.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or was not a live token"),
+        (status = 400, description = "`invalid_request`", body = OAuthError),
+    ))]
+pub async fn revoke(
+    State(ctx): State<AppContext>,
+    Extension(accounts): Extension<Arc<Accounts>>,
+    ClientIp(ip): ClientIp,
+    form: Result<Form<RevokeRequest>, FormRejection>,
+) -> Result<StatusCode> {
+    if let Err(wait) = accounts.limiter.check(TOKEN, ip) {
+        return Err(oauth("temporarily_unavailable", format!("Too many requests; retry in {wait} s.")));
+    }
+    let Form(request) = form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
+    let token = super::token::required(&request.token, "token")?;
+    let by_refresh: Option<Uuid> = sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
+        .bind(opaque::hash(token))
+        .fetch_optional(&ctx.db)
+        .await?;
+    let grant = match by_refresh {
+        Some(grant) => Some(grant),
+        None => ctx
+            .auth
+            .keys
+            .verify(&ctx.db, &ctx.config.issuer(), token)
+            .await
+            .ok()
+            .map(|claims| claims.sid),
+    };
+    if let Some(grant) = grant {
+        let mut tx = ctx.db.begin().await?;
+        revoke_grant(&mut tx, grant, "revoked by the client").await?;
+        tx.commit().await?;
+        ctx.auth.forget("grant");
+        tracing::info!(grant = %grant, "grant revoked");
+    }
+    Ok(StatusCode::OK)
+}

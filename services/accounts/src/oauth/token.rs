@@ -1,0 +1,138 @@
+//! `POST /oauth/token`: the authorization-code (with PKCE), refresh-token and device-code
+//! grants. Errors are RFC 6749's JSON, never problem+json, since OAuth clients expect them.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form, Json};
+use flotilla_core::auth::opaque;
+use flotilla_core::AppContext;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::grants::{self, TokenResponse};
+use super::{check_client, device, pkce_matches};
+use crate::error::{oauth, OAuthError, Result};
+use crate::rate_limit::{ClientIp, TOKEN};
+use crate::Accounts;
+
+/// The device grant's type.
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// A token request (form-encoded).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// `authorization_code`, `refresh_token` or `urn:ietf:params:oauth:grant-type:device_code`.
+    pub grant_type: Option<String>,
+    /// The client: `flotilla-cli`.
+    pub client_id: Option<String>,
+    /// For `authorization_code`: the code.
+    pub code: Option<String>,
+    /// For `authorization_code`: the same redirect URI as in the authorization request.
+    pub redirect_uri: Option<String>,
+    /// For `authorization_code`: the PKCE verifier.
+    pub code_verifier: Option<String>,
+    /// For `refresh_token`: the refresh token.
+    pub refresh_token: Option<String>,
+    /// For the device grant: the device code.
+    pub device_code: Option<String>,
+}
+
+/// Exchanges a grant for an access token and a refresh token.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Tokens", body = TokenResponse),
+        (status = 400, description = "An OAuth error: `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `authorization_pending`, `slow_down`, `expired_token`, `access_denied`", body = OAuthError),
+        (status = 401, description = "`invalid_client`", body = OAuthError),
+        (status = 429, description = "Rate limited (`temporarily_unavailable`)", body = OAuthError),
+    ))]
+pub async fn token(
+    State(ctx): State<AppContext>,
+    Extension(accounts): Extension<Arc<Accounts>>,
+    ClientIp(ip): ClientIp,
+    form: Result<Form<TokenRequest>, FormRejection>,
+) -> Result<Response> {
+    if let Err(wait) = accounts.limiter.check(TOKEN, ip) {
+        return Err(oauth("temporarily_unavailable", format!("Too many token requests; retry in {wait} s.")));
+    }
+    let Form(request) = form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
+    let client_id = check_client(request.client_id.as_deref())?;
+    let tokens = match request.grant_type.as_deref() {
+        Some("authorization_code") => authorization_code(&ctx, &accounts, client_id, &request).await?,
+        Some("refresh_token") => {
+            let presented = required(&request.refresh_token, "refresh_token")?;
+            grants::refresh(&ctx, &accounts, client_id, presented).await?
+        }
+        Some(DEVICE_GRANT) => {
+            let code = required(&request.device_code, "device_code")?;
+            device::redeem(&ctx, &accounts, client_id, code).await?
+        }
+        Some(_) => return Err(oauth("unsupported_grant_type", "Supported: authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code.")),
+        None => return Err(oauth("invalid_request", "grant_type is required.")),
+    };
+    let mut response = Json(tokens).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A required form field.
+pub fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty() && v.len() <= 4096)
+        .ok_or_else(|| oauth("invalid_request", format!("{name} is required.")))
+}
+
+async fn authorization_code(
+    ctx: &AppContext,
+    accounts: &Accounts,
+    client_id: &str,
+    request: &TokenRequest,
+) -> Result<TokenResponse> {
+    let code = required(&request.code, "code")?;
+    let redirect_uri = required(&request.redirect_uri, "redirect_uri")?;
+    let verifier = required(&request.code_verifier, "code_verifier")?;
+    let mut tx = ctx.db.begin().await?;
+    type Row = (Uuid, String, String, String, String, bool, bool, Option<Uuid>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT person_id, client_id, redirect_uri, code_challenge, scope, \
+                expires_at > now(), used_at IS NOT NULL, grant_id \
+         FROM authorization_codes WHERE code_hash = $1 FOR UPDATE",
+    )
+    .bind(opaque::hash(code))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (person, owner, expected_redirect, challenge, scope, live, used, grant) =
+        row.ok_or_else(|| oauth("invalid_grant", "The authorization code is invalid."))?;
+    if used {
+        // RFC 6749 §4.1.2: a replayed code revokes what was issued with it.
+        if let Some(grant) = grant {
+            grants::revoke_grant(&mut tx, grant, "authorization code replayed").await?;
+        }
+        tx.commit().await?;
+        ctx.auth.forget("grant");
+        return Err(oauth("invalid_grant", "The authorization code was already used; the tokens issued with it are revoked."));
+    }
+    if !live {
+        return Err(oauth("invalid_grant", "The authorization code has expired; start again."));
+    }
+    if owner != client_id || expected_redirect != redirect_uri {
+        return Err(oauth("invalid_grant", "The code was issued to another client or redirect_uri."));
+    }
+    if !pkce_matches(verifier, &challenge) {
+        return Err(oauth("invalid_grant", "PKCE verification failed: code_verifier does not match the code_challenge."));
+    }
+    let (grant, tokens) = grants::start_grant(ctx, accounts, &mut tx, person, client_id, &scope).await?;
+    sqlx::query("UPDATE authorization_codes SET used_at = now(), grant_id = $2 WHERE code_hash = $1")
+        .bind(opaque::hash(code))
+        .bind(grant)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(tokens)
+}

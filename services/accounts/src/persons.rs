@@ -1,0 +1,51 @@
+//! People, known by (issuer, subject): recorded at each log-in, when they also join every
+//! account that invited their (verified) email.
+
+use flotilla_core::auth::cache;
+use flotilla_core::AppContext;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::upstream::Identity;
+
+/// Records a log-in of `identity`; returns the person's id.
+pub async fn log_in(ctx: &AppContext, identity: &Identity) -> Result<Uuid> {
+    let mut tx = ctx.db.begin().await?;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO persons (id, issuer, subject, email, name) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (issuer, subject) DO UPDATE \
+         SET email = excluded.email, name = excluded.name, last_login_at = now() \
+         RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(&identity.issuer)
+    .bind(&identity.subject)
+    .bind(&identity.email)
+    .bind(&identity.name)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Only an email the provider vouches for may claim an invitation.
+    if let (Some(email), true) = (&identity.email, identity.email_verified) {
+        let joined = sqlx::query(
+            "INSERT INTO memberships (account_id, person_id, role) \
+             SELECT account_id, $1, role FROM invitations WHERE email = $2 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(email)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if joined > 0 {
+            sqlx::query("DELETE FROM invitations WHERE email = $1")
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+            cache::announce(&mut tx, "membership").await?;
+            tracing::info!(person = %id, accounts = joined, "joined the accounts that invited them");
+        }
+    }
+    tx.commit().await?;
+    ctx.auth.forget("membership");
+    Ok(id)
+}

@@ -1,0 +1,57 @@
+//! Browser sessions: a random secret in an HttpOnly, SameSite=Lax cookie (`__Host-` and
+//! `Secure` outside development mode), stored hashed in Postgres with idle and absolute
+//! expiry. Log-out deletes the row, so the cookie is worthless even if kept.
+
+use axum::http::HeaderValue;
+use flotilla_core::auth::credentials::{session_cookie_name, SESSION_ABSOLUTE};
+use flotilla_core::auth::{cache, opaque};
+use flotilla_core::AppContext;
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// Starts a session for `person`; returns the `Set-Cookie` value.
+pub async fn start(ctx: &AppContext, person: Uuid) -> Result<HeaderValue> {
+    let secret = opaque::new_secret();
+    sqlx::query(
+        "INSERT INTO sessions (id, token_hash, person_id, expires_at) \
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+    )
+    .bind(Uuid::new_v4())
+    .bind(opaque::hash(&secret))
+    .bind(person)
+    .bind(SESSION_ABSOLUTE.as_secs_f64())
+    .execute(&ctx.db)
+    .await?;
+    // Expired sessions of anyone are cleared as new ones start.
+    sqlx::query("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
+        .execute(&ctx.db)
+        .await?;
+    Ok(cookie(ctx, &secret, SESSION_ABSOLUTE.as_secs()))
+}
+
+/// Ends `session`.
+pub async fn end(ctx: &AppContext, session: Uuid) -> Result<()> {
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(session)
+        .execute(&mut *tx)
+        .await?;
+    cache::announce(&mut tx, "session").await?;
+    tx.commit().await?;
+    ctx.auth.forget("session");
+    Ok(())
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear(ctx: &AppContext) -> HeaderValue {
+    cookie(ctx, "", 0)
+}
+
+fn cookie(ctx: &AppContext, value: &str, max_age: u64) -> HeaderValue {
+    let name = session_cookie_name(ctx.config.dev);
+    let secure = if ctx.config.dev { "" } else { "; Secure" };
+    let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    // Built from a base64url secret and fixed text: always a valid header value.
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}

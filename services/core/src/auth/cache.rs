@@ -1,0 +1,123 @@
+//! A per-replica cache of verified credentials and memberships, so the hot path (an agent or
+//! the CLI calling with the same token again) costs no database round trip. It is derived
+//! state only: every change to sessions, grants, API tokens, memberships or keys is announced
+//! with `NOTIFY flotilla_auth`, and every replica clears its cache when it hears one. While
+//! the replica is not listening (start-up, a lost connection) the cache is bypassed, so a
+//! missed notification can never keep a revoked credential alive. Entries also expire after
+//! [`MAX_AGE`] regardless.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool};
+
+/// The channel of change announcements.
+pub const CHANNEL: &str = "flotilla_auth";
+
+/// Longest time an entry is trusted without a database check.
+pub const MAX_AGE: Duration = Duration::from_secs(60);
+
+/// Entries beyond which a map is simply cleared (a bound on memory, not an eviction policy).
+const MAX_ENTRIES: usize = 100_000;
+
+/// A map whose entries expire, shared between request tasks.
+pub struct ExpiringMap<K, V> {
+    entries: Mutex<HashMap<K, (V, Instant)>>,
+}
+
+impl<K: Eq + Hash, V: Clone> Default for ExpiringMap<K, V> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> ExpiringMap<K, V> {
+    /// The live value under `key`.
+    pub fn get(&self, key: &K) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(_, until)| Instant::now() < *until)
+            .map(|(value, _)| value.clone())
+    }
+
+    /// Keeps `value` under `key` until `until` (at most [`MAX_AGE`] from now).
+    pub fn insert(&self, key: K, value: V, until: Instant) {
+        let until = until.min(Instant::now() + MAX_AGE);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (value, until));
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+/// Whether this replica currently hears change announcements (and may trust its caches).
+#[derive(Default)]
+pub struct Listening(AtomicBool);
+
+impl Listening {
+    /// Whether caches may be used.
+    pub fn is_on(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn set(&self, on: bool) {
+        self.0.store(on, Ordering::Release);
+    }
+}
+
+/// Announces a change, inside the transaction that makes it (delivered at commit).
+pub async fn announce(conn: &mut PgConnection, what: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(what)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Listens for announcements until the process ends, calling `on_change` for each (and once
+/// on every (re)connection, since announcements may have been missed meanwhile).
+pub async fn listen(db: PgPool, listening: &Listening, on_change: impl Fn(&str)) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match PgListener::connect_with(&db).await {
+            Ok(mut listener) => {
+                if let Err(e) = listener.listen(CHANNEL).await {
+                    tracing::warn!(error = %e, "cannot listen for auth changes; caches off");
+                } else {
+                    on_change("");
+                    listening.set(true);
+                    delay = Duration::from_millis(100);
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(Some(notification)) => on_change(notification.payload()),
+                            Ok(None) | Err(_) => break,
+                        }
+                    }
+                    listening.set(false);
+                    on_change("");
+                    tracing::warn!("lost the auth-change listener; caches off until it is back");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "auth-change listener cannot connect yet"),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,308 @@
+//! Turning what a request carries (a session cookie, an access token or an API token) into
+//! the principal it speaks for, through the cache when this replica is listening.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::access_token::TokenError;
+use super::{opaque, AuthState, Role};
+use crate::error::{Error, Result};
+
+/// Idle time after which a browser session ends.
+pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
+/// Age after which a browser session ends however active it is.
+pub const SESSION_ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Prefix of API tokens, so they are recognisable (and findable by secret scanners).
+pub const API_TOKEN_PREFIX: &str = "flt_";
+/// Length of an API token's lookup id, after [`API_TOKEN_PREFIX`].
+pub const API_TOKEN_LOOKUP_LEN: usize = 12;
+
+/// The session cookie's name. Browsers only accept a `__Host-` cookie marked `Secure`, so
+/// development mode (plain http, no `Secure`) uses the name without the prefix.
+pub fn session_cookie_name(dev: bool) -> &'static str {
+    if dev {
+        "flotilla_session"
+    } else {
+        "__Host-flotilla_session"
+    }
+}
+
+/// Who a request speaks for.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A person, through a browser session or an access token.
+    Person {
+        /// The person's id.
+        id: Uuid,
+        /// The browser session, when it came that way.
+        session: Option<Uuid>,
+        /// The grant (refresh-token family), when it came with an access token.
+        grant: Option<Uuid>,
+    },
+    /// An account's API token.
+    ApiToken {
+        /// The token's id.
+        id: Uuid,
+        /// The account it belongs to.
+        account_id: Uuid,
+        /// That account's name.
+        account: String,
+        /// Its role there.
+        role: Role,
+    },
+}
+
+/// How the credential reached us; cookies need CSRF protection, bearer tokens do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// The session cookie.
+    Cookie,
+    /// `Authorization: Bearer`.
+    Bearer,
+}
+
+/// Finds and verifies the request's credential; `None` when it carries none.
+pub async fn authenticate(
+    state: &AuthState,
+    db: &PgPool,
+    issuer: &str,
+    dev: bool,
+    parts: &Parts,
+) -> Result<Option<(Principal, Carrier)>> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty() && t.len() <= 4096)
+            .ok_or_else(|| {
+                Error::Unauthorized("The Authorization header must be `Bearer <token>`.".into())
+            })?;
+        let principal = cached(state, token, || verify_bearer(state, db, issuer, token)).await?;
+        return Ok(Some((principal, Carrier::Bearer)));
+    }
+    match cookie(&parts.headers, session_cookie_name(dev)) {
+        Some(secret) if secret.len() <= 128 => {
+            let principal = cached(state, secret, || verify_session(db, secret)).await?;
+            Ok(Some((principal, Carrier::Cookie)))
+        }
+        Some(_) => Err(expired_session()),
+        None => Ok(None),
+    }
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+async fn cached<F, Fut>(state: &AuthState, secret: &str, verify: F) -> Result<Principal>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(Principal, Instant)>>,
+{
+    let key = opaque::hash_array(secret);
+    let listening = state.listening.is_on();
+    if listening {
+        if let Some(principal) = state.credentials.get(&key) {
+            return Ok(principal);
+        }
+    }
+    let (principal, until) = verify().await?;
+    if listening {
+        state.credentials.insert(key, principal.clone(), until);
+    }
+    Ok(principal)
+}
+
+fn invalid_token() -> Error {
+    Error::Unauthorized("The bearer token is invalid, expired or revoked.".into())
+}
+
+fn expired_session() -> Error {
+    Error::Unauthorized("Your session has ended; log in again.".into())
+}
+
+/// `Instant` corresponding to a Unix time (for cache expiry).
+fn instant_at(unix_secs: u64) -> Instant {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    Instant::now() + Duration::from_secs(unix_secs.saturating_sub(now))
+}
+
+async fn verify_bearer(
+    state: &AuthState,
+    db: &PgPool,
+    issuer: &str,
+    token: &str,
+) -> Result<(Principal, Instant)> {
+    if let Some(rest) = token.strip_prefix(API_TOKEN_PREFIX) {
+        return verify_api_token(db, token, rest).await;
+    }
+    let claims = match state.keys.verify(db, issuer, token).await {
+        Ok(claims) => claims,
+        Err(TokenError::Invalid) => return Err(invalid_token()),
+        Err(TokenError::Database(e)) => return Err(e.into()),
+    };
+    let live: Option<(i32,)> = sqlx::query_as(
+        "SELECT 1 FROM oauth_grants WHERE id = $1 AND person_id = $2 \
+         AND revoked_at IS NULL AND expires_at > now()",
+    )
+    .bind(claims.sid)
+    .bind(claims.sub)
+    .fetch_optional(db)
+    .await?;
+    live.ok_or_else(invalid_token)?;
+    let principal = Principal::Person {
+        id: claims.sub,
+        session: None,
+        grant: Some(claims.sid),
+    };
+    Ok((principal, instant_at(claims.exp)))
+}
+
+async fn verify_api_token(db: &PgPool, token: &str, rest: &str) -> Result<(Principal, Instant)> {
+    let lookup = rest
+        .get(..API_TOKEN_LOOKUP_LEN)
+        .filter(|_| rest.as_bytes().get(API_TOKEN_LOOKUP_LEN) == Some(&b'_'))
+        .ok_or_else(invalid_token)?;
+    let row: Option<(Uuid, Uuid, String, String, Vec<u8>, bool)> = sqlx::query_as(
+        "SELECT t.id, t.account_id, a.name, t.role, t.secret_hash, \
+                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' \
+         FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
+         WHERE t.prefix = $1 AND t.revoked_at IS NULL AND t.expires_at > now()",
+    )
+    .bind(lookup)
+    .fetch_optional(db)
+    .await?;
+    let (id, account_id, account, role, secret_hash, stale) = row.ok_or_else(invalid_token)?;
+    if !opaque::constant_time_eq(&secret_hash, &opaque::hash(token)) {
+        return Err(invalid_token());
+    }
+    let role = Role::parse(&role).ok_or_else(invalid_token)?;
+    if stale {
+        // Last-used is for people auditing their tokens; minute precision is plenty.
+        sqlx::query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1")
+            .bind(id)
+            .execute(db)
+            .await?;
+    }
+    let principal = Principal::ApiToken {
+        id,
+        account_id,
+        account,
+        role,
+    };
+    Ok((principal, Instant::now() + super::cache::MAX_AGE))
+}
+
+async fn verify_session(db: &PgPool, secret: &str) -> Result<(Principal, Instant)> {
+    let row: Option<(Uuid, Uuid, bool)> = sqlx::query_as(
+        "SELECT id, person_id, last_seen_at < now() - interval '1 minute' FROM sessions \
+         WHERE token_hash = $1 AND expires_at > now() \
+           AND last_seen_at > now() - make_interval(secs => $2)",
+    )
+    .bind(opaque::hash(secret))
+    .bind(SESSION_IDLE.as_secs_f64())
+    .fetch_optional(db)
+    .await?;
+    let (session, person, stale) = row.ok_or_else(expired_session)?;
+    if stale {
+        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id = $1")
+            .bind(session)
+            .execute(db)
+            .await?;
+    }
+    let principal = Principal::Person {
+        id: person,
+        session: Some(session),
+        grant: None,
+    };
+    Ok((principal, Instant::now() + super::cache::MAX_AGE))
+}
+
+/// A person's display details, accounts and roles, through the cache.
+pub async fn profile(state: &AuthState, db: &PgPool, person: Uuid) -> Result<Arc<Profile>> {
+    let listening = state.listening.is_on();
+    if listening {
+        if let Some(found) = state.profiles.get(&person) {
+            return Ok(found);
+        }
+    }
+    let (email, name): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT email, name FROM persons WHERE id = $1")
+            .bind(person)
+            .fetch_optional(db)
+            .await?
+            .ok_or_else(expired_session)?;
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.name, m.role FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.person_id = $1 ORDER BY a.name",
+    )
+    .bind(person)
+    .fetch_all(db)
+    .await?;
+    let memberships = rows
+        .into_iter()
+        .filter_map(|(account_id, account, role)| {
+            Some(Membership {
+                account_id,
+                account,
+                role: Role::parse(&role)?,
+            })
+        })
+        .collect();
+    let found = Arc::new(Profile {
+        id: person,
+        email,
+        name,
+        memberships,
+    });
+    if listening {
+        state
+            .profiles
+            .insert(person, found.clone(), Instant::now() + super::cache::MAX_AGE);
+    }
+    Ok(found)
+}
+
+/// A person as shown to them and to their fellow members.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The person's id.
+    pub id: Uuid,
+    /// Their log-in email.
+    pub email: Option<String>,
+    /// Their display name.
+    pub name: Option<String>,
+    /// Their accounts and roles, by account name.
+    pub memberships: Vec<Membership>,
+}
+
+/// A person's role in one account.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    /// The account's id.
+    pub account_id: Uuid,
+    /// The account's name.
+    pub account: String,
+    /// The person's role there.
+    pub role: Role,
+}

@@ -1,0 +1,199 @@
+//! Authentication for every service: one extractor that accepts a browser session, one of
+//! Flotilla's access tokens or an account's API token, and yields who is calling and their
+//! role in the account named by the path. A member of one account gets 404 on every path of
+//! another, exactly as if it did not exist.
+
+pub mod access_token;
+pub mod cache;
+pub mod credentials;
+pub mod csrf;
+pub mod opaque;
+mod role;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+pub use credentials::{Carrier, Membership, Principal, Profile};
+pub use role::Role;
+
+use crate::context::AppContext;
+use crate::error::{Error, Result};
+use access_token::KeySet;
+use cache::{ExpiringMap, Listening};
+
+/// The per-replica authentication state: verification keys and caches.
+#[derive(Default)]
+pub struct AuthState {
+    /// Flotilla's published token-verification keys.
+    pub keys: KeySet,
+    /// Whether change announcements are heard (caches usable).
+    pub listening: Listening,
+    credentials: ExpiringMap<[u8; 32], Principal>,
+    profiles: ExpiringMap<Uuid, Arc<Profile>>,
+}
+
+impl AuthState {
+    /// Forgets cached credentials and memberships (and keys, when they changed). Called for
+    /// every announcement, and directly by the replica that made a change.
+    pub fn forget(&self, what: &str) {
+        self.credentials.clear();
+        self.profiles.clear();
+        if what.is_empty() || what == "keys" {
+            self.keys.invalidate();
+        }
+    }
+}
+
+/// Keeps this replica's caches in step with every replica's changes (runs until the end).
+pub async fn run_listener(ctx: AppContext) {
+    let auth = ctx.auth.clone();
+    cache::listen(ctx.db.clone(), &ctx.auth.listening, |what| auth.forget(what)).await;
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who it is.
+    pub principal: Principal,
+    /// How the credential came.
+    pub carrier: Carrier,
+}
+
+impl Caller {
+    /// The person calling, unless it is an API token.
+    pub fn person(&self) -> Option<Uuid> {
+        match self.principal {
+            Principal::Person { id, .. } => Some(id),
+            Principal::ApiToken { .. } => None,
+        }
+    }
+
+    /// The person calling, or 403 for an API token (for person-only operations).
+    pub fn require_person(&self) -> Result<Uuid> {
+        self.person().ok_or_else(|| {
+            Error::Forbidden("This operation needs a person's log-in, not an API token.".into())
+        })
+    }
+
+    /// The caller's role in `account`, if it is theirs.
+    pub async fn membership(&self, ctx: &AppContext, account: &str) -> Result<Option<Membership>> {
+        match &self.principal {
+            Principal::Person { id, .. } => Ok(credentials::profile(&ctx.auth, &ctx.db, *id)
+                .await?
+                .memberships
+                .iter()
+                .find(|m| m.account == account)
+                .cloned()),
+            Principal::ApiToken {
+                account_id,
+                account: own,
+                role,
+                ..
+            } => Ok((own == account).then(|| Membership {
+                account_id: *account_id,
+                account: own.clone(),
+                role: *role,
+            })),
+        }
+    }
+}
+
+impl FromRequestParts<AppContext> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self> {
+        let config = &ctx.config;
+        let found =
+            credentials::authenticate(&ctx.auth, &ctx.db, &config.issuer(), config.dev, parts)
+                .await?;
+        let (principal, carrier) = found.ok_or_else(|| {
+            Error::Unauthorized(
+                "Log in, or send `Authorization: Bearer <token>` with an access or API token."
+                    .into(),
+            )
+        })?;
+        if carrier == Carrier::Cookie {
+            csrf::check(parts, &config.public_url)?;
+        }
+        Ok(Caller { principal, carrier })
+    }
+}
+
+/// The caller and their role in the account named by the path's `{account}`.
+#[derive(Debug, Clone)]
+pub struct AccountAccess {
+    /// Who is calling.
+    pub caller: Caller,
+    /// The account's id.
+    pub account_id: Uuid,
+    /// The account's name.
+    pub account: String,
+    /// The caller's role there.
+    pub role: Role,
+}
+
+impl AccountAccess {
+    /// Refuses (403) a caller below `role`.
+    pub fn require(&self, role: Role) -> Result<()> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "This needs the {role} role in account {}; you are {} {}.",
+                self.account,
+                if self.role == Role::Admin { "an" } else { "a" },
+                self.role
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<AppContext> for AccountAccess {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self> {
+        let params = RawPathParams::from_request_parts(parts, ctx)
+            .await
+            .map_err(|_| Error::Internal(anyhow::anyhow!("no path parameters")))?;
+        let name = params
+            .iter()
+            .find(|(key, _)| *key == "account")
+            .map(|(_, value)| value.to_owned())
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("no {{account}} in the path")))?;
+        let caller = Caller::from_request_parts(parts, ctx).await?;
+        let membership = caller
+            .membership(ctx, &name)
+            .await?
+            .ok_or_else(|| no_such_account(&name))?;
+        Ok(AccountAccess {
+            caller,
+            account_id: membership.account_id,
+            account: membership.account,
+            role: membership.role,
+        })
+    }
+}
+
+/// The answer for an account that does not exist or that the caller is not a member of: the
+/// same in both cases, so account names cannot be probed.
+pub fn no_such_account(name: &str) -> Error {
+    let shown: String = name.chars().take(63).collect();
+    Error::NotFound(format!("There is no account named {shown:?} that you can see."))
+}
+
+/// `Option<Caller>`: `None` without a credential or with one that no longer works (an ended
+/// session), for pages that then send the browser to log in.
+impl axum::extract::OptionalFromRequestParts<AppContext> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Option<Self>> {
+        match <Caller as FromRequestParts<AppContext>>::from_request_parts(parts, ctx).await {
+            Ok(caller) => Ok(Some(caller)),
+            Err(Error::Unauthorized(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
