@@ -106,12 +106,16 @@ pub async fn sign_up(
         (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get_account(State(ctx): State<AppContext>, access: AccountAccess) -> Result<Json<Account>> {
-    let created_at: DateTime<Utc> = sqlx::query_scalar("SELECT created_at FROM accounts WHERE id = $1")
-        .bind(access.account_id)
-        .fetch_optional(&ctx.db)
-        .await?
-        .ok_or_else(|| flotilla_core::auth::no_such_account(&access.account))?;
+pub async fn get_account(
+    State(ctx): State<AppContext>,
+    access: AccountAccess,
+) -> Result<Json<Account>> {
+    let created_at: DateTime<Utc> =
+        sqlx::query_scalar("SELECT created_at FROM accounts WHERE id = $1")
+            .bind(access.account_id)
+            .fetch_optional(&ctx.db)
+            .await?
+            .ok_or_else(|| flotilla_core::auth::no_such_account(&access.account))?;
     Ok(Json(Account {
         domain: format!("{}.{}", access.account, ctx.config.dns_base_domain),
         name: access.account,
@@ -174,14 +178,22 @@ pub async fn me(State(ctx): State<AppContext>, caller: Caller) -> Result<Json<Me
                 accounts: found
                     .memberships
                     .iter()
-                    .map(|m| AccountRole { name: m.account.clone(), role: m.role })
+                    .map(|m| AccountRole {
+                        name: m.account.clone(),
+                        role: m.role,
+                    })
                     .collect(),
             }
         }
-        Principal::ApiToken { id, account, role, .. } => Me {
+        Principal::ApiToken {
+            id, account, role, ..
+        } => Me {
             person: None,
             api_token: Some(*id),
-            accounts: vec![AccountRole { name: account.clone(), role: *role }],
+            accounts: vec![AccountRole {
+                name: account.clone(),
+                role: *role,
+            }],
         },
     };
     Ok(Json(me))

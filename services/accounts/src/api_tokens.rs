@@ -87,14 +87,20 @@ pub async fn create_token(
     }
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(Error::invalid("/name", "must be 1-100 characters, without control characters"));
+        return Err(Error::invalid(
+            "/name",
+            "must be 1-100 characters, without control characters",
+        ));
     }
     let now = Utc::now();
     if body.expires_at <= now {
         return Err(Error::invalid("/expires_at", "must be in the future"));
     }
     if body.expires_at > now + Duration::days(MAX_LIFETIME_DAYS) {
-        return Err(Error::invalid("/expires_at", "must be at most one year away"));
+        return Err(Error::invalid(
+            "/expires_at",
+            "must be at most one year away",
+        ));
     }
     let lookup: String = opaque::new_secret()
         .chars()
@@ -129,7 +135,10 @@ pub async fn create_token(
         last_used_at: None,
         revoked_at: None,
     };
-    Ok((StatusCode::CREATED, Json(CreatedApiToken { token, details })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiToken { token, details }),
+    ))
 }
 
 /// Lists the account's API tokens (never their secrets).
@@ -141,9 +150,21 @@ pub async fn create_token(
         (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = [])))]
-pub async fn list_tokens(State(ctx): State<AppContext>, access: AccountAccess) -> Result<Json<Vec<ApiToken>>> {
+pub async fn list_tokens(
+    State(ctx): State<AppContext>,
+    access: AccountAccess,
+) -> Result<Json<Vec<ApiToken>>> {
     access.require(Role::Admin)?;
-    type Row = (Uuid, String, String, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    type Row = (
+        Uuid,
+        String,
+        String,
+        String,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, role, prefix, created_at, expires_at, last_used_at, revoked_at \
          FROM api_tokens WHERE account_id = $1 ORDER BY created_at DESC",
@@ -153,18 +174,20 @@ pub async fn list_tokens(State(ctx): State<AppContext>, access: AccountAccess) -
     .await?;
     Ok(Json(
         rows.into_iter()
-            .filter_map(|(id, name, role, prefix, created_at, expires_at, last_used_at, revoked_at)| {
-                Some(ApiToken {
-                    id,
-                    name,
-                    role: Role::parse(&role)?,
-                    prefix: format!("{API_TOKEN_PREFIX}{prefix}"),
-                    created_at,
-                    expires_at,
-                    last_used_at,
-                    revoked_at,
-                })
-            })
+            .filter_map(
+                |(id, name, role, prefix, created_at, expires_at, last_used_at, revoked_at)| {
+                    Some(ApiToken {
+                        id,
+                        name,
+                        role: Role::parse(&role)?,
+                        prefix: format!("{API_TOKEN_PREFIX}{prefix}"),
+                        created_at,
+                        expires_at,
+                        last_used_at,
+                        revoked_at,
+                    })
+                },
+            )
             .collect(),
     ))
 }
@@ -198,7 +221,11 @@ pub async fn revoke_token(
     .await?
     .rows_affected();
     if found == 0 {
-        return Err(CoreError::NotFound(format!("Account {} has no API token {id}.", access.account)).into());
+        return Err(CoreError::NotFound(format!(
+            "Account {} has no API token {id}.",
+            access.account
+        ))
+        .into());
     }
     cache::announce(&mut tx, "api-token").await?;
     tx.commit().await?;

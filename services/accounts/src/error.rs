@@ -100,6 +100,10 @@ impl IntoResponse for OAuthError {
         let mut response = (status, Json(&self)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+            .extensions_mut()
+            .insert(flotilla_core::http::problems::KeepErrorBody);
+        let headers = response.headers_mut();
         if status == StatusCode::TOO_MANY_REQUESTS {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
         }

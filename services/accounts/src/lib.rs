@@ -53,7 +53,9 @@ impl Accounts {
 
     /// Takes a token of `limit` for `client`, or answers 429.
     pub fn limit(&self, limit: Limit, client: IpAddr) -> Result<(), CoreError> {
-        self.limiter.check(limit, client).map_err(CoreError::RateLimited)
+        self.limiter
+            .check(limit, client)
+            .map_err(CoreError::RateLimited)
     }
 }
 
@@ -84,8 +86,14 @@ pub fn page_routes() -> Router<AppContext> {
         .route("/auth/callback", get(login::callback))
         .route("/logout", post(login::logout))
         .route("/signup", get(signup::form).post(signup::submit))
-        .route("/oauth/authorize", get(oauth::authorize::consent).post(oauth::authorize::decide))
-        .route("/device", get(oauth::device::page).post(oauth::device::decide))
+        .route(
+            "/oauth/authorize",
+            get(oauth::authorize::consent).post(oauth::authorize::decide),
+        )
+        .route(
+            "/device",
+            get(oauth::device::page).post(oauth::device::decide),
+        )
         .route(pages::STYLESHEET_PATH, get(pages::stylesheet))
 }
 

@@ -57,7 +57,12 @@ pub async fn login(
             "Development mode: no OpenID provider is configured. Continue as the local \
              developer to try Flotilla; never run a real deployment like this.",
         )
-        .form("/login/dev", &[("return_to", return_to)], &[], &[("continue", "developer", "Continue as developer", true)]);
+        .form(
+            "/login/dev",
+            &[("return_to", return_to)],
+            &[],
+            &[("continue", "developer", "Continue as developer", true)],
+        );
     } else if providers.is_empty() {
         return Err(PageError::from(CoreError::Unavailable(
             "No log-in provider is configured: set FLOTILLA_OIDC_ISSUER and \
@@ -145,7 +150,9 @@ pub async fn callback(
     })?;
     let bound = cookie(&headers, login_cookie_name(&ctx));
     if !bound.is_some_and(|c| opaque::constant_time_eq(c.as_bytes(), state.as_bytes())) {
-        return Err(bad("This log-in was started in another browser; start again here."));
+        return Err(bad(
+            "This log-in was started in another browser; start again here.",
+        ));
     }
     if let Some(error) = &query.error {
         let said = query.error_description.as_deref().unwrap_or(error);
@@ -196,7 +203,11 @@ pub async fn developer(
     logged_in(&ctx, &identity, safe_return_to(form.return_to.as_deref())).await
 }
 
-async fn logged_in(ctx: &AppContext, identity: &Identity, return_to: &str) -> Result<Response, PageError> {
+async fn logged_in(
+    ctx: &AppContext,
+    identity: &Identity,
+    return_to: &str,
+) -> Result<Response, PageError> {
     let person = persons::log_in(ctx, identity).await?;
     tracing::info!(person = %person, issuer = %identity.issuer, "logged in");
     let session = sessions::start(ctx, person).await?;
@@ -214,14 +225,27 @@ async fn logged_in(ctx: &AppContext, identity: &Identity, return_to: &str) -> Re
 }
 
 /// `POST /logout`: ends the session and clears the cookie.
-pub async fn logout(State(ctx): State<AppContext>, caller: Option<Caller>) -> Result<Response, PageError> {
-    if let Some(Caller { principal: Principal::Person { session: Some(session), .. }, .. }) = caller {
+pub async fn logout(
+    State(ctx): State<AppContext>,
+    caller: Option<Caller>,
+) -> Result<Response, PageError> {
+    if let Some(Caller {
+        principal: Principal::Person {
+            session: Some(session),
+            ..
+        },
+        ..
+    }) = caller
+    {
         sessions::end(&ctx, session).await?;
     }
     let mut page = Page::new("Logged out");
-    page.para("You are logged out of Flotilla.").link("/login", "Log in again");
+    page.para("You are logged out of Flotilla.")
+        .link("/login", "Log in again");
     let mut response = html(StatusCode::OK, page.finish());
-    response.headers_mut().insert(header::SET_COOKIE, sessions::clear(&ctx));
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, sessions::clear(&ctx));
     Ok(response)
 }
 
@@ -233,7 +257,14 @@ pub fn callback_url(ctx: &AppContext) -> String {
 /// A local path to return to after log-in; anything else (another site, `//host`) becomes `/`.
 pub fn safe_return_to(value: Option<&str>) -> &str {
     match value {
-        Some(v) if v.starts_with('/') && !v.starts_with("//") && !v.contains('\\') && v.len() <= 2048 => v,
+        Some(v)
+            if v.starts_with('/')
+                && !v.starts_with("//")
+                && !v.contains('\\')
+                && v.len() <= 2048 =>
+        {
+            v
+        }
         _ => "/",
     }
 }

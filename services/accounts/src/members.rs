@@ -53,8 +53,19 @@ pub struct NewMember {
         (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = [])))]
-pub async fn list_members(State(ctx): State<AppContext>, access: AccountAccess) -> Result<Json<Vec<Member>>> {
-    let rows: Vec<(Option<String>, Option<String>, String, bool, Option<Uuid>, DateTime<Utc>)> = sqlx::query_as(
+pub async fn list_members(
+    State(ctx): State<AppContext>,
+    access: AccountAccess,
+) -> Result<Json<Vec<Member>>> {
+    type Row = (
+        Option<String>,
+        Option<String>,
+        String,
+        bool,
+        Option<Uuid>,
+        DateTime<Utc>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT p.email, p.name, m.role, false, p.id, m.created_at \
          FROM memberships m JOIN persons p ON p.id = m.person_id WHERE m.account_id = $1 \
          UNION ALL \
@@ -67,7 +78,14 @@ pub async fn list_members(State(ctx): State<AppContext>, access: AccountAccess) 
     Ok(Json(
         rows.into_iter()
             .filter_map(|(email, name, role, invited, person_id, since)| {
-                Some(Member { email, name, role: Role::parse(&role)?, invited, person_id, since })
+                Some(Member {
+                    email,
+                    name,
+                    role: Role::parse(&role)?,
+                    invited,
+                    person_id,
+                    since,
+                })
             })
             .collect(),
     ))
@@ -111,7 +129,14 @@ pub async fn add_member(
         .bind(access.caller.person())
         .fetch_one(&mut *tx)
         .await?;
-        Member { email: Some(email.clone()), name: None, role: body.role, invited: true, person_id: None, since }
+        Member {
+            email: Some(email.clone()),
+            name: None,
+            role: body.role,
+            invited: true,
+            person_id: None,
+            since,
+        }
     } else {
         let mut since = Utc::now();
         for (id, _) in &persons {
@@ -127,7 +152,14 @@ pub async fn add_member(
             .await?;
         }
         let (id, name) = persons[0].clone();
-        Member { email: Some(email.clone()), name, role: body.role, invited: false, person_id: Some(id), since }
+        Member {
+            email: Some(email.clone()),
+            name,
+            role: body.role,
+            invited: false,
+            person_id: Some(id),
+            since,
+        }
     };
     keep_an_owner(&mut tx, access.account_id).await?;
     cache::announce(&mut tx, "membership").await?;
@@ -175,7 +207,9 @@ pub async fn remove_member(
         .await?
         .rows_affected();
     if members + invitations == 0 {
-        return Err(CoreError::NotFound(format!("{email} is not a member of {}.", access.account)).into());
+        return Err(
+            CoreError::NotFound(format!("{email} is not a member of {}.", access.account)).into(),
+        );
     }
     keep_an_owner(&mut tx, access.account_id).await?;
     cache::announce(&mut tx, "membership").await?;
@@ -204,13 +238,16 @@ async fn keep_an_owner(conn: &mut PgConnection, account: Uuid) -> Result<()> {
 fn parse_email(value: &str) -> Result<String> {
     let email = value.trim().to_lowercase();
     let valid = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && (domain.contains('.') || domain == "localhost"))
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && (domain.contains('.') || domain == "localhost")
+        })
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid {
         Ok(email)
     } else {
-        Err(Error::invalid("/email", "must be an email address such as ada@example.com"))
+        Err(Error::invalid(
+            "/email",
+            "must be an email address such as ada@example.com",
+        ))
     }
 }

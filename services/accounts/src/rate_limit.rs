@@ -26,13 +26,29 @@ pub struct Limit {
 }
 
 /// Log-in starts and callbacks.
-pub const LOGIN: Limit = Limit { scope: "login", burst: 20, per_minute: 30 };
+pub const LOGIN: Limit = Limit {
+    scope: "login",
+    burst: 20,
+    per_minute: 30,
+};
 /// The token endpoint (polling included: the device grant's interval keeps it slow).
-pub const TOKEN: Limit = Limit { scope: "token", burst: 30, per_minute: 60 };
+pub const TOKEN: Limit = Limit {
+    scope: "token",
+    burst: 30,
+    per_minute: 60,
+};
 /// Starting a device authorization.
-pub const DEVICE_START: Limit = Limit { scope: "device-start", burst: 5, per_minute: 10 };
+pub const DEVICE_START: Limit = Limit {
+    scope: "device-start",
+    burst: 5,
+    per_minute: 10,
+};
 /// Entering a user code on `/device`: what an attacker would guess.
-pub const USER_CODE: Limit = Limit { scope: "user-code", burst: 5, per_minute: 10 };
+pub const USER_CODE: Limit = Limit {
+    scope: "user-code",
+    burst: 5,
+    per_minute: 10,
+};
 
 /// The buckets of this replica.
 #[derive(Default)]
@@ -56,10 +72,12 @@ impl RateLimiter {
         if buckets.len() >= MAX_BUCKETS {
             buckets.retain(|_, b| now.duration_since(b.at).as_secs_f64() * rate < burst);
         }
-        let bucket = buckets
-            .entry((limit.scope, client))
-            .or_insert(Bucket { tokens: burst, at: now });
-        bucket.tokens = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(burst);
+        let bucket = buckets.entry((limit.scope, client)).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        bucket.tokens =
+            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(burst);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -79,24 +97,6 @@ pub fn client_ip(parts: &Parts) -> IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_burst_passes_then_the_client_waits_and_others_do_not() {
-        let limiter = RateLimiter::default();
-        let limit = Limit { scope: "t", burst: 3, per_minute: 6 };
-        let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
-        for _ in 0..3 {
-            limiter.check(limit, a).expect("within the burst");
-        }
-        let wait = limiter.check(limit, a).expect_err("over the burst");
-        assert!((1..=10).contains(&wait), "{wait}");
-        limiter.check(limit, b).expect("another client has its own bucket");
-    }
-}
-
 /// The client's address as an extractor (never fails).
 pub struct ClientIp(pub IpAddr);
 
@@ -105,5 +105,29 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(client_ip(parts)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_passes_then_the_client_waits_and_others_do_not() {
+        let limiter = RateLimiter::default();
+        let limit = Limit {
+            scope: "t",
+            burst: 3,
+            per_minute: 6,
+        };
+        let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
+        for _ in 0..3 {
+            limiter.check(limit, a).expect("within the burst");
+        }
+        let wait = limiter.check(limit, a).expect_err("over the burst");
+        assert!((1..=10).contains(&wait), "{wait}");
+        limiter
+            .check(limit, b)
+            .expect("another client has its own bucket");
     }
 }

@@ -15,22 +15,36 @@ use crate::error::Error;
 use crate::pages::{html, Page, PageError};
 
 /// `GET /`: the signed-in person's accounts, or the way to log in.
-pub async fn home(State(ctx): State<AppContext>, caller: Option<Caller>) -> Result<Response, PageError> {
+pub async fn home(
+    State(ctx): State<AppContext>,
+    caller: Option<Caller>,
+) -> Result<Response, PageError> {
     let Some(person) = caller.as_ref().and_then(Caller::person) else {
         return Ok(Redirect::to("/login").into_response());
     };
     let me = profile(&ctx.auth, &ctx.db, person).await?;
-    let who = me.email.clone().or_else(|| me.name.clone()).unwrap_or_default();
+    let who = me
+        .email
+        .clone()
+        .or_else(|| me.name.clone())
+        .unwrap_or_default();
     let mut page = Page::new("Flotilla");
     page.para(&format!("Logged in as {who}."));
     if me.memberships.is_empty() {
         page.link("/signup", "Create your account");
     }
     for m in &me.memberships {
-        page.para(&format!("{}.{} — {}", m.account, ctx.config.dns_base_domain, m.role));
+        page.para(&format!(
+            "{}.{} — {}",
+            m.account, ctx.config.dns_base_domain, m.role
+        ));
     }
-    page.link("/docs", "API reference")
-        .form("/logout", &[], &[], &[("logout", "1", "Log out", false)]);
+    page.link("/docs", "API reference").form(
+        "/logout",
+        &[],
+        &[],
+        &[("logout", "1", "Log out", false)],
+    );
     Ok(html(StatusCode::OK, page.finish()))
 }
 
@@ -57,7 +71,9 @@ pub async fn submit(
     let person = caller.require_person()?;
     match create_account(&ctx, person, form.name.trim()).await {
         Ok(_) => Ok(Redirect::to("/").into_response()),
-        Err(Error::Core(e @ (flotilla_core::Error::Conflict(_) | flotilla_core::Error::Validation(_)))) => {
+        Err(Error::Core(
+            e @ (flotilla_core::Error::Conflict(_) | flotilla_core::Error::Validation(_)),
+        )) => {
             let problem = e.to_problem();
             let reason = problem
                 .errors
@@ -65,7 +81,12 @@ pub async fn submit(
                 .map(|f| f.message.clone())
                 .or(problem.detail.clone())
                 .unwrap_or_default();
-            Ok(signup_page(&ctx, problem.status_code(), &form.name, Some(&reason)))
+            Ok(signup_page(
+                &ctx,
+                problem.status_code(),
+                &form.name,
+                Some(&reason),
+            ))
         }
         Err(e) => Err(e.into()),
     }

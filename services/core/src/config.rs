@@ -169,11 +169,13 @@ impl Config {
             );
         }
         match self.dns_provider {
-            DnsProvider::Route53 if self.route53_hosted_zone_id.is_none() => return fail(
-                "FLOTILLA_ROUTE53_HOSTED_ZONE_ID (--route53-hosted-zone-id) is required when \
+            DnsProvider::Route53 if self.route53_hosted_zone_id.is_none() => {
+                return fail(
+                    "FLOTILLA_ROUTE53_HOSTED_ZONE_ID (--route53-hosted-zone-id) is required when \
                  FLOTILLA_DNS_PROVIDER is route53"
-                    .into(),
-            ),
+                        .into(),
+                )
+            }
             DnsProvider::Pdns if self.pdns_api_url.is_none() || self.pdns_api_key.is_none() => {
                 return fail(
                     "FLOTILLA_PDNS_API_URL (--pdns-api-url) and FLOTILLA_PDNS_API_KEY \
@@ -320,7 +322,10 @@ mod tests {
         let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
         let c = parse(&["--signing-key-wrapping-secret", secret]).expect("parses");
         c.validate().expect("defaults and a secret are valid");
-        parse(&["--dev"]).expect("parses").validate().expect("dev needs no secret");
+        parse(&["--dev"])
+            .expect("parses")
+            .validate()
+            .expect("dev needs no secret");
     }
 
     #[test]

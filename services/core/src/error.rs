@@ -84,10 +84,7 @@ impl IntoResponse for Error {
         let headers = response.headers_mut();
         match &self {
             Error::Unauthorized(_) => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer"),
-                );
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             Error::RateLimited(secs) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));

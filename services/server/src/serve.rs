@@ -105,8 +105,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             draining.notify_one();
         }
     };
-    let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown);
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown);
     let drained_by = tokio::select! {
         result = server => {
             result.context("serving HTTP")?;

@@ -90,10 +90,7 @@ impl Signer {
                 return Box::pin(self.active_key(ctx)).await;
             }
         };
-        let pkcs8 = self
-            .sealer
-            .open(&kid, &sealed)
-            .map_err(|e| Error::internal(e))?;
+        let pkcs8 = self.sealer.open(&kid, &sealed).map_err(Error::internal)?;
         let active = ActiveKey {
             kid,
             key: EncodingKey::from_ec_der(&pkcs8),
@@ -118,7 +115,8 @@ impl Signer {
         .fetch_one(&mut *tx)
         .await?;
         if due {
-            let published = ACCESS_TOKEN_LIFETIME + Duration::from_secs(LEEWAY_SECS) + PUBLISH_MARGIN;
+            let published =
+                ACCESS_TOKEN_LIFETIME + Duration::from_secs(LEEWAY_SECS) + PUBLISH_MARGIN;
             sqlx::query(
                 "UPDATE signing_keys SET retired_at = now(), \
                  publish_until = now() + make_interval(secs => $1) WHERE retired_at IS NULL",
@@ -184,7 +182,10 @@ fn generate_key() -> Result<(String, Value, Vec<u8>)> {
         URL_SAFE_NO_PAD.encode(&point[33..]),
     );
     let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
-    let kid = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()));
+    let kid = URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        canonical.as_bytes(),
+    ));
     let jwk = json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "alg": "ES256", "use": "sig" });
     Ok((kid, jwk, pkcs8.as_ref().to_vec()))
 }

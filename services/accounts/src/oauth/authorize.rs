@@ -47,12 +47,12 @@ struct Checked {
 /// sent back to the client's redirect URI.
 enum Refusal {
     Page(PageError),
-    Redirect(Response),
+    Redirect(Box<Response>),
 }
 
 fn check(params: &AuthorizeParams) -> Result<Checked, Refusal> {
     let page = |e: Error| Refusal::Page(PageError(e));
-    let client_id = check_client(params.client_id.as_deref()).map_err(|e| page(e))?;
+    let client_id = check_client(params.client_id.as_deref()).map_err(page)?;
     let redirect_uri = params
         .redirect_uri
         .as_deref()
@@ -66,17 +66,35 @@ fn check(params: &AuthorizeParams) -> Result<Checked, Refusal> {
         .to_owned();
     let state = params.state.clone().filter(|s| s.len() <= 512);
     let back = |error: &str, description: &str| {
-        Refusal::Redirect(redirect_with(&redirect_uri, &[("error", error), ("error_description", description)], state.as_deref()))
+        Refusal::Redirect(Box::new(redirect_with(
+            &redirect_uri,
+            &[("error", error), ("error_description", description)],
+            state.as_deref(),
+        )))
     };
     if params.response_type.as_deref() != Some("code") {
-        return Err(back("unsupported_response_type", "response_type must be code"));
+        return Err(back(
+            "unsupported_response_type",
+            "response_type must be code",
+        ));
     }
     let challenge = params.code_challenge.clone().filter(|c| c.len() == 43);
-    let (Some(challenge), Some("S256")) = (challenge, params.code_challenge_method.as_deref()) else {
-        return Err(back("invalid_request", "PKCE is required: code_challenge (43 characters) with code_challenge_method=S256"));
+    let (Some(challenge), Some("S256")) = (challenge, params.code_challenge_method.as_deref())
+    else {
+        return Err(back(
+            "invalid_request",
+            "PKCE is required: code_challenge (43 characters) with code_challenge_method=S256",
+        ));
     };
-    let scope = check_scope(params.scope.as_deref()).map_err(|_| back("invalid_scope", "unknown scope"))?;
-    Ok(Checked { client_id, redirect_uri, scope, state, challenge })
+    let scope =
+        check_scope(params.scope.as_deref()).map_err(|_| back("invalid_scope", "unknown scope"))?;
+    Ok(Checked {
+        client_id,
+        redirect_uri,
+        scope,
+        state,
+        challenge,
+    })
 }
 
 fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)], state: Option<&str>) -> Response {
@@ -106,20 +124,34 @@ pub async fn consent(
     let checked = match check(&params) {
         Ok(c) => c,
         Err(Refusal::Page(e)) => return Err(e),
-        Err(Refusal::Redirect(r)) => return Ok(r),
+        Err(Refusal::Redirect(r)) => return Ok(*r),
     };
     let person = match caller {
-        Some(Caller { carrier: Carrier::Cookie, .. }) => caller.and_then(|c| c.person()),
+        Some(Caller {
+            carrier: Carrier::Cookie,
+            ..
+        }) => caller.and_then(|c| c.person()),
         _ => None,
     };
     let Some(person) = person else {
-        let back = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/oauth/authorize");
+        let back = uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/oauth/authorize");
         return Ok(Redirect::to(&format!("/login?return_to={}", encode(back))).into_response());
     };
     let who = profile(&ctx.auth, &ctx.db, person).await?;
-    let name = who.email.clone().or_else(|| who.name.clone()).unwrap_or_else(|| "you".into());
+    let name = who
+        .email
+        .clone()
+        .or_else(|| who.name.clone())
+        .unwrap_or_else(|| "you".into());
     let target = Url::parse(&checked.redirect_uri).ok();
-    let port = target.as_ref().and_then(Url::port).map(|p| p.to_string()).unwrap_or_default();
+    let port = target
+        .as_ref()
+        .and_then(Url::port)
+        .map(|p| p.to_string())
+        .unwrap_or_default();
     let mut page = Page::new("Allow the Flotilla CLI?");
     page.para(&format!(
         "The Flotilla command-line tool on this computer (port {port}) asks to use Flotilla's API as {name}, \
@@ -151,17 +183,26 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     let person = match caller.carrier {
         Carrier::Cookie => caller.require_person()?,
-        Carrier::Bearer => return Err(CoreError::Forbidden("Consent is given in the browser.".into()).into()),
+        Carrier::Bearer => {
+            return Err(CoreError::Forbidden("Consent is given in the browser.".into()).into())
+        }
     };
     let mut checked = match check(&params) {
         Ok(c) => c,
         Err(Refusal::Page(e)) => return Err(e),
-        Err(Refusal::Redirect(r)) => return Ok(r),
+        Err(Refusal::Redirect(r)) => return Ok(*r),
     };
     checked.state = checked.state.filter(|s| !s.is_empty());
     if params.decision.as_deref() != Some("allow") {
-        let denied = [("error", "access_denied"), ("error_description", "the person denied the request")];
-        return Ok(redirect_with(&checked.redirect_uri, &denied, checked.state.as_deref()));
+        let denied = [
+            ("error", "access_denied"),
+            ("error_description", "the person denied the request"),
+        ];
+        return Ok(redirect_with(
+            &checked.redirect_uri,
+            &denied,
+            checked.state.as_deref(),
+        ));
     }
     let code = opaque::new_secret();
     sqlx::query("DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 day'")
@@ -180,5 +221,9 @@ pub async fn decide(
     .bind(CODE_TTL_SECS)
     .execute(&ctx.db)
     .await?;
-    Ok(redirect_with(&checked.redirect_uri, &[("code", &code)], checked.state.as_deref()))
+    Ok(redirect_with(
+        &checked.redirect_uri,
+        &[("code", &code)],
+        checked.state.as_deref(),
+    ))
 }

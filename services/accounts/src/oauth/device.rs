@@ -75,9 +75,13 @@ pub async fn start(
     form: Result<Form<DeviceRequest>, FormRejection>,
 ) -> Result<Response> {
     if let Err(wait) = accounts.limiter.check(DEVICE_START, ip) {
-        return Err(oauth("temporarily_unavailable", format!("Too many device authorizations; retry in {wait} s.")));
+        return Err(oauth(
+            "temporarily_unavailable",
+            format!("Too many device authorizations; retry in {wait} s."),
+        ));
     }
-    let Form(request) = form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
+    let Form(request) =
+        form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
     let client_id = check_client(request.client_id.as_deref())?;
     let scope = check_scope(request.scope.as_deref())?;
     let device_code = opaque::new_secret();
@@ -114,7 +118,9 @@ pub async fn start(
         interval: INTERVAL_SECS,
     })
     .into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
@@ -142,7 +148,12 @@ fn normalize(user_code: &str) -> String {
 }
 
 /// The device's poll: tokens once approved; otherwise the RFC 8628 error that says why not.
-pub async fn redeem(ctx: &AppContext, accounts: &Accounts, client_id: &str, device_code: &str) -> Result<TokenResponse> {
+pub async fn redeem(
+    ctx: &AppContext,
+    accounts: &Accounts,
+    client_id: &str,
+    device_code: &str,
+) -> Result<TokenResponse> {
     let mut tx = ctx.db.begin().await?;
     type Row = (String, String, String, bool, bool, Option<Uuid>);
     let row: Option<Row> = sqlx::query_as(
@@ -157,10 +168,16 @@ pub async fn redeem(ctx: &AppContext, accounts: &Accounts, client_id: &str, devi
     let (owner, scope, status, live, too_soon, person) =
         row.ok_or_else(|| oauth("invalid_grant", "The device code is invalid."))?;
     if owner != client_id {
-        return Err(oauth("invalid_grant", "The device code was issued to another client."));
+        return Err(oauth(
+            "invalid_grant",
+            "The device code was issued to another client.",
+        ));
     }
     if !live {
-        return Err(oauth("expired_token", "The device code has expired; start again."));
+        return Err(oauth(
+            "expired_token",
+            "The device code has expired; start again.",
+        ));
     }
     if too_soon {
         sqlx::query(
@@ -171,7 +188,10 @@ pub async fn redeem(ctx: &AppContext, accounts: &Accounts, client_id: &str, devi
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        return Err(oauth("slow_down", "Polling too fast: wait 5 s more between polls."));
+        return Err(oauth(
+            "slow_down",
+            "Polling too fast: wait 5 s more between polls.",
+        ));
     }
     sqlx::query("UPDATE device_codes SET last_polled_at = now() WHERE device_code_hash = $1")
         .bind(opaque::hash(device_code))
@@ -183,10 +203,14 @@ pub async fn redeem(ctx: &AppContext, accounts: &Accounts, client_id: &str, devi
                 .bind(opaque::hash(device_code))
                 .execute(&mut *tx)
                 .await?;
-            let (_, tokens) = grants::start_grant(ctx, accounts, &mut tx, person, client_id, &scope).await?;
+            let (_, tokens) =
+                grants::start_grant(ctx, accounts, &mut tx, person, client_id, &scope).await?;
             Ok(tokens)
         }
-        ("pending", _) => Err(oauth("authorization_pending", "Waiting for the person to approve at /device.")),
+        ("pending", _) => Err(oauth(
+            "authorization_pending",
+            "Waiting for the person to approve at /device.",
+        )),
         ("denied", _) => Err(oauth("access_denied", "The person denied this device.")),
         _ => Err(oauth("invalid_grant", "The device code was already used.")),
     };
@@ -202,10 +226,28 @@ pub struct DeviceQuery {
 
 /// `GET /device`: the form where a logged-in person enters (or confirms) the user code.
 pub async fn page(caller: Option<Caller>, Query(query): Query<DeviceQuery>) -> Response {
-    let code = query.user_code.as_deref().map(normalize).unwrap_or_default();
-    let shown = if code.len() == 8 { format!("{}-{}", &code[..4], &code[4..]) } else { code };
-    if !matches!(caller, Some(Caller { carrier: Carrier::Cookie, .. })) {
-        let back = if shown.is_empty() { "/device".to_owned() } else { format!("/device?user_code={shown}") };
+    let code = query
+        .user_code
+        .as_deref()
+        .map(normalize)
+        .unwrap_or_default();
+    let shown = if code.len() == 8 {
+        format!("{}-{}", &code[..4], &code[4..])
+    } else {
+        code
+    };
+    if !matches!(
+        caller,
+        Some(Caller {
+            carrier: Carrier::Cookie,
+            ..
+        })
+    ) {
+        let back = if shown.is_empty() {
+            "/device".to_owned()
+        } else {
+            format!("/device?user_code={shown}")
+        };
         return Redirect::to(&format!("/login?return_to={}", encode(&back))).into_response();
     }
     let mut page = Page::new("Connect a device");
@@ -213,8 +255,16 @@ pub async fn page(caller: Option<Caller>, Query(query): Query<DeviceQuery>) -> R
         .form(
             "/device",
             &[],
-            &[("user_code", "Code", &shown, "Eight letters, such as BCDF-GHJK.")],
-            &[("decision", "approve", "Approve", true), ("decision", "deny", "Deny", false)],
+            &[(
+                "user_code",
+                "Code",
+                &shown,
+                "Eight letters, such as BCDF-GHJK.",
+            )],
+            &[
+                ("decision", "approve", "Approve", true),
+                ("decision", "deny", "Deny", false),
+            ],
         );
     html(StatusCode::OK, page.finish())
 }
@@ -236,7 +286,10 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     accounts.limit(USER_CODE, ip)?;
     let person = match caller {
-        Caller { carrier: Carrier::Cookie, .. } => caller.require_person()?,
+        Caller {
+            carrier: Carrier::Cookie,
+            ..
+        } => caller.require_person()?,
         _ => return Err(CoreError::Forbidden("Approve devices from the browser.".into()).into()),
     };
     let status = match form.decision.as_str() {
@@ -260,7 +313,11 @@ pub async fn decide(
         )
         .into());
     }
-    let mut page = Page::new(if status == "approved" { "Device connected" } else { "Device denied" });
+    let mut page = Page::new(if status == "approved" {
+        "Device connected"
+    } else {
+        "Device denied"
+    });
     page.para(if status == "approved" {
         "Done: return to your terminal."
     } else {

@@ -52,7 +52,10 @@ fn metadata(ctx: &AppContext) -> Value {
     responses((status = 200, description = "The JWK Set of Flotilla's token-signing keys", body = Object)))]
 pub async fn jwks(State(ctx): State<AppContext>) -> Result<Response> {
     // Short caching: a new key is used as soon as it is created.
-    Ok(cacheable(Json(keys::jwks(&ctx).await?).into_response(), "public, max-age=60"))
+    Ok(cacheable(
+        Json(keys::jwks(&ctx).await?).into_response(),
+        "public, max-age=60",
+    ))
 }
 
 fn cacheable(mut response: Response, policy: &'static str) -> Response {

@@ -73,7 +73,10 @@ async fn issue(
     client_id: &str,
     scope: &str,
 ) -> Result<TokenResponse> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
     let issuer = ctx.config.issuer();
     let claims = AccessClaims {
         aud: audience(&issuer),
@@ -124,7 +127,16 @@ pub async fn refresh(
     presented: &str,
 ) -> Result<TokenResponse> {
     let mut tx = ctx.db.begin().await?;
-    type Row = (Uuid, Uuid, String, String, bool, bool, Option<bool>, Option<Vec<u8>>);
+    type Row = (
+        Uuid,
+        Uuid,
+        String,
+        String,
+        bool,
+        bool,
+        Option<bool>,
+        Option<Vec<u8>>,
+    );
     let row: Option<Row> = sqlx::query_as(
         "SELECT g.id, g.person_id, g.client_id, g.scope, \
                 g.revoked_at IS NULL AND g.expires_at > now(), \
@@ -138,10 +150,19 @@ pub async fn refresh(
     .bind(REUSE_GRACE.as_secs_f64())
     .fetch_optional(&mut *tx)
     .await?;
-    let invalid = || oauth("invalid_grant", "The refresh token is invalid, expired or revoked; log in again.");
-    let (grant, person, owner, scope, live, used, within_grace, successor) = row.ok_or_else(invalid)?;
+    let invalid = || {
+        oauth(
+            "invalid_grant",
+            "The refresh token is invalid, expired or revoked; log in again.",
+        )
+    };
+    let (grant, person, owner, scope, live, used, within_grace, successor) =
+        row.ok_or_else(invalid)?;
     if owner != client_id {
-        return Err(oauth("invalid_grant", "The refresh token was issued to another client."));
+        return Err(oauth(
+            "invalid_grant",
+            "The refresh token was issued to another client.",
+        ));
     }
     if !live {
         return Err(invalid());

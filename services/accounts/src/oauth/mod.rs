@@ -24,7 +24,10 @@ const SCOPES: [&str; 5] = ["api", "openid", "profile", "email", "offline_access"
 pub fn check_client(client_id: Option<&str>) -> Result<&'static str> {
     match client_id {
         Some(CLI_CLIENT_ID) => Ok(CLI_CLIENT_ID),
-        Some(_) => Err(oauth("invalid_client", "Unknown client_id; the Flotilla CLI is `flotilla-cli`.")),
+        Some(_) => Err(oauth(
+            "invalid_client",
+            "Unknown client_id; the Flotilla CLI is `flotilla-cli`.",
+        )),
         None => Err(oauth("invalid_request", "client_id is required.")),
     }
 }
@@ -34,15 +37,24 @@ pub fn check_scope(scope: Option<&str>) -> Result<String> {
     let asked: Vec<&str> = scope.unwrap_or("").split_whitespace().collect();
     if let Some(unknown) = asked.iter().find(|s| !SCOPES.contains(s)) {
         let unknown: String = unknown.chars().take(40).collect();
-        return Err(oauth("invalid_scope", format!("Unknown scope {unknown:?}; known: {}.", SCOPES.join(" "))));
+        return Err(oauth(
+            "invalid_scope",
+            format!("Unknown scope {unknown:?}; known: {}.", SCOPES.join(" ")),
+        ));
     }
-    Ok(if asked.is_empty() { "api".into() } else { asked.join(" ") })
+    Ok(if asked.is_empty() {
+        "api".into()
+    } else {
+        asked.join(" ")
+    })
 }
 
 /// A loopback redirect URI as RFC 8252 §7.3 allows: `http`, the literal 127.0.0.1 or [::1],
 /// any port and path, no fragment or credentials.
 pub fn is_loopback_redirect(value: &str) -> bool {
-    let Ok(url) = Url::parse(value) else { return false };
+    let Ok(url) = Url::parse(value) else {
+        return false;
+    };
     let loopback = match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback() && ip.octets() == [127, 0, 0, 1],
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
@@ -60,10 +72,13 @@ pub fn is_loopback_redirect(value: &str) -> bool {
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     use base64::Engine;
     let well_formed = (43..=128).contains(&verifier.len())
-        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
     let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
     let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-    well_formed && flotilla_core::auth::opaque::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
+    well_formed
+        && flotilla_core::auth::opaque::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
 }
 
 #[cfg(test)]
@@ -85,15 +100,27 @@ mod tests {
     #[test]
     fn pkce_follows_rfc_7636_appendix_b() {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        assert!(pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
-        assert!(!pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
-        assert!(!pkce_matches("short", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(pkce_matches(
+            verifier,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!pkce_matches(
+            verifier,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"
+        ));
+        assert!(!pkce_matches(
+            "short",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
     }
 
     #[test]
     fn scopes_default_to_the_api_and_unknown_ones_are_refused() {
         assert_eq!(check_scope(None).expect("default"), "api");
-        assert_eq!(check_scope(Some("api offline_access")).expect("known"), "api offline_access");
+        assert_eq!(
+            check_scope(Some("api offline_access")).expect("known"),
+            "api offline_access"
+        );
         assert!(check_scope(Some("admin")).is_err());
     }
 }

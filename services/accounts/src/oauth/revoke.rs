@@ -43,14 +43,19 @@ pub async fn revoke(
     form: Result<Form<RevokeRequest>, FormRejection>,
 ) -> Result<StatusCode> {
     if let Err(wait) = accounts.limiter.check(TOKEN, ip) {
-        return Err(oauth("temporarily_unavailable", format!("Too many requests; retry in {wait} s.")));
+        return Err(oauth(
+            "temporarily_unavailable",
+            format!("Too many requests; retry in {wait} s."),
+        ));
     }
-    let Form(request) = form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
+    let Form(request) =
+        form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
     let token = super::token::required(&request.token, "token")?;
-    let by_refresh: Option<Uuid> = sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
-        .bind(opaque::hash(token))
-        .fetch_optional(&ctx.db)
-        .await?;
+    let by_refresh: Option<Uuid> =
+        sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(opaque::hash(token))
+            .fetch_optional(&ctx.db)
+            .await?;
     let grant = match by_refresh {
         Some(grant) => Some(grant),
         None => ctx

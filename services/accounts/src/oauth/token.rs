@@ -58,9 +58,13 @@ pub async fn token(
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Result<Response> {
     if let Err(wait) = accounts.limiter.check(TOKEN, ip) {
-        return Err(oauth("temporarily_unavailable", format!("Too many token requests; retry in {wait} s.")));
+        return Err(oauth(
+            "temporarily_unavailable",
+            format!("Too many token requests; retry in {wait} s."),
+        ));
     }
-    let Form(request) = form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
+    let Form(request) =
+        form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
     let client_id = check_client(request.client_id.as_deref())?;
     let tokens = match request.grant_type.as_deref() {
         Some("authorization_code") => authorization_code(&ctx, &accounts, client_id, &request).await?,
@@ -76,7 +80,9 @@ pub async fn token(
         None => return Err(oauth("invalid_request", "grant_type is required.")),
     };
     let mut response = Json(tokens).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
@@ -98,7 +104,16 @@ async fn authorization_code(
     let redirect_uri = required(&request.redirect_uri, "redirect_uri")?;
     let verifier = required(&request.code_verifier, "code_verifier")?;
     let mut tx = ctx.db.begin().await?;
-    type Row = (Uuid, String, String, String, String, bool, bool, Option<Uuid>);
+    type Row = (
+        Uuid,
+        String,
+        String,
+        String,
+        String,
+        bool,
+        bool,
+        Option<Uuid>,
+    );
     let row: Option<Row> = sqlx::query_as(
         "SELECT person_id, client_id, redirect_uri, code_challenge, scope, \
                 expires_at > now(), used_at IS NOT NULL, grant_id \
@@ -116,23 +131,38 @@ async fn authorization_code(
         }
         tx.commit().await?;
         ctx.auth.forget("grant");
-        return Err(oauth("invalid_grant", "The authorization code was already used; the tokens issued with it are revoked."));
+        return Err(oauth(
+            "invalid_grant",
+            "The authorization code was already used; the tokens issued with it are revoked.",
+        ));
     }
     if !live {
-        return Err(oauth("invalid_grant", "The authorization code has expired; start again."));
+        return Err(oauth(
+            "invalid_grant",
+            "The authorization code has expired; start again.",
+        ));
     }
     if owner != client_id || expected_redirect != redirect_uri {
-        return Err(oauth("invalid_grant", "The code was issued to another client or redirect_uri."));
+        return Err(oauth(
+            "invalid_grant",
+            "The code was issued to another client or redirect_uri.",
+        ));
     }
     if !pkce_matches(verifier, &challenge) {
-        return Err(oauth("invalid_grant", "PKCE verification failed: code_verifier does not match the code_challenge."));
+        return Err(oauth(
+            "invalid_grant",
+            "PKCE verification failed: code_verifier does not match the code_challenge.",
+        ));
     }
-    let (grant, tokens) = grants::start_grant(ctx, accounts, &mut tx, person, client_id, &scope).await?;
-    sqlx::query("UPDATE authorization_codes SET used_at = now(), grant_id = $2 WHERE code_hash = $1")
-        .bind(opaque::hash(code))
-        .bind(grant)
-        .execute(&mut *tx)
-        .await?;
+    let (grant, tokens) =
+        grants::start_grant(ctx, accounts, &mut tx, person, client_id, &scope).await?;
+    sqlx::query(
+        "UPDATE authorization_codes SET used_at = now(), grant_id = $2 WHERE code_hash = $1",
+    )
+    .bind(opaque::hash(code))
+    .bind(grant)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(tokens)
 }

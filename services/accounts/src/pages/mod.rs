@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 pub use render::{escape, Page};
 
+use flotilla_core::http::problems::KeepErrorBody;
+
 use crate::error::Error;
 
 /// The stylesheet's path; its content is fixed per build, so it may be cached for long.
@@ -21,13 +23,23 @@ const PAGE_CSP: &str =
 pub fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
     // Pages hold per-person content and one-time values.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Same-origin form posts must carry their Origin (the CSRF check); `no-referrer` would
     // make browsers send `Origin: null`.
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response.extensions_mut().insert(KeepErrorBody);
     response
 }
 
@@ -35,7 +47,10 @@ pub fn html(status: StatusCode, body: String) -> Response {
 pub async fn stylesheet() -> Response {
     let mut response = render::STYLESHEET.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
@@ -63,7 +78,10 @@ impl IntoResponse for PageError {
             ),
         };
         // The core error's own response logs 5xx causes; do the same here.
-        if let Error::Core(e @ (flotilla_core::Error::Database(_) | flotilla_core::Error::Internal(_))) = &self.0 {
+        if let Error::Core(
+            e @ (flotilla_core::Error::Database(_) | flotilla_core::Error::Internal(_)),
+        ) = &self.0
+        {
             tracing::error!(error = format!("{e:#}"), "page failed");
         }
         let mut page = Page::new(&problem.title);
@@ -71,7 +89,9 @@ impl IntoResponse for PageError {
         page.link("/", "Back to Flotilla");
         let mut response = html(problem.status_code(), page.finish());
         if let Error::Core(flotilla_core::Error::RateLimited(secs)) = &self.0 {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
         }
         response
     }

@@ -76,7 +76,12 @@ impl Page {
 
     /// A link.
     pub fn link(&mut self, href: &str, text: &str) -> &mut Self {
-        let _ = write!(self.body, "<p><a href=\"{}\">{}</a></p>", escape(href), escape(text));
+        let _ = write!(
+            self.body,
+            "<p><a href=\"{}\">{}</a></p>",
+            escape(href),
+            escape(text)
+        );
         self
     }
 
@@ -89,7 +94,11 @@ impl Page {
         inputs: &[(&str, &str, &str, &str)],
         buttons: &[(&str, &str, &str, bool)],
     ) -> &mut Self {
-        let _ = write!(self.body, "<form method=\"post\" action=\"{}\">", escape(action));
+        let _ = write!(
+            self.body,
+            "<form method=\"post\" action=\"{}\">",
+            escape(action)
+        );
         for (name, value) in hidden {
             let _ = write!(
                 self.body,
@@ -137,8 +146,14 @@ mod tests {
 
     #[test]
     fn text_never_becomes_markup() {
-        assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
         let html = Page::new("<b>").para("<script>").finish();
-        assert!(!html.contains("<script>") && !html.contains("<b>"), "{html}");
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>"),
+            "{html}"
+        );
     }
 }

@@ -80,7 +80,11 @@ impl Upstream {
         })
     }
 
-    async fn client(&self, provider: &ProviderConfig, redirect: &str) -> Result<(CoreClient_, Vec<CoreJwsSigningAlgorithm>)> {
+    async fn client(
+        &self,
+        provider: &ProviderConfig,
+        redirect: &str,
+    ) -> Result<(CoreClient_, Vec<CoreJwsSigningAlgorithm>)> {
         let cached = self
             .metadata
             .lock()
@@ -91,8 +95,9 @@ impl Upstream {
         let metadata = match cached {
             Some(m) => m,
             None => {
-                let issuer = IssuerUrl::new(provider.issuer.as_str().trim_end_matches('/').to_owned())
-                    .map_err(|e| Error::internal(e))?;
+                let issuer =
+                    IssuerUrl::new(provider.issuer.as_str().trim_end_matches('/').to_owned())
+                        .map_err(Error::internal)?;
                 let m = CoreProviderMetadata::discover_async(issuer, &self.http)
                     .await
                     .map_err(|e| {
@@ -106,9 +111,7 @@ impl Upstream {
                 m
             }
         };
-        let algorithms = metadata
-            .id_token_signing_alg_values_supported()
-            .clone();
+        let algorithms = metadata.id_token_signing_alg_values_supported().clone();
         let client = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(provider.client_id.clone()),
@@ -117,12 +120,17 @@ impl Upstream {
                 .as_ref()
                 .map(|s| ClientSecret::new(s.expose_secret().to_owned())),
         )
-        .set_redirect_uri(RedirectUrl::new(redirect.to_owned()).map_err(|e| Error::internal(e))?);
+        .set_redirect_uri(RedirectUrl::new(redirect.to_owned()).map_err(Error::internal)?);
         Ok((client, algorithms))
     }
 
     /// Starts a log-in at `provider`: the URL to send the browser to, with `state`.
-    pub async fn start(&self, provider: &ProviderConfig, redirect: &str, state: &str) -> Result<Started> {
+    pub async fn start(
+        &self,
+        provider: &ProviderConfig,
+        redirect: &str,
+        state: &str,
+    ) -> Result<Started> {
         let (client, _) = self.client(provider, redirect).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let state = state.to_owned();
@@ -155,7 +163,7 @@ impl Upstream {
         let (client, algorithms) = self.client(provider, redirect).await?;
         let request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .map_err(|e| Error::internal(e))?;
+            .map_err(Error::internal)?;
         let response = request
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
             .request_async(&self.http)
@@ -163,7 +171,10 @@ impl Upstream {
             .map_err(|e| {
                 // The error may quote the provider's answer, never our secrets.
                 tracing::warn!(provider = %provider.id, error = %e, "code exchange refused");
-                refused(provider, "refused the log-in code (it may have expired or been used already)")
+                refused(
+                    provider,
+                    "refused the log-in code (it may have expired or been used already)",
+                )
             })?;
         let id_token = response
             .id_token()
@@ -216,8 +227,12 @@ fn id_token_problem(e: &ClaimsVerificationError) -> &'static str {
         ClaimsVerificationError::Expired(_) => "sent an ID token that has expired",
         ClaimsVerificationError::InvalidAudience(_) => "sent an ID token meant for another client",
         ClaimsVerificationError::InvalidIssuer(_) => "sent an ID token from another issuer",
-        ClaimsVerificationError::InvalidNonce(_) => "sent an ID token that does not answer this log-in (wrong nonce)",
-        ClaimsVerificationError::SignatureVerification(_) => "sent an ID token whose signature does not verify",
+        ClaimsVerificationError::InvalidNonce(_) => {
+            "sent an ID token that does not answer this log-in (wrong nonce)"
+        }
+        ClaimsVerificationError::SignatureVerification(_) => {
+            "sent an ID token whose signature does not verify"
+        }
         _ => "sent an ID token that could not be verified",
     }
 }

@@ -54,7 +54,10 @@ pub fn load(config: &Config) -> anyhow::Result<Vec<ProviderConfig>> {
     if let (Some(issuer), Some(client_id)) = (&config.oidc_issuer, &config.oidc_client_id) {
         providers.push(ProviderConfig {
             id: "default".into(),
-            name: format!("Log in with {}", issuer.host_str().unwrap_or("your provider")),
+            name: format!(
+                "Log in with {}",
+                issuer.host_str().unwrap_or("your provider")
+            ),
             issuer: issuer.clone(),
             client_id: client_id.clone(),
             client_secret: config.oidc_client_secret.clone(),
@@ -67,19 +70,36 @@ pub fn load(config: &Config) -> anyhow::Result<Vec<ProviderConfig>> {
         for p in file.providers {
             let valid_id = !p.id.is_empty()
                 && p.id.len() <= 32
-                && p.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                && p.id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !valid_id {
-                bail!("{}: provider id {:?} must be 1-32 characters of a-z, 0-9 and '-'", where_(), p.id);
+                bail!(
+                    "{}: provider id {:?} must be 1-32 characters of a-z, 0-9 and '-'",
+                    where_(),
+                    p.id
+                );
             }
             if providers.iter().any(|q: &ProviderConfig| q.id == p.id) {
                 bail!("{}: provider id {:?} is used twice", where_(), p.id);
             }
-            let local = matches!(p.issuer.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            let local = matches!(
+                p.issuer.host_str(),
+                Some("localhost" | "127.0.0.1" | "[::1]")
+            );
             if p.issuer.scheme() != "https" && !local {
-                bail!("{}: provider {:?}: issuer must be an https:// URL", where_(), p.id);
+                bail!(
+                    "{}: provider {:?}: issuer must be an https:// URL",
+                    where_(),
+                    p.id
+                );
             }
             if p.name.trim().is_empty() || p.client_id.is_empty() {
-                bail!("{}: provider {:?}: name and client_id must not be empty", where_(), p.id);
+                bail!(
+                    "{}: provider {:?}: name and client_id must not be empty",
+                    where_(),
+                    p.id
+                );
             }
             providers.push(ProviderConfig {
                 id: p.id,

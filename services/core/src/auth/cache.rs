@@ -104,11 +104,8 @@ pub async fn listen(db: PgPool, listening: &Listening, on_change: impl Fn(&str))
                     on_change("");
                     listening.set(true);
                     delay = Duration::from_millis(100);
-                    loop {
-                        match listener.try_recv().await {
-                            Ok(Some(notification)) => on_change(notification.payload()),
-                            Ok(None) | Err(_) => break,
-                        }
+                    while let Ok(Some(notification)) = listener.try_recv().await {
+                        on_change(notification.payload());
                     }
                     listening.set(false);
                     on_change("");

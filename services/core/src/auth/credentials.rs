@@ -276,9 +276,11 @@ pub async fn profile(state: &AuthState, db: &PgPool, person: Uuid) -> Result<Arc
         memberships,
     });
     if listening {
-        state
-            .profiles
-            .insert(person, found.clone(), Instant::now() + super::cache::MAX_AGE);
+        state.profiles.insert(
+            person,
+            found.clone(),
+            Instant::now() + super::cache::MAX_AGE,
+        );
     }
     Ok(found)
 }

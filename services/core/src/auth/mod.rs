@@ -50,7 +50,10 @@ impl AuthState {
 /// Keeps this replica's caches in step with every replica's changes (runs until the end).
 pub async fn run_listener(ctx: AppContext) {
     let auth = ctx.auth.clone();
-    cache::listen(ctx.db.clone(), &ctx.auth.listening, |what| auth.forget(what)).await;
+    cache::listen(ctx.db.clone(), &ctx.auth.listening, |what| {
+        auth.forget(what)
+    })
+    .await;
 }
 
 /// An authenticated caller.
@@ -181,7 +184,9 @@ impl FromRequestParts<AppContext> for AccountAccess {
 /// same in both cases, so account names cannot be probed.
 pub fn no_such_account(name: &str) -> Error {
     let shown: String = name.chars().take(63).collect();
-    Error::NotFound(format!("There is no account named {shown:?} that you can see."))
+    Error::NotFound(format!(
+        "There is no account named {shown:?} that you can see."
+    ))
 }
 
 /// `Option<Caller>`: `None` without a credential or with one that no longer works (an ended

@@ -146,7 +146,12 @@ where
                 StatusCode::GATEWAY_TIMEOUT.into_response()
             }
         };
-        if response.status().as_u16() < 400 {
+        if response.status().as_u16() < 400
+            || response
+                .extensions()
+                .get::<problems::KeepErrorBody>()
+                .is_some()
+        {
             return response;
         }
         // Boxed: the error path is rare, and inline its state would enlarge every request's

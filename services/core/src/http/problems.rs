@@ -27,6 +27,12 @@ pub struct Limits {
     pub timeout: Duration,
 }
 
+/// A response extension: this error response is in the format its protocol requires (an
+/// HTML page for a browser, an RFC 6749 error for an OAuth client), so the envelope keeps
+/// its body instead of turning it into a problem document.
+#[derive(Debug, Clone, Copy)]
+pub struct KeepErrorBody;
+
 /// Turns an error response into a problem document stamped with the request id: ours
 /// already are (only the id is added); others get a detail from their text or our words.
 pub async fn into_problem(

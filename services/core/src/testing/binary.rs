@@ -22,7 +22,12 @@ impl ServerProcess {
     /// Settings inherited from the test's environment are removed first, so tests are
     /// repeatable on any machine.
     pub fn start(binary: &Path, workdir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let port = crate::db::embedded::free_port().expect("a free port");
+        // A test may choose the address (FLOTILLA_LISTEN) when peers must know it first.
+        let chosen = envs
+            .iter()
+            .find(|(k, _)| *k == "FLOTILLA_LISTEN")
+            .and_then(|(_, v)| v.rsplit(':').next()?.parse::<u16>().ok());
+        let port = chosen.unwrap_or_else(|| crate::db::embedded::free_port().expect("a free port"));
         let log_dir = tempfile::tempdir().expect("a temp dir");
         let log_path = log_dir.path().join("server.log");
         let log = std::fs::File::create(&log_path).expect("create the log file");
@@ -35,7 +40,10 @@ impl ServerProcess {
         }
         command
             .env("FLOTILLA_LISTEN", format!("127.0.0.1:{port}"))
-            .env("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET", super::TEST_WRAPPING_SECRET)
+            .env(
+                "FLOTILLA_SIGNING_KEY_WRAPPING_SECRET",
+                super::TEST_WRAPPING_SECRET,
+            )
             .envs(envs.iter().copied())
             .args(args)
             .stdin(Stdio::null())

@@ -30,7 +30,9 @@ struct ConfigOnly {
 /// of the environment count, as they would for the server).
 pub fn test_config(args: &[&str]) -> Config {
     let secret = ["--signing-key-wrapping-secret", TEST_WRAPPING_SECRET];
-    let has_secret = args.iter().any(|a| a.starts_with("--signing-key-wrapping-secret"))
+    let has_secret = args
+        .iter()
+        .any(|a| a.starts_with("--signing-key-wrapping-secret"))
         || std::env::var_os("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET").is_some();
     let extra: &[&str] = if has_secret { &[] } else { &secret };
     let argv = std::iter::once("flotilla-server")
@@ -57,9 +59,15 @@ pub struct TestServer {
 impl TestServer {
     /// Serves `router` on 127.0.0.1 with an ephemeral port.
     pub async fn start(router: Router) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_at(0, router).await
+    }
+
+    /// Serves `router` on 127.0.0.1:`port` (0: an ephemeral one), for tests that must know
+    /// the address before building the application (its public URL).
+    pub async fn start_at(port: u16, router: Router) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .expect("bind an ephemeral port");
+            .expect("bind the test port");
         let addr = listener.local_addr().expect("local address");
         let task = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();

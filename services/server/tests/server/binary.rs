@@ -14,7 +14,7 @@ use sqlx::{Connection, PgConnection};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_flotilla-server");
 
-fn binary() -> &'static Path {
+pub(crate) fn binary() -> &'static Path {
     Path::new(BINARY)
 }
 
