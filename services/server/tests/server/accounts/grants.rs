@@ -470,3 +470,82 @@ async fn guessing_user_codes_is_rate_limited() {
     assert_eq!(&statuses[..5], &[400; 5], "{statuses:?}");
     assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn a_rotated_key_stays_published_until_its_tokens_expire() {
+    let flotilla = Flotilla::dev().await;
+    let mut browser = flotilla.developer().await;
+    let code = authorization_code(&flotilla, &mut browser).await;
+    let (_, before) = exchange(&flotilla, &code, VERIFIER).await;
+    let old = s(&before["access_token"]).to_owned();
+    let kid_of = |token: &str| -> Value {
+        let header = URL_SAFE_NO_PAD
+            .decode(token.split('.').next().expect("a header"))
+            .expect("b64");
+        serde_json::from_slice::<Value>(&header).expect("JSON")["kid"].clone()
+    };
+
+    // The key's rotation period has passed.
+    sqlx::query("UPDATE signing_keys SET created_at = now() - interval '31 days'")
+        .execute(&flotilla.ctx.db)
+        .await
+        .expect("age the key");
+    let accounts = flotilla_accounts::Accounts::new(&flotilla.ctx.config).expect("state");
+    assert!(accounts
+        .signer
+        .rotate_if_due(&flotilla.ctx)
+        .await
+        .expect("rotated"));
+    assert!(
+        !accounts
+            .signer
+            .rotate_if_due(&flotilla.ctx)
+            .await
+            .expect("checked"),
+        "once only"
+    );
+
+    let jwks: Value = reqwest::get(flotilla.at("/.well-known/jwks.json"))
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    let kids: Vec<&Value> = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| &k["kid"])
+        .collect();
+    assert_eq!(kids.len(), 2, "the retired key is still published: {jwks}");
+    assert!(kids.contains(&&kid_of(&old)));
+    assert_eq!(
+        me_status(&flotilla, &old).await,
+        200,
+        "tokens of the retired key still work"
+    );
+
+    let code = authorization_code(&flotilla, &mut browser).await;
+    let fresh = accounts
+        .signer
+        .sign(&flotilla.ctx, &serde_json::json!({}))
+        .await
+        .expect("signed");
+    assert_ne!(kid_of(&fresh), kid_of(&old), "new tokens use the new key");
+    let (status, after) = exchange(&flotilla, &code, VERIFIER).await;
+    assert_eq!(status, 200);
+    assert_eq!(me_status(&flotilla, s(&after["access_token"])).await, 200);
+
+    // Once its tokens have all expired, the retired key is no longer published.
+    sqlx::query("UPDATE signing_keys SET publish_until = now() - interval '1 second' WHERE retired_at IS NOT NULL")
+        .execute(&flotilla.ctx.db)
+        .await
+        .expect("let the publication end");
+    let jwks: Value = reqwest::get(flotilla.at("/.well-known/jwks.json"))
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(jwks["keys"].as_array().expect("keys").len(), 1, "{jwks}");
+}
