@@ -7,6 +7,7 @@ CREATE TABLE persons (
     issuer        text NOT NULL,
     subject       text NOT NULL,
     email         text,            -- lower-cased, for display and for invitations
+    email_verified boolean NOT NULL DEFAULT false, -- only a verified email matches members
     name          text,
     created_at    timestamptz NOT NULL DEFAULT now(),
     last_login_at timestamptz NOT NULL DEFAULT now(),

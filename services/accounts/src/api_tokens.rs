@@ -78,6 +78,8 @@ pub async fn create_token(
     Json(body): Json<NewApiToken>,
 ) -> Result<(StatusCode, Json<CreatedApiToken>)> {
     access.require(Role::Admin)?;
+    // A token cannot mint tokens: a leaked one must not be able to renew itself.
+    access.caller.require_person()?;
     if body.role > access.role {
         return Err(CoreError::Forbidden(format!(
             "A token cannot have more power than its creator: you are {}, the token asks for {}.",

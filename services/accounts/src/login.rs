@@ -257,10 +257,12 @@ pub fn callback_url(ctx: &AppContext) -> String {
 /// A local path to return to after log-in; anything else (another site, `//host`) becomes `/`.
 pub fn safe_return_to(value: Option<&str>) -> &str {
     match value {
+        // Browsers drop tabs and newlines while parsing, so `/\t/evil` would become `//evil`.
         Some(v)
             if v.starts_with('/')
                 && !v.starts_with("//")
                 && !v.contains('\\')
+                && !v.chars().any(|c| c.is_control() || c.is_whitespace())
                 && v.len() <= 2048 =>
         {
             v
@@ -289,4 +291,29 @@ fn login_cookie(ctx: &AppContext, value: &str, max_age: u64) -> HeaderValue {
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_to;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(
+            safe_return_to(Some("/device?user_code=BCDF-GHJK")),
+            "/device?user_code=BCDF-GHJK"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example/",
+            "/\t/evil.example",
+            "/\\evil",
+            "/a\nb",
+            "/a\0b",
+            "relative",
+        ] {
+            assert_eq!(safe_return_to(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_return_to(None), "/");
+    }
 }

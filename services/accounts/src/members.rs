@@ -112,8 +112,10 @@ pub async fn add_member(
     access.require(Role::Owner)?;
     let email = parse_email(&body.email)?;
     let mut tx = ctx.db.begin().await?;
+    lock_account(&mut tx, access.account_id).await?;
     let persons: Vec<(Uuid, Option<String>)> =
-        sqlx::query_as("SELECT id, name FROM persons WHERE email = $1 ORDER BY created_at")
+        // Only an email its provider vouches for identifies a person; anyone else is invited.
+        sqlx::query_as("SELECT id, name FROM persons WHERE email = $1 AND email_verified ORDER BY created_at")
             .bind(&email)
             .fetch_all(&mut *tx)
             .await?;
@@ -191,6 +193,7 @@ pub async fn remove_member(
     let email = path.1;
     let email = parse_email(&email)?;
     let mut tx = ctx.db.begin().await?;
+    lock_account(&mut tx, access.account_id).await?;
     let members = sqlx::query(
         "DELETE FROM memberships WHERE account_id = $1 \
          AND person_id IN (SELECT id FROM persons WHERE email = $2)",
@@ -217,6 +220,16 @@ pub async fn remove_member(
     ctx.auth.forget("membership");
     tracing::info!(account = %access.account, "member removed");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Serialises membership changes of one account, so two owners demoting each other at once
+/// cannot both see the other as the remaining owner.
+async fn lock_account(conn: &mut PgConnection, account: Uuid) -> Result<()> {
+    sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+        .bind(account)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 async fn keep_an_owner(conn: &mut PgConnection, account: Uuid) -> Result<()> {

@@ -12,15 +12,17 @@ use crate::upstream::Identity;
 pub async fn log_in(ctx: &AppContext, identity: &Identity) -> Result<Uuid> {
     let mut tx = ctx.db.begin().await?;
     let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO persons (id, issuer, subject, email, name) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (issuer, subject) DO UPDATE \
-         SET email = excluded.email, name = excluded.name, last_login_at = now() \
+        "INSERT INTO persons (id, issuer, subject, email, email_verified, name) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email, \
+         email_verified = excluded.email_verified, name = excluded.name, last_login_at = now() \
          RETURNING id",
     )
     .bind(Uuid::new_v4())
     .bind(&identity.issuer)
     .bind(&identity.subject)
     .bind(&identity.email)
+    .bind(identity.email_verified)
     .bind(&identity.name)
     .fetch_one(&mut *tx)
     .await?;

@@ -70,12 +70,19 @@ impl RateLimiter {
         let burst = f64::from(limit.burst);
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() >= MAX_BUCKETS {
+            // Drop the buckets that have refilled (they limit nothing); if that frees too
+            // little, start afresh rather than scanning again on every request.
             buckets.retain(|_, b| now.duration_since(b.at).as_secs_f64() * rate < burst);
+            if buckets.len() >= MAX_BUCKETS / 2 {
+                buckets.clear();
+            }
         }
-        let bucket = buckets.entry((limit.scope, client)).or_insert(Bucket {
-            tokens: burst,
-            at: now,
-        });
+        let bucket = buckets
+            .entry((limit.scope, network(client)))
+            .or_insert(Bucket {
+                tokens: burst,
+                at: now,
+            });
         bucket.tokens =
             (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(burst);
         bucket.at = now;
@@ -84,6 +91,19 @@ impl RateLimiter {
             Ok(())
         } else {
             Err(((1.0 - bucket.tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// The unit a client is limited by: its IPv4 address, or its IPv6 /64 (one host usually has a
+/// whole /64, so single IPv6 addresses would be free to rotate).
+fn network(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::from(segments)
         }
     }
 }
@@ -129,5 +149,13 @@ mod tests {
         limiter
             .check(limit, b)
             .expect("another client has its own bucket");
+        let v6 = |last: u16| IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, last]);
+        for i in 0..3 {
+            limiter.check(limit, v6(i)).expect("within the burst");
+        }
+        assert!(
+            limiter.check(limit, v6(99)).is_err(),
+            "one /64 shares a bucket"
+        );
     }
 }

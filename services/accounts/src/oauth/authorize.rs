@@ -78,7 +78,11 @@ fn check(params: &AuthorizeParams) -> Result<Checked, Refusal> {
             "response_type must be code",
         ));
     }
-    let challenge = params.code_challenge.clone().filter(|c| c.len() == 43);
+    let challenge = params.code_challenge.clone().filter(|c| {
+        c.len() == 43
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
     let (Some(challenge), Some("S256")) = (challenge, params.code_challenge_method.as_deref())
     else {
         return Err(back(

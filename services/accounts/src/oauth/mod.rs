@@ -60,7 +60,9 @@ pub fn is_loopback_redirect(value: &str) -> bool {
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
         _ => false,
     };
-    url.scheme() == "http"
+    let printable = !value.chars().any(|c| c.is_control() || c.is_whitespace());
+    printable
+        && url.scheme() == "http"
         && loopback
         && url.fragment().is_none()
         && url.username().is_empty()

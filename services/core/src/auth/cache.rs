@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -47,10 +47,17 @@ impl<K: Eq + Hash, V: Clone> ExpiringMap<K, V> {
             .map(|(value, _)| value.clone())
     }
 
-    /// Keeps `value` under `key` until `until` (at most [`MAX_AGE`] from now).
-    pub fn insert(&self, key: K, value: V, until: Instant) {
+    /// Keeps `value` under `key` until `until` (at most [`MAX_AGE`] from now), unless the
+    /// generation moved on since `seen` (a change was announced while `value` was being read
+    /// from the database, so it may already be stale).
+    pub fn insert(&self, key: K, value: V, until: Instant, generation: &Generation, seen: u64) {
         let until = until.min(Instant::now() + MAX_AGE);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked under the lock that `clear` takes after bumping the generation: either the
+        // bump is seen here, or the clear comes after this insert and removes it.
+        if generation.current() != seen {
+            return;
+        }
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
@@ -63,6 +70,22 @@ impl<K: Eq + Hash, V: Clone> ExpiringMap<K, V> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+}
+
+/// A counter bumped on every change announcement, before the caches are cleared.
+#[derive(Default)]
+pub struct Generation(AtomicU64);
+
+impl Generation {
+    /// The current generation.
+    pub fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Moves to the next generation.
+    pub fn bump(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
     }
 }
 

@@ -117,6 +117,7 @@ where
     Fut: std::future::Future<Output = Result<(Principal, Instant)>>,
 {
     let key = opaque::hash_array(secret);
+    let seen = state.generation.current();
     let listening = state.listening.is_on();
     if listening {
         if let Some(principal) = state.credentials.get(&key) {
@@ -125,7 +126,9 @@ where
     }
     let (principal, until) = verify().await?;
     if listening {
-        state.credentials.insert(key, principal.clone(), until);
+        state
+            .credentials
+            .insert(key, principal.clone(), until, &state.generation, seen);
     }
     Ok(principal)
 }
@@ -183,16 +186,19 @@ async fn verify_api_token(db: &PgPool, token: &str, rest: &str) -> Result<(Princ
         .get(..API_TOKEN_LOOKUP_LEN)
         .filter(|_| rest.as_bytes().get(API_TOKEN_LOOKUP_LEN) == Some(&b'_'))
         .ok_or_else(invalid_token)?;
-    let row: Option<(Uuid, Uuid, String, String, Vec<u8>, bool)> = sqlx::query_as(
+    type Row = (Uuid, Uuid, String, String, Vec<u8>, bool, f64);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT t.id, t.account_id, a.name, t.role, t.secret_hash, \
-                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' \
+                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute', \
+                extract(epoch FROM t.expires_at - now())::float8 \
          FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
          WHERE t.prefix = $1 AND t.revoked_at IS NULL AND t.expires_at > now()",
     )
     .bind(lookup)
     .fetch_optional(db)
     .await?;
-    let (id, account_id, account, role, secret_hash, stale) = row.ok_or_else(invalid_token)?;
+    let (id, account_id, account, role, secret_hash, stale, left) =
+        row.ok_or_else(invalid_token)?;
     if !opaque::constant_time_eq(&secret_hash, &opaque::hash(token)) {
         return Err(invalid_token());
     }
@@ -210,12 +216,18 @@ async fn verify_api_token(db: &PgPool, token: &str, rest: &str) -> Result<(Princ
         account,
         role,
     };
-    Ok((principal, Instant::now() + super::cache::MAX_AGE))
+    Ok((principal, expires_in(left)))
+}
+
+/// When something that expires in `seconds` must leave the cache.
+fn expires_in(seconds: f64) -> Instant {
+    Instant::now() + Duration::from_secs_f64(seconds.clamp(0.0, 86_400.0))
 }
 
 async fn verify_session(db: &PgPool, secret: &str) -> Result<(Principal, Instant)> {
-    let row: Option<(Uuid, Uuid, bool)> = sqlx::query_as(
-        "SELECT id, person_id, last_seen_at < now() - interval '1 minute' FROM sessions \
+    let row: Option<(Uuid, Uuid, bool, f64)> = sqlx::query_as(
+        "SELECT id, person_id, last_seen_at < now() - interval '1 minute', \
+                extract(epoch FROM expires_at - now())::float8 FROM sessions \
          WHERE token_hash = $1 AND expires_at > now() \
            AND last_seen_at > now() - make_interval(secs => $2)",
     )
@@ -223,7 +235,7 @@ async fn verify_session(db: &PgPool, secret: &str) -> Result<(Principal, Instant
     .bind(SESSION_IDLE.as_secs_f64())
     .fetch_optional(db)
     .await?;
-    let (session, person, stale) = row.ok_or_else(expired_session)?;
+    let (session, person, stale, left) = row.ok_or_else(expired_session)?;
     if stale {
         sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id = $1")
             .bind(session)
@@ -235,11 +247,12 @@ async fn verify_session(db: &PgPool, secret: &str) -> Result<(Principal, Instant
         session: Some(session),
         grant: None,
     };
-    Ok((principal, Instant::now() + super::cache::MAX_AGE))
+    Ok((principal, expires_in(left)))
 }
 
 /// A person's display details, accounts and roles, through the cache.
 pub async fn profile(state: &AuthState, db: &PgPool, person: Uuid) -> Result<Arc<Profile>> {
+    let seen = state.generation.current();
     let listening = state.listening.is_on();
     if listening {
         if let Some(found) = state.profiles.get(&person) {
@@ -280,6 +293,8 @@ pub async fn profile(state: &AuthState, db: &PgPool, person: Uuid) -> Result<Arc
             person,
             found.clone(),
             Instant::now() + super::cache::MAX_AGE,
+            &state.generation,
+            seen,
         );
     }
     Ok(found)

@@ -22,7 +22,7 @@ pub use role::Role;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use access_token::KeySet;
-use cache::{ExpiringMap, Listening};
+use cache::{ExpiringMap, Generation, Listening};
 
 /// The per-replica authentication state: verification keys and caches.
 #[derive(Default)]
@@ -31,6 +31,7 @@ pub struct AuthState {
     pub keys: KeySet,
     /// Whether change announcements are heard (caches usable).
     pub listening: Listening,
+    generation: Generation,
     credentials: ExpiringMap<[u8; 32], Principal>,
     profiles: ExpiringMap<Uuid, Arc<Profile>>,
 }
@@ -39,6 +40,7 @@ impl AuthState {
     /// Forgets cached credentials and memberships (and keys, when they changed). Called for
     /// every announcement, and directly by the replica that made a change.
     pub fn forget(&self, what: &str) {
+        self.generation.bump();
         self.credentials.clear();
         self.profiles.clear();
         if what.is_empty() || what == "keys" {

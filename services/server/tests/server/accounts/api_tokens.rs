@@ -236,3 +236,60 @@ async fn owners_add_members_by_email_and_invitees_join_at_first_log_in() {
         .await;
     crate::expect_problem(r, 404, "not-found").await;
 }
+
+#[tokio::test]
+async fn unverified_emails_never_match_and_tokens_cannot_mint_tokens() {
+    let flotilla = Flotilla::dev().await;
+    let mut browser = flotilla.developer().await;
+    let origin = Some(flotilla.url.as_str());
+    let r = browser
+        .json(
+            Method::POST,
+            &flotilla.at("/api/v1/accounts"),
+            Some(json!({"name": "acme"})),
+            origin,
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    // Someone logged in once claiming an email their provider did not verify.
+    sqlx::query("INSERT INTO persons (id, issuer, subject, email, email_verified) VALUES ($1, 'https://lax.example', 's', 'sneaky@example.com', false)")
+        .bind(uuid::Uuid::new_v4())
+        .execute(&flotilla.ctx.db)
+        .await
+        .expect("a person");
+    let r = browser
+        .json(
+            Method::POST,
+            &flotilla.at("/api/v1/accounts/acme/members"),
+            Some(json!({"email": "sneaky@example.com", "role": "owner"})),
+            origin,
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let added: Value = r.json().await.expect("JSON");
+    assert_eq!(
+        added["invited"], true,
+        "an unverified email is only an invitation: {added}"
+    );
+
+    let url = flotilla.at("/api/v1/accounts/acme/tokens");
+    let created: Value = browser
+        .json(
+            Method::POST,
+            &url,
+            Some(json!({"name": "admin", "role": "admin", "expires_at": in_days(1)})),
+            origin,
+        )
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let r = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(created["token"].as_str().expect("a token"))
+        .json(&json!({"name": "child", "role": "admin", "expires_at": in_days(300)}))
+        .send()
+        .await
+        .expect("answered");
+    crate::expect_problem(r, 403, "forbidden").await;
+}

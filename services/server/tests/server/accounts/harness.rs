@@ -51,9 +51,9 @@ impl Provider {
             );
         let stdout = child.stdout.take().expect("the provider's stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
             .await
-            .expect("the provider is ready within 30 s")
+            .expect("the provider is ready within 120 s")
             .expect("read the provider's stdout")
             .expect("the provider printed its ready line");
         let issuer = line
