@@ -34,6 +34,7 @@ impl Provider {
             env!("CARGO_MANIFEST_DIR"),
             "/../../tests/oidc-provider/provider.mjs"
         );
+        let stderr = tempfile::tempfile().expect("a log file");
         let mut child = Command::new("node")
             .arg(script)
             .env("PORT", "0")
@@ -43,7 +44,7 @@ impl Provider {
             .env("EXIT_WITH_STDIN", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(stderr.try_clone().expect("the provider's log")))
             .kill_on_drop(true)
             .spawn()
             .expect(
@@ -53,7 +54,13 @@ impl Provider {
         let mut lines = BufReader::new(stdout).lines();
         let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
             .await
-            .expect("the provider is ready within 120 s")
+            .unwrap_or_else(|_| {
+                let mut log = String::new();
+                let mut file = stderr;
+                let _ = std::io::Seek::rewind(&mut file);
+                let _ = std::io::Read::read_to_string(&mut file, &mut log);
+                panic!("the provider is not ready within 120 s; its stderr:\n{log}")
+            })
             .expect("read the provider's stdout")
             .expect("the provider printed its ready line");
         let issuer = line
