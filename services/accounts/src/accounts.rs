@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use flotilla_core::auth::credentials::profile;
-use flotilla_core::auth::{cache, AccountAccess, Caller, Principal, Role};
+use flotilla_core::auth::{commit_change, AccountAccess, Caller, Principal, Role};
 use flotilla_core::names::AccountName;
 use flotilla_core::{AppContext, Error as CoreError, Problem};
 use serde::{Deserialize, Serialize};
@@ -64,9 +64,7 @@ pub async fn create_account(ctx: &AppContext, person: Uuid, name: &str) -> Resul
         .bind(person)
         .execute(&mut *tx)
         .await?;
-    cache::announce(&mut tx, "membership").await?;
-    tx.commit().await?;
-    ctx.auth.forget("membership");
+    commit_change(ctx, tx, "membership").await?;
     tracing::info!(account = %name, person = %person, "account created");
     Ok(Account {
         domain: format!("{name}.{}", ctx.config.dns_base_domain),

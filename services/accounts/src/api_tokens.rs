@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use flotilla_core::auth::credentials::{API_TOKEN_LOOKUP_LEN, API_TOKEN_PREFIX};
-use flotilla_core::auth::{cache, opaque, AccountAccess, Role};
+use flotilla_core::auth::{commit_change, opaque, AccountAccess, Role};
 use flotilla_core::{AppContext, Error as CoreError, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -229,9 +229,7 @@ pub async fn revoke_token(
         ))
         .into());
     }
-    cache::announce(&mut tx, "api-token").await?;
-    tx.commit().await?;
-    ctx.auth.forget("api-token");
+    commit_change(&ctx, tx, "api-token").await?;
     tracing::info!(account = %access.account, token = %id, "API token revoked");
     Ok(StatusCode::NO_CONTENT)
 }

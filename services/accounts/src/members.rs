@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use flotilla_core::auth::{cache, AccountAccess, Role};
+use flotilla_core::auth::{commit_change, AccountAccess, Role};
 use flotilla_core::{AppContext, Error as CoreError, Problem};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -164,9 +164,7 @@ pub async fn add_member(
         }
     };
     keep_an_owner(&mut tx, access.account_id).await?;
-    cache::announce(&mut tx, "membership").await?;
-    tx.commit().await?;
-    ctx.auth.forget("membership");
+    commit_change(&ctx, tx, "membership").await?;
     tracing::info!(account = %access.account, role = %body.role, invited = member.invited, "member added");
     Ok((StatusCode::CREATED, Json(member)))
 }
@@ -215,9 +213,7 @@ pub async fn remove_member(
         );
     }
     keep_an_owner(&mut tx, access.account_id).await?;
-    cache::announce(&mut tx, "membership").await?;
-    tx.commit().await?;
-    ctx.auth.forget("membership");
+    commit_change(&ctx, tx, "membership").await?;
     tracing::info!(account = %access.account, "member removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@
 
 use axum::http::HeaderValue;
 use flotilla_core::auth::credentials::{session_cookie_name, SESSION_ABSOLUTE};
-use flotilla_core::auth::{cache, opaque};
+use flotilla_core::auth::{commit_change, opaque};
 use flotilla_core::AppContext;
 use uuid::Uuid;
 
@@ -37,9 +37,7 @@ pub async fn end(ctx: &AppContext, session: Uuid) -> Result<()> {
         .bind(session)
         .execute(&mut *tx)
         .await?;
-    cache::announce(&mut tx, "session").await?;
-    tx.commit().await?;
-    ctx.auth.forget("session");
+    commit_change(ctx, tx, "session").await?;
     Ok(())
 }
 

@@ -49,6 +49,19 @@ impl AuthState {
     }
 }
 
+/// Commits `tx` with an announcement that `what` changed, and forgets this replica's caches
+/// at once (other replicas forget when the announcement reaches them).
+pub async fn commit_change(
+    ctx: &AppContext,
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    what: &str,
+) -> Result<(), sqlx::Error> {
+    cache::announce(&mut tx, what).await?;
+    tx.commit().await?;
+    ctx.auth.forget(what);
+    Ok(())
+}
+
 /// Keeps this replica's caches in step with every replica's changes (runs until the end).
 pub async fn run_listener(ctx: AppContext) {
     let auth = ctx.auth.clone();
