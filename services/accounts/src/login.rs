@@ -192,7 +192,7 @@ pub async fn developer(
             "The developer sign-in exists only in development mode without a provider.".into(),
         )));
     }
-    csrf::check(&parts, &ctx.config.public_url)?;
+    csrf::check(&parts, &ctx.config.public_url, ctx.config.dev)?;
     let identity = Identity {
         issuer: DEVELOPER_ISSUER.into(),
         subject: "developer".into(),

@@ -134,7 +134,7 @@ impl FromRequestParts<AppContext> for Caller {
             )
         })?;
         if carrier == Carrier::Cookie {
-            csrf::check(parts, &config.public_url)?;
+            csrf::check(parts, &config.public_url, config.dev)?;
         }
         Ok(Caller { principal, carrier })
     }

@@ -258,4 +258,32 @@ async fn development_mode_offers_a_labelled_developer_sign_in() {
         "{}",
         created.body
     );
+
+    // Loopback names of the same port are one origin in development mode; others are not.
+    let port = url::Url::parse(&flotilla.url)
+        .expect("a URL")
+        .port()
+        .expect("a port");
+    let url = flotilla.at("/api/v1/accounts");
+    let same = format!("http://localhost:{port}");
+    let r = browser
+        .json(
+            Method::POST,
+            &url,
+            Some(json!({"name": "devco2"})),
+            Some(&same),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    for other in ["http://localhost:1", "http://evil.example"] {
+        let r = browser
+            .json(
+                Method::POST,
+                &url,
+                Some(json!({"name": "devco3"})),
+                Some(other),
+            )
+            .await;
+        crate::expect_problem(r, 403, "forbidden").await;
+    }
 }
