@@ -13,17 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${BENCH_DURATION:-5}
-ROUNDS=${BENCH_ROUNDS:-7}
-CONNECTIONS=${BENCH_CONNECTIONS:-32}
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 2; }
-
 cargo build --release --locked -q -p flotilla-server --bin flotilla-server
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-SERVER="$target_dir/release/flotilla-server"
-
-work=$(mktemp -d /var/tmp/flotilla-bench.XXXXXX)
-chmod 755 "$work"
+. bench/lib.sh
 pid=
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
@@ -31,10 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cpus=$(nproc)
-server_cpus=$([ "$cpus" -ge 2 ] && echo "1-$((cpus - 1))" || echo 0)
-load_cpus=0
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 (cd "$work" && exec taskset -c "$server_cpus" env -u DATABASE_URL FLOTILLA_LISTEN="127.0.0.1:$port" \
   FLOTILLA_PUBLIC_URL="$base" RUST_LOG=warn "$SERVER" --dev >>"$work/server.log" 2>&1) &
@@ -74,6 +62,6 @@ for round in $(seq 1 "$ROUNDS"); do
   r=$(python3 -c "print(f'{$m / $h:.3f}')"); ratios+=("$r")
   echo "round $round: /healthz ${h} req/s, /api/v1/me ${m} req/s; ratio ${r}"
 done
-ratio=$(printf '%s\n' "${ratios[@]}" | python3 -c 'import sys,statistics; print(f"{statistics.median(float(x) for x in sys.stdin):.2f}")')
+ratio=$(median "${ratios[@]}")
 echo "median ratio /api/v1/me over /healthz: ${ratio} (target >= 0.50)"
 python3 -c "import sys; ok = $ratio >= 0.50; print('PASS' if ok else 'FAIL', ': /api/v1/me throughput >= 50% of /healthz', sep=''); sys.exit(0 if ok else 1)"

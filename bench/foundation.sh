@@ -12,19 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${BENCH_DURATION:-5}
-ROUNDS=${BENCH_ROUNDS:-7}
-CONNECTIONS=${BENCH_CONNECTIONS:-32}
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 2; }
-
 cargo build --release --locked -q -p flotilla-server --bin flotilla-server --example bare_healthz
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-SERVER="$target_dir/release/flotilla-server"
+. bench/lib.sh
 BARE="$target_dir/release/examples/bare_healthz"
-
-# Traversable: as root, the embedded Postgres runs as the postgres user.
-work=$(mktemp -d /var/tmp/flotilla-bench.XXXXXX)
-chmod 755 "$work"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -33,11 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now_ms() { date +%s%3N; }
-cpus=$(nproc)
-server_cpus=$([ "$cpus" -ge 2 ] && echo "1-$((cpus - 1))" || echo 0)
-load_cpus=0
 
 wait_ok() { # url timeout_s [pid]
   local deadline=$(( $(now_ms) + $2 * 1000 ))
@@ -110,7 +96,6 @@ for round in $(seq 1 "$ROUNDS"); do
   rate_ratios+=("$rr"); cpu_ratios+=("$cr")
   echo "round $round: bare ${b} req/s (${bc} µs CPU/req), full stack ${f} req/s (${fc} µs CPU/req); ratios: req/s ${rr}, per CPU ${cr}"
 done
-median() { printf '%s\n' "$@" | python3 -c 'import sys,statistics; print(f"{statistics.median(float(x) for x in sys.stdin):.2f}")'; }
 ratio=$(median "${rate_ratios[@]}"); cpu_ratio=$(median "${cpu_ratios[@]}")
 echo "median ratio full/bare over ${ROUNDS} rounds: ${ratio} in req/s, ${cpu_ratio} in requests per CPU-second (target >= 0.70)"
 rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")

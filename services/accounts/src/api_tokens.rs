@@ -104,12 +104,11 @@ pub async fn create_token(
             "must be at most one year away",
         ));
     }
-    let lookup: String = opaque::new_secret()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(API_TOKEN_LOOKUP_LEN)
-        .collect::<String>()
-        .to_lowercase();
+    // The lookup id need not be secret, only unique: 48 random bits in hex.
+    let lookup: String = opaque::random_bytes::<{ API_TOKEN_LOOKUP_LEN / 2 }>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let token = format!("{API_TOKEN_PREFIX}{lookup}_{}", opaque::new_secret());
     let id = Uuid::new_v4();
     let created_at: DateTime<Utc> = sqlx::query_scalar(

@@ -56,9 +56,10 @@ pub struct OAuthError {
     pub error: &'static str,
     /// What went wrong, for a person.
     pub error_description: String,
+    /// For `temporarily_unavailable`: seconds until a retry may succeed (`Retry-After`).
     #[serde(skip)]
     #[schema(ignore)]
-    status: u16,
+    retry_after: Option<u64>,
 }
 
 impl std::fmt::Display for OAuthError {
@@ -68,17 +69,32 @@ impl std::fmt::Display for OAuthError {
 }
 
 impl OAuthError {
-    /// An error with code `error` (400, or 401 for `invalid_client`, 429 for rate limits).
+    /// An error with code `error`.
     pub fn new(error: &'static str, description: impl Into<String>) -> Self {
-        let status = match error {
-            "invalid_client" => 401,
-            "temporarily_unavailable" => 429,
-            _ => 400,
-        };
         Self {
             error,
             error_description: description.into(),
-            status,
+            retry_after: None,
+        }
+    }
+
+    /// `temporarily_unavailable`: rate-limited, retry in `seconds`.
+    pub fn rate_limited(seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(
+                "temporarily_unavailable",
+                format!("Too many requests; retry in {seconds} s."),
+            )
+        }
+    }
+
+    /// 401 for `invalid_client`, 429 when rate-limited, 400 otherwise.
+    fn status(&self) -> StatusCode {
+        match self.error {
+            "invalid_client" => StatusCode::UNAUTHORIZED,
+            "temporarily_unavailable" => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -96,16 +112,15 @@ pub fn oauth(error: &'static str, description: impl Into<String>) -> Error {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut response = (status, Json(&self)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let mut response = (self.status(), Json(&self)).into_response();
+        // RFC 6749's JSON, not problem+json: OAuth clients expect it.
         response
             .extensions_mut()
             .insert(flotilla_core::http::problems::KeepErrorBody);
         let headers = response.headers_mut();
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

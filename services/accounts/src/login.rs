@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use flotilla_core::auth::credentials::cookie;
+use flotilla_core::auth::credentials::LOGIN_COOKIE;
 use flotilla_core::auth::{csrf, opaque, Caller, Principal};
 use flotilla_core::{AppContext, Error as CoreError};
 use serde::Deserialize;
@@ -109,7 +109,7 @@ async fn start(
     // Binds the log-in to this browser: the callback must come back with the same state.
     response.headers_mut().insert(
         header::SET_COOKIE,
-        login_cookie(ctx, &state, LOGIN_TTL_SECS as u64),
+        LOGIN_COOKIE.set(ctx.config.dev, &state, LOGIN_TTL_SECS as u64),
     );
     Ok(response)
 }
@@ -148,7 +148,7 @@ pub async fn callback(
     let (provider, verifier, nonce, return_to) = attempt.ok_or_else(|| {
         bad("This log-in has expired or was already completed (a link used twice?); start again.")
     })?;
-    let bound = cookie(&headers, login_cookie_name(&ctx));
+    let bound = LOGIN_COOKIE.read(&headers, ctx.config.dev);
     if !bound.is_some_and(|c| opaque::constant_time_eq(c.as_bytes(), state.as_bytes())) {
         return Err(bad(
             "This log-in was started in another browser; start again here.",
@@ -220,7 +220,7 @@ async fn logged_in(
     let mut response = Redirect::to(to).into_response();
     let headers = response.headers_mut();
     headers.append(header::SET_COOKIE, session);
-    headers.append(header::SET_COOKIE, login_cookie(ctx, "", 0));
+    headers.append(header::SET_COOKIE, LOGIN_COOKIE.set(ctx.config.dev, "", 0));
     Ok(response)
 }
 
@@ -269,23 +269,6 @@ pub fn safe_return_to(value: Option<&str>) -> &str {
         }
         _ => "/",
     }
-}
-
-fn login_cookie_name(ctx: &AppContext) -> &'static str {
-    if ctx.config.dev {
-        "flotilla_login"
-    } else {
-        "__Host-flotilla_login"
-    }
-}
-
-fn login_cookie(ctx: &AppContext, value: &str, max_age: u64) -> HeaderValue {
-    let secure = if ctx.config.dev { "" } else { "; Secure" };
-    let text = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        login_cookie_name(ctx)
-    );
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// Percent-encodes a query value.

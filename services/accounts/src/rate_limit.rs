@@ -109,7 +109,7 @@ fn network(client: IpAddr) -> IpAddr {
 }
 
 /// The client's address, as the connection shows it.
-pub fn client_ip(parts: &Parts) -> IpAddr {
+fn client_ip(parts: &Parts) -> IpAddr {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

@@ -3,7 +3,7 @@
 //! expiry. Log-out deletes the row, so the cookie is worthless even if kept.
 
 use axum::http::HeaderValue;
-use flotilla_core::auth::credentials::{session_cookie_name, SESSION_ABSOLUTE};
+use flotilla_core::auth::credentials::{SESSION_ABSOLUTE, SESSION_COOKIE};
 use flotilla_core::auth::{commit_change, opaque};
 use flotilla_core::AppContext;
 use uuid::Uuid;
@@ -27,7 +27,7 @@ pub async fn start(ctx: &AppContext, person: Uuid) -> Result<HeaderValue> {
     sqlx::query("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
         .execute(&ctx.db)
         .await?;
-    Ok(cookie(ctx, &secret, SESSION_ABSOLUTE.as_secs()))
+    Ok(SESSION_COOKIE.set(ctx.config.dev, &secret, SESSION_ABSOLUTE.as_secs()))
 }
 
 /// Ends `session`.
@@ -43,13 +43,5 @@ pub async fn end(ctx: &AppContext, session: Uuid) -> Result<()> {
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear(ctx: &AppContext) -> HeaderValue {
-    cookie(ctx, "", 0)
-}
-
-fn cookie(ctx: &AppContext, value: &str, max_age: u64) -> HeaderValue {
-    let name = session_cookie_name(ctx.config.dev);
-    let secure = if ctx.config.dev { "" } else { "; Secure" };
-    let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
-    // Built from a base64url secret and fixed text: always a valid header value.
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+    SESSION_COOKIE.set(ctx.config.dev, "", 0)
 }

@@ -19,7 +19,7 @@ pub async fn home(
     State(ctx): State<AppContext>,
     caller: Option<Caller>,
 ) -> Result<Response, PageError> {
-    let Some(person) = caller.as_ref().and_then(Caller::person) else {
+    let Some(person) = caller.as_ref().and_then(Caller::browser_person) else {
         return Ok(Redirect::to("/login").into_response());
     };
     let me = profile(&ctx.auth, &ctx.db, person).await?;
@@ -50,7 +50,7 @@ pub async fn home(
 
 /// `GET /signup`: the account-name form.
 pub async fn form(State(ctx): State<AppContext>, caller: Option<Caller>) -> Response {
-    if caller.as_ref().and_then(Caller::person).is_none() {
+    if caller.as_ref().and_then(Caller::browser_person).is_none() {
         return Redirect::to("/login?return_to=%2Fsignup").into_response();
     }
     signup_page(&ctx, StatusCode::OK, "", None)

@@ -200,8 +200,8 @@ impl Config {
 
 impl Config {
     /// Flotilla's token issuer: the public URL without a trailing slash.
-    pub fn issuer(&self) -> String {
-        self.public_url.as_str().trim_end_matches('/').to_owned()
+    pub fn issuer(&self) -> &str {
+        self.public_url.as_str().trim_end_matches('/')
     }
 }
 

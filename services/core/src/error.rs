@@ -73,13 +73,21 @@ impl Error {
     }
 }
 
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        match &self {
+impl Error {
+    /// Logs the cause of a 5xx, whose answer only says that it was logged. Whatever renders
+    /// this error (as a problem, or as a page) calls it.
+    pub fn log_cause(&self) {
+        match self {
             Error::Database(e) => tracing::error!(error = %e, "request failed: database"),
             Error::Internal(e) => tracing::error!(error = format!("{e:#}"), "request failed"),
             _ => {}
         }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.log_cause();
         let mut response = self.to_problem().into_response();
         let headers = response.headers_mut();
         match &self {

@@ -80,7 +80,7 @@ async fn run() {
         .duration_since(UNIX_EPOCH)
         .expect("time")
         .as_secs();
-    let issuer = ctx.config.issuer();
+    let issuer = ctx.config.issuer().to_owned();
     let claims = AccessClaims {
         aud: audience(&issuer),
         iss: issuer.clone(),

@@ -20,7 +20,7 @@ use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-pub use seal::{SealError, Sealer};
+use seal::Sealer;
 
 use crate::error::{Error, Result};
 

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use flotilla_core::auth::credentials::profile;
-use flotilla_core::auth::{opaque, Caller, Carrier};
+use flotilla_core::auth::{opaque, Caller};
 use flotilla_core::{AppContext, Error as CoreError};
 use serde::Deserialize;
 use url::Url;
@@ -130,14 +130,7 @@ pub async fn consent(
         Err(Refusal::Page(e)) => return Err(e),
         Err(Refusal::Redirect(r)) => return Ok(*r),
     };
-    let person = match caller {
-        Some(Caller {
-            carrier: Carrier::Cookie,
-            ..
-        }) => caller.and_then(|c| c.person()),
-        _ => None,
-    };
-    let Some(person) = person else {
+    let Some(person) = caller.as_ref().and_then(Caller::browser_person) else {
         let back = uri
             .path_and_query()
             .map(|p| p.as_str())
@@ -185,12 +178,9 @@ pub async fn decide(
     caller: Caller,
     Form(params): Form<AuthorizeParams>,
 ) -> Result<Response, PageError> {
-    let person = match caller.carrier {
-        Carrier::Cookie => caller.require_person()?,
-        Carrier::Bearer => {
-            return Err(CoreError::Forbidden("Consent is given in the browser.".into()).into())
-        }
-    };
+    let person = caller
+        .browser_person()
+        .ok_or_else(|| CoreError::Forbidden("Consent is given in the browser.".into()))?;
     let mut checked = match check(&params) {
         Ok(c) => c,
         Err(Refusal::Page(e)) => return Err(e),

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use flotilla_core::auth::opaque::{self, random_bytes};
-use flotilla_core::auth::{Caller, Carrier};
+use flotilla_core::auth::Caller;
 use flotilla_core::{AppContext, Error as CoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -74,14 +74,8 @@ pub async fn start(
     ClientIp(ip): ClientIp,
     form: Result<Form<DeviceRequest>, FormRejection>,
 ) -> Result<Response> {
-    if let Err(wait) = accounts.limiter.check(DEVICE_START, ip) {
-        return Err(oauth(
-            "temporarily_unavailable",
-            format!("Too many device authorizations; retry in {wait} s."),
-        ));
-    }
-    let Form(request) =
-        form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
+    super::limit(&accounts, DEVICE_START, ip)?;
+    let request = super::form(form)?;
     let client_id = check_client(request.client_id.as_deref())?;
     let scope = check_scope(request.scope.as_deref())?;
     let device_code = opaque::new_secret();
@@ -236,13 +230,7 @@ pub async fn page(caller: Option<Caller>, Query(query): Query<DeviceQuery>) -> R
     } else {
         code
     };
-    if !matches!(
-        caller,
-        Some(Caller {
-            carrier: Carrier::Cookie,
-            ..
-        })
-    ) {
+    if caller.as_ref().and_then(Caller::browser_person).is_none() {
         let back = if shown.is_empty() {
             "/device".to_owned()
         } else {
@@ -285,13 +273,9 @@ pub async fn decide(
     Form(form): Form<DeviceDecision>,
 ) -> Result<Response, PageError> {
     accounts.limit(USER_CODE, ip)?;
-    let person = match caller {
-        Caller {
-            carrier: Carrier::Cookie,
-            ..
-        } => caller.require_person()?,
-        _ => return Err(CoreError::Forbidden("Approve devices from the browser.".into()).into()),
-    };
+    let person = caller
+        .browser_person()
+        .ok_or_else(|| CoreError::Forbidden("Approve devices from the browser.".into()))?;
     let status = match form.decision.as_str() {
         "approve" => "approved",
         "deny" => "denied",

@@ -77,7 +77,7 @@ async fn issue(
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs();
-    let issuer = ctx.config.issuer();
+    let issuer = ctx.config.issuer().to_owned();
     let claims = AccessClaims {
         aud: audience(&issuer),
         iss: issuer,

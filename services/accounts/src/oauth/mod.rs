@@ -10,15 +10,35 @@ pub mod grants;
 pub mod revoke;
 pub mod token;
 
+use std::net::IpAddr;
+
+use axum::extract::rejection::FormRejection;
+use axum::Form;
 use url::{Host, Url};
 
-use crate::error::{oauth, Result};
+use crate::error::{oauth, OAuthError, Result};
+use crate::rate_limit::Limit;
+use crate::Accounts;
 
 /// The CLI's client id: a public client (no secret), as native apps must be (RFC 8252).
 pub const CLI_CLIENT_ID: &str = "flotilla-cli";
 
 /// Scopes a client may ask for; `api` (the default) is the Flotilla API.
 const SCOPES: [&str; 5] = ["api", "openid", "profile", "email", "offline_access"];
+
+/// Takes a token of `limit` for `client`, or answers `temporarily_unavailable` (429).
+pub fn limit(accounts: &Accounts, limit: Limit, client: IpAddr) -> Result<()> {
+    accounts
+        .limiter
+        .check(limit, client)
+        .map_err(|wait| OAuthError::rate_limited(wait).into())
+}
+
+/// The form body of an OAuth request, or `invalid_request` saying what is wrong with it.
+pub fn form<T>(form: Result<Form<T>, FormRejection>) -> Result<T> {
+    form.map(|Form(request)| request)
+        .map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))
+}
 
 /// Checks `client_id` names a known client.
 pub fn check_client(client_id: Option<&str>) -> Result<&'static str> {

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::grants::revoke_grant;
-use crate::error::{oauth, OAuthError, Result};
+use crate::error::{OAuthError, Result};
 use crate::rate_limit::{ClientIp, TOKEN};
 use crate::Accounts;
 
@@ -42,14 +42,8 @@ pub async fn revoke(
     ClientIp(ip): ClientIp,
     form: Result<Form<RevokeRequest>, FormRejection>,
 ) -> Result<StatusCode> {
-    if let Err(wait) = accounts.limiter.check(TOKEN, ip) {
-        return Err(oauth(
-            "temporarily_unavailable",
-            format!("Too many requests; retry in {wait} s."),
-        ));
-    }
-    let Form(request) =
-        form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
+    super::limit(&accounts, TOKEN, ip)?;
+    let request = super::form(form)?;
     let token = super::token::required(&request.token, "token")?;
     let by_refresh: Option<Uuid> =
         sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
@@ -61,7 +55,7 @@ pub async fn revoke(
         None => ctx
             .auth
             .keys
-            .verify(&ctx.db, &ctx.config.issuer(), token)
+            .verify(&ctx.db, ctx.config.issuer(), token)
             .await
             .ok()
             .map(|claims| claims.sid),

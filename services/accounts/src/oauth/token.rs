@@ -57,14 +57,8 @@ pub async fn token(
     ClientIp(ip): ClientIp,
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Result<Response> {
-    if let Err(wait) = accounts.limiter.check(TOKEN, ip) {
-        return Err(oauth(
-            "temporarily_unavailable",
-            format!("Too many token requests; retry in {wait} s."),
-        ));
-    }
-    let Form(request) =
-        form.map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))?;
+    super::limit(&accounts, TOKEN, ip)?;
+    let request = super::form(form)?;
     let client_id = check_client(request.client_id.as_deref())?;
     let tokens = match request.grant_type.as_deref() {
         Some("authorization_code") => authorization_code(&ctx, &accounts, client_id, &request).await?,

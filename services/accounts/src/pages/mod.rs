@@ -6,7 +6,7 @@ mod render;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-pub use render::{escape, Page};
+pub use render::Page;
 
 use flotilla_core::http::problems::KeepErrorBody;
 
@@ -77,12 +77,8 @@ impl IntoResponse for PageError {
                 e.error_description.clone(),
             ),
         };
-        // The core error's own response logs 5xx causes; do the same here.
-        if let Error::Core(
-            e @ (flotilla_core::Error::Database(_) | flotilla_core::Error::Internal(_)),
-        ) = &self.0
-        {
-            tracing::error!(error = format!("{e:#}"), "page failed");
+        if let Error::Core(e) = &self.0 {
+            e.log_cause();
         }
         let mut page = Page::new(&problem.title);
         page.para(problem.detail.as_deref().unwrap_or(""));

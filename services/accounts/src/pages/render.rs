@@ -17,8 +17,7 @@ input[type=text]{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}\
 button{font:inherit;padding:.5rem 1rem;margin:.75rem .5rem 0 0;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}\
 button.secondary{background:transparent;color:var(--accent)}\
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}\
-.error{border-left:4px solid #cf222e;padding-left:.75rem}.notice{border:2px dashed var(--accent);padding:.5rem .75rem}\
-code{font-size:1.2rem;letter-spacing:.1em}";
+.error{border-left:4px solid #cf222e;padding-left:.75rem}.notice{border:2px dashed var(--accent);padding:.5rem .75rem}";
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -65,12 +64,6 @@ impl Page {
     /// A paragraph with a class (`muted`, `error`, `notice`).
     pub fn para_class(&mut self, class: &str, text: &str) -> &mut Self {
         let _ = write!(self.body, "<p class=\"{class}\">{}</p>", escape(text));
-        self
-    }
-
-    /// A large code (a user code to compare).
-    pub fn code(&mut self, text: &str) -> &mut Self {
-        let _ = write!(self.body, "<p><code>{}</code></p>", escape(text));
         self
     }
 

@@ -76,7 +76,11 @@ impl Upstream {
     /// The provider with `id`.
     pub fn provider(&self, id: &str) -> Result<&ProviderConfig> {
         self.providers.iter().find(|p| p.id == id).ok_or_else(|| {
-            Error::invalid("provider", format!("There is no log-in provider {id:?}."))
+            let shown: String = id.chars().take(32).collect();
+            Error::invalid(
+                "provider",
+                format!("There is no log-in provider {shown:?}."),
+            )
         })
     }
 
@@ -84,7 +88,7 @@ impl Upstream {
         &self,
         provider: &ProviderConfig,
         redirect: &str,
-    ) -> Result<(CoreClient_, Vec<CoreJwsSigningAlgorithm>)> {
+    ) -> Result<(ProviderClient, Vec<CoreJwsSigningAlgorithm>)> {
         let cached = self
             .metadata
             .lock()
@@ -199,7 +203,8 @@ impl Upstream {
     }
 }
 
-type CoreClient_ = openidconnect::core::CoreClient<
+/// A client of one provider, as built from its discovered metadata.
+type ProviderClient = openidconnect::core::CoreClient<
     openidconnect::EndpointSet,
     openidconnect::EndpointNotSet,
     openidconnect::EndpointNotSet,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -22,13 +22,50 @@ pub const API_TOKEN_PREFIX: &str = "flt_";
 /// Length of an API token's lookup id, after [`API_TOKEN_PREFIX`].
 pub const API_TOKEN_LOOKUP_LEN: usize = 12;
 
-/// The session cookie's name. Browsers only accept a `__Host-` cookie marked `Secure`, so
-/// development mode (plain http, no `Secure`) uses the name without the prefix.
-pub fn session_cookie_name(dev: bool) -> &'static str {
-    if dev {
-        "flotilla_session"
-    } else {
-        "__Host-flotilla_session"
+/// One of Flotilla's cookies: HttpOnly, SameSite=Lax, for the whole site, and `__Host-` with
+/// `Secure` outside development mode. Browsers only accept a `__Host-` cookie marked
+/// `Secure`, so development mode (plain http) uses the name without the prefix.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteCookie {
+    host: &'static str,
+    dev: &'static str,
+}
+
+/// The browser session.
+pub const SESSION_COOKIE: SiteCookie = SiteCookie {
+    host: "__Host-flotilla_session",
+    dev: "flotilla_session",
+};
+/// A log-in in progress at an upstream provider (binds its callback to this browser).
+pub const LOGIN_COOKIE: SiteCookie = SiteCookie {
+    host: "__Host-flotilla_login",
+    dev: "flotilla_login",
+};
+
+impl SiteCookie {
+    /// The cookie's name in this mode.
+    pub fn name(self, dev: bool) -> &'static str {
+        if dev {
+            self.dev
+        } else {
+            self.host
+        }
+    }
+
+    /// Its value in the request, if any.
+    pub fn read(self, headers: &HeaderMap, dev: bool) -> Option<&str> {
+        cookie(headers, self.name(dev))
+    }
+
+    /// The `Set-Cookie` value giving it `value` for `max_age` seconds (0: removing it).
+    pub fn set(self, dev: bool, value: &str, max_age: u64) -> HeaderValue {
+        let secure = if dev { "" } else { "; Secure" };
+        let text = format!(
+            "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+            self.name(dev)
+        );
+        // Values are base64url secrets: the text is always a valid header value.
+        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 }
 
@@ -89,7 +126,7 @@ pub async fn authenticate(
         let principal = cached(state, token, || verify_bearer(state, db, issuer, token)).await?;
         return Ok(Some((principal, Carrier::Bearer)));
     }
-    match cookie(&parts.headers, session_cookie_name(dev)) {
+    match SESSION_COOKIE.read(&parts.headers, dev) {
         Some(secret) if secret.len() <= 128 => {
             let principal = cached(state, secret, || verify_session(db, secret)).await?;
             Ok(Some((principal, Carrier::Cookie)))

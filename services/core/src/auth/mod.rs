@@ -89,6 +89,15 @@ impl Caller {
         }
     }
 
+    /// The person behind a browser session: `None` for bearer tokens, which cannot consent or
+    /// approve on a page.
+    pub fn browser_person(&self) -> Option<Uuid> {
+        match (self.carrier, &self.principal) {
+            (Carrier::Cookie, Principal::Person { id, .. }) => Some(*id),
+            _ => None,
+        }
+    }
+
     /// The person calling, or 403 for an API token (for person-only operations).
     pub fn require_person(&self) -> Result<Uuid> {
         self.person().ok_or_else(|| {
@@ -125,7 +134,7 @@ impl FromRequestParts<AppContext> for Caller {
     async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self> {
         let config = &ctx.config;
         let found =
-            credentials::authenticate(&ctx.auth, &ctx.db, &config.issuer(), config.dev, parts)
+            credentials::authenticate(&ctx.auth, &ctx.db, config.issuer(), config.dev, parts)
                 .await?;
         let (principal, carrier) = found.ok_or_else(|| {
             Error::Unauthorized(

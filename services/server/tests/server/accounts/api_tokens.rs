@@ -23,15 +23,7 @@ async fn api_tokens_are_shown_once_work_and_stop_when_revoked() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
     let origin = Some(flotilla.url.as_str());
-    let created = browser
-        .json(
-            Method::POST,
-            &flotilla.at("/api/v1/accounts"),
-            Some(json!({"name": "acme"})),
-            origin,
-        )
-        .await;
-    assert_eq!(created.status(), 201);
+    browser.create_account(&flotilla.url, "acme").await;
     let url = flotilla.at("/api/v1/accounts/acme/tokens");
 
     // Bounded input: expiry required, in the future, within a year; a sane name.
@@ -143,15 +135,7 @@ async fn owners_add_members_by_email_and_invitees_join_at_first_log_in() {
     let origin = Some(flotilla.url.as_str());
     let mut owner = Browser::new();
     owner.log_in(&flotilla.url, "olga@example.com").await;
-    let r = owner
-        .json(
-            Method::POST,
-            &flotilla.at("/api/v1/accounts"),
-            Some(json!({"name": "fleet"})),
-            origin,
-        )
-        .await;
-    assert_eq!(r.status(), 201);
+    owner.create_account(&flotilla.url, "fleet").await;
     let members = flotilla.at("/api/v1/accounts/fleet/members");
     let r = owner
         .json(
@@ -242,15 +226,7 @@ async fn unverified_emails_never_match_and_tokens_cannot_mint_tokens() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
     let origin = Some(flotilla.url.as_str());
-    let r = browser
-        .json(
-            Method::POST,
-            &flotilla.at("/api/v1/accounts"),
-            Some(json!({"name": "acme"})),
-            origin,
-        )
-        .await;
-    assert_eq!(r.status(), 201);
+    browser.create_account(&flotilla.url, "acme").await;
     // Someone logged in once claiming an email their provider did not verify.
     sqlx::query("INSERT INTO persons (id, issuer, subject, email, email_verified) VALUES ($1, 'https://lax.example', 's', 'sneaky@example.com', false)")
         .bind(uuid::Uuid::new_v4())

@@ -72,6 +72,14 @@ fn hidden_fields(body: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A new grant for the logged-in `browser`'s person: consent, then the code's exchange.
+async fn cli_tokens(flotilla: &Flotilla, browser: &mut Browser) -> Value {
+    let code = authorization_code(flotilla, browser).await;
+    let (status, tokens) = exchange(flotilla, &code, VERIFIER).await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
 async fn token(flotilla: &Flotilla, form: &[(&str, &str)]) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(flotilla.at("/oauth/token"))
@@ -262,8 +270,7 @@ async fn a_pkce_mismatch_or_a_wrong_redirect_is_refused() {
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
-    let code = authorization_code(&flotilla, &mut browser).await;
-    let (_, first) = exchange(&flotilla, &code, VERIFIER).await;
+    let first = cli_tokens(&flotilla, &mut browser).await;
     let r1 = s(&first["refresh_token"]).to_owned();
 
     // Grace: the client lost the answer to its refresh and tries again at once: it works.
@@ -272,32 +279,30 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     let (status, second) = refresh(&flotilla, &r1).await;
     assert_eq!(status, 200, "{second}");
     assert_ne!(second["refresh_token"], lost["refresh_token"]);
-    // ... and the pair it never received is dead.
+    // ... and the pair it never received is dead (presenting it counts as reuse).
     let (status, _) = refresh(&flotilla, s(&lost["refresh_token"])).await;
     assert_eq!(status, 400, "the unseen successor was retired");
 
-    let flotilla2 = Flotilla::dev().await;
-    let mut browser2 = flotilla2.developer().await;
-    let code = authorization_code(&flotilla2, &mut browser2).await;
-    let (_, first) = exchange(&flotilla2, &code, VERIFIER).await;
+    // A new log-in of the CLI: a family of its own.
+    let first = cli_tokens(&flotilla, &mut browser).await;
     let r1 = s(&first["refresh_token"]).to_owned();
-    let (_, second) = refresh(&flotilla2, &r1).await;
+    let (_, second) = refresh(&flotilla, &r1).await;
     let r2 = s(&second["refresh_token"]).to_owned();
-    let (status, third) = refresh(&flotilla2, &r2).await;
+    let (status, third) = refresh(&flotilla, &r2).await;
     assert_eq!(status, 200);
     let access = s(&third["access_token"]).to_owned();
-    assert_eq!(me_status(&flotilla2, &access).await, 200);
+    assert_eq!(me_status(&flotilla, &access).await, 200);
     // r1 again, after its successor was used: theft. The whole family goes.
-    let (status, error) = refresh(&flotilla2, &r1).await;
+    let (status, error) = refresh(&flotilla, &r1).await;
     assert_eq!((status, s(&error["error"])), (400, "invalid_grant"));
     assert!(
         s(&error["error_description"]).contains("revoked"),
         "{error}"
     );
-    let (status, _) = refresh(&flotilla2, s(&third["refresh_token"])).await;
+    let (status, _) = refresh(&flotilla, s(&third["refresh_token"])).await;
     assert_eq!(status, 400, "the newest refresh token is revoked too");
     assert_eq!(
-        me_status(&flotilla2, &access).await,
+        me_status(&flotilla, &access).await,
         401,
         "and so are its access tokens"
     );
@@ -307,8 +312,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
 async fn revoked_expired_and_foreign_tokens_are_refused() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
-    let code = authorization_code(&flotilla, &mut browser).await;
-    let (_, tokens) = exchange(&flotilla, &code, VERIFIER).await;
+    let tokens = cli_tokens(&flotilla, &mut browser).await;
     let access = s(&tokens["access_token"]).to_owned();
     assert_eq!(me_status(&flotilla, &access).await, 200);
     let revoked = reqwest::Client::new()
@@ -329,8 +333,7 @@ async fn revoked_expired_and_foreign_tokens_are_refused() {
 
     // Tokens signed with Flotilla's own key but expired, or for another audience.
     let accounts = flotilla_accounts::Accounts::new(&flotilla.ctx.config).expect("state");
-    let code = authorization_code(&flotilla, &mut browser).await;
-    let (_, live) = exchange(&flotilla, &code, VERIFIER).await;
+    let live = cli_tokens(&flotilla, &mut browser).await;
     let live_access = s(&live["access_token"]);
     let claims: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
@@ -475,8 +478,7 @@ async fn guessing_user_codes_is_rate_limited() {
 async fn a_rotated_key_stays_published_until_its_tokens_expire() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
-    let code = authorization_code(&flotilla, &mut browser).await;
-    let (_, before) = exchange(&flotilla, &code, VERIFIER).await;
+    let before = cli_tokens(&flotilla, &mut browser).await;
     let old = s(&before["access_token"]).to_owned();
     let kid_of = |token: &str| -> Value {
         let header = URL_SAFE_NO_PAD

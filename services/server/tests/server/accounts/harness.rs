@@ -368,6 +368,40 @@ impl Browser {
         self.send(request, &parsed).await
     }
 
+    /// Signs up for the account `name` through the API (the session's person owns it).
+    pub async fn create_account(&mut self, flotilla: &str, name: &str) {
+        let r = self
+            .json(
+                reqwest::Method::POST,
+                &format!("{flotilla}/api/v1/accounts"),
+                Some(serde_json::json!({ "name": name })),
+                Some(flotilla),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "sign up for {name}");
+    }
+
+    /// Creates an API token of `account` with `role`, valid for `days`; returns the answer.
+    pub async fn create_token(
+        &mut self,
+        flotilla: &str,
+        account: &str,
+        role: &str,
+        days: i64,
+    ) -> serde_json::Value {
+        let expires = (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339();
+        let r = self
+            .json(
+                reqwest::Method::POST,
+                &format!("{flotilla}/api/v1/accounts/{account}/tokens"),
+                Some(serde_json::json!({ "name": "t", "role": role, "expires_at": expires })),
+                Some(flotilla),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "create a token of {account}");
+        r.json().await.expect("JSON")
+    }
+
     /// Logs in at the provider as `login` starting from Flotilla's `/login`; returns the page
     /// the browser lands on back at Flotilla.
     pub async fn log_in(&mut self, flotilla: &str, login: &str) -> Page {

@@ -14,41 +14,14 @@ async fn members_of_one_account_get_404_on_every_path_of_another() {
     alice.log_in(&flotilla.url, "alice@example.com").await;
     let mut mallory = Browser::new();
     mallory.log_in(&flotilla.url, "mallory@example.com").await;
-    for (browser, name) in [(&mut alice, "alpha"), (&mut mallory, "mallet")] {
-        let r = browser
-            .json(
-                Method::POST,
-                &flotilla.at("/api/v1/accounts"),
-                Some(json!({"name": name})),
-                origin,
-            )
-            .await;
-        assert_eq!(r.status(), 201);
-    }
+    alice.create_account(&flotilla.url, "alpha").await;
+    mallory.create_account(&flotilla.url, "mallet").await;
     let expires = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
-    let created: serde_json::Value = alice
-        .json(
-            Method::POST,
-            &flotilla.at("/api/v1/accounts/alpha/tokens"),
-            Some(json!({"name": "t", "role": "owner", "expires_at": expires})),
-            origin,
-        )
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let created = alice.create_token(&flotilla.url, "alpha", "owner", 1).await;
     let alpha_token_id = created["id"].as_str().expect("an id").to_owned();
-    let mallet_token: serde_json::Value = mallory
-        .json(
-            Method::POST,
-            &flotilla.at("/api/v1/accounts/mallet/tokens"),
-            Some(json!({"name": "t", "role": "owner", "expires_at": expires})),
-            origin,
-        )
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let mallet_token = mallory
+        .create_token(&flotilla.url, "mallet", "owner", 1)
+        .await;
     let mallet_token = mallet_token["token"].as_str().expect("a token").to_owned();
 
     let paths = [

@@ -8,8 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use flotilla_core::db::embedded::free_port;
 use flotilla_core::testing::{ServerProcess, TEST_WRAPPING_SECRET};
-use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::Value;
 use url::Url;
 
 use super::harness::{callback_url, Browser, Provider, CLIENT_ID, CLIENT_SECRET};
@@ -64,29 +63,10 @@ async fn no_secret_of_a_whole_flow_reaches_the_logs() {
             .cookie(&base, "__Host-flotilla_session")
             .expect("a session"),
     );
-    let r = browser
-        .json(
-            Method::POST,
-            &format!("{base}/api/v1/accounts"),
-            Some(json!({"name": "sam"})),
-            Some(&base),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
+    browser.create_account(&base, "sam").await;
 
     // An API token.
-    let expires = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
-    let created: Value = browser
-        .json(
-            Method::POST,
-            &format!("{base}/api/v1/accounts/sam/tokens"),
-            Some(json!({"name": "ci", "role": "admin", "expires_at": expires})),
-            Some(&base),
-        )
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let created = browser.create_token(&base, "sam", "admin", 1).await;
     let api_token = created["token"].as_str().expect("a token").to_owned();
     let r = reqwest::Client::new()
         .get(format!("{base}/api/v1/me"))
@@ -140,45 +120,28 @@ async fn no_secret_of_a_whole_flow_reaches_the_logs() {
         ],
     )
     .await;
-    let refreshed = form(
-        &format!("{base}/oauth/token"),
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", "flotilla-cli"),
-            (
-                "refresh_token",
-                tokens["refresh_token"].as_str().expect("a refresh token"),
-            ),
-        ],
-    )
-    .await;
-    let third = form(
-        &format!("{base}/oauth/token"),
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", "flotilla-cli"),
-            (
-                "refresh_token",
-                refreshed["refresh_token"]
-                    .as_str()
-                    .expect("a refresh token"),
-            ),
-        ],
-    )
-    .await;
+    let refresh = |pair: &Value| {
+        let presented = pair["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned();
+        let url = format!("{base}/oauth/token");
+        async move {
+            form(
+                &url,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "flotilla-cli"),
+                    ("refresh_token", &presented),
+                ],
+            )
+            .await
+        }
+    };
+    let refreshed = refresh(&tokens).await;
+    let third = refresh(&refreshed).await;
     // A reuse after its successor was used, which is logged as a warning: with no token in it.
-    let reused = form(
-        &format!("{base}/oauth/token"),
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", "flotilla-cli"),
-            (
-                "refresh_token",
-                tokens["refresh_token"].as_str().expect("a refresh token"),
-            ),
-        ],
-    )
-    .await;
+    let reused = refresh(&tokens).await;
     assert_eq!(reused["error"], "invalid_grant");
     secrets.extend([code, verifier.to_owned()]);
     for t in [&tokens, &refreshed, &third] {
