@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::credentials::profile;
 use flotilla_core::auth::{commit_change, AccountAccess, Caller, Principal, Role};
 use flotilla_core::names::AccountName;
@@ -38,8 +39,14 @@ pub struct Account {
 }
 
 /// Creates the account `name` with `person` as its owner.
-pub async fn create_account(ctx: &AppContext, person: Uuid, name: &str) -> Result<Account> {
+pub async fn create_account(
+    ctx: &AppContext,
+    person: Uuid,
+    name: &str,
+    origin: &Origin,
+) -> Result<Account> {
     let name = AccountName::parse(name).map_err(|e| Error::invalid("/name", e.to_string()))?;
+    let actor = Actor::person(ctx, person).await?;
     let mut tx = ctx.db.begin().await?;
     let id = Uuid::new_v4();
     let created: Result<DateTime<Utc>, sqlx::Error> = sqlx::query_scalar(
@@ -64,6 +71,16 @@ pub async fn create_account(ctx: &AppContext, person: Uuid, name: &str) -> Resul
         .bind(person)
         .execute(&mut *tx)
         .await?;
+    Entry {
+        account_id: id,
+        actor: &actor,
+        origin,
+        action: "account.created",
+        target: name.as_str(),
+        details: serde_json::json!({ "owner": actor.label }),
+    }
+    .record(&mut tx)
+    .await?;
     commit_change(ctx, tx, "membership").await?;
     tracing::info!(account = %name, person = %person, "account created");
     Ok(Account {
@@ -88,10 +105,11 @@ pub async fn create_account(ctx: &AppContext, person: Uuid, name: &str) -> Resul
 pub async fn sign_up(
     State(ctx): State<AppContext>,
     caller: Caller,
+    origin: Origin,
     Json(body): Json<NewAccount>,
 ) -> Result<(StatusCode, Json<Account>)> {
     let person = caller.require_person()?;
-    let account = create_account(&ctx, person, &body.name).await?;
+    let account = create_account(&ctx, person, &body.name, &origin).await?;
     Ok((StatusCode::CREATED, Json(account)))
 }
 

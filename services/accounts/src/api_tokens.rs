@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
+use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::credentials::{API_TOKEN_LOOKUP_LEN, API_TOKEN_PREFIX};
 use flotilla_core::auth::{commit_change, opaque, AccountAccess, Role};
 use flotilla_core::{AppContext, Error as CoreError, Problem};
@@ -75,6 +76,7 @@ pub struct CreatedApiToken {
 pub async fn create_token(
     State(ctx): State<AppContext>,
     access: AccountAccess,
+    origin: Origin,
     Json(body): Json<NewApiToken>,
 ) -> Result<(StatusCode, Json<CreatedApiToken>)> {
     access.require(Role::Admin)?;
@@ -111,6 +113,8 @@ pub async fn create_token(
         .collect();
     let token = format!("{API_TOKEN_PREFIX}{lookup}_{}", opaque::new_secret());
     let id = Uuid::new_v4();
+    let actor = Actor::of(&ctx, &access.caller).await?;
+    let mut tx = ctx.db.begin().await?;
     let created_at: DateTime<Utc> = sqlx::query_scalar(
         "INSERT INTO api_tokens (id, account_id, name, role, prefix, secret_hash, created_by, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at",
@@ -123,8 +127,19 @@ pub async fn create_token(
     .bind(opaque::hash(&token))
     .bind(access.caller.person())
     .bind(body.expires_at)
-    .fetch_one(&ctx.db)
+    .fetch_one(&mut *tx)
     .await?;
+    Entry {
+        account_id: access.account_id,
+        actor: &actor,
+        origin: &origin,
+        action: "api-token.created",
+        target: name,
+        details: serde_json::json!({ "id": id, "role": body.role, "expires_at": body.expires_at }),
+    }
+    .record(&mut tx)
+    .await?;
+    tx.commit().await?;
     tracing::info!(account = %access.account, token = %id, role = %body.role, "API token created");
     let details = ApiToken {
         id,
@@ -208,26 +223,38 @@ pub async fn list_tokens(
 pub async fn revoke_token(
     State(ctx): State<AppContext>,
     access: AccountAccess,
+    origin: Origin,
     Path(path): Path<(String, Uuid)>,
 ) -> Result<StatusCode> {
     access.require(Role::Admin)?;
     let id = path.1;
+    let actor = Actor::of(&ctx, &access.caller).await?;
     let mut tx = ctx.db.begin().await?;
-    let found = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND account_id = $2",
+    let name: Option<String> = sqlx::query_scalar(
+        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) \
+         WHERE id = $1 AND account_id = $2 RETURNING name",
     )
     .bind(id)
     .bind(access.account_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if found == 0 {
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(name) = name else {
         return Err(CoreError::NotFound(format!(
             "Account {} has no API token {id}.",
             access.account
         ))
         .into());
+    };
+    Entry {
+        account_id: access.account_id,
+        actor: &actor,
+        origin: &origin,
+        action: "api-token.revoked",
+        target: &name,
+        details: serde_json::json!({ "id": id }),
     }
+    .record(&mut tx)
+    .await?;
     commit_change(&ctx, tx, "api-token").await?;
     tracing::info!(account = %access.account, token = %id, "API token revoked");
     Ok(StatusCode::NO_CONTENT)

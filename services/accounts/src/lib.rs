@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod audit;
 pub mod error;
 pub mod keys;
 pub mod login;
@@ -69,6 +70,7 @@ pub fn api_routes() -> OpenApiRouter<AppContext> {
         .routes(routes!(members::remove_member))
         .routes(routes!(api_tokens::create_token, api_tokens::list_tokens))
         .routes(routes!(api_tokens::revoke_token))
+        .routes(routes!(audit::audit))
         .routes(routes!(oauth::token::token))
         .routes(routes!(oauth::device::start))
         .routes(routes!(oauth::revoke::revoke))

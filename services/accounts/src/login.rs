@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
+use flotilla_core::audit::Origin;
 use flotilla_core::auth::credentials::LOGIN_COOKIE;
 use flotilla_core::auth::{csrf, opaque, Caller, Principal};
 use flotilla_core::{AppContext, Error as CoreError};
@@ -128,6 +129,7 @@ pub async fn callback(
     State(ctx): State<AppContext>,
     Extension(accounts): Extension<Arc<Accounts>>,
     ClientIp(ip): ClientIp,
+    origin: Origin,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, PageError> {
@@ -171,7 +173,7 @@ pub async fn callback(
         .upstream
         .finish(provider, &callback_url(&ctx), code, &verifier, &nonce)
         .await?;
-    logged_in(&ctx, &identity, &return_to).await
+    logged_in(&ctx, &identity, &origin, &return_to).await
 }
 
 /// `POST /login/dev` form.
@@ -184,6 +186,7 @@ pub struct DevLogin {
 pub async fn developer(
     State(ctx): State<AppContext>,
     Extension(accounts): Extension<Arc<Accounts>>,
+    origin: Origin,
     parts: Parts,
     axum::Form(form): axum::Form<DevLogin>,
 ) -> Result<Response, PageError> {
@@ -200,15 +203,22 @@ pub async fn developer(
         email_verified: true,
         name: Some("Developer".into()),
     };
-    logged_in(&ctx, &identity, safe_return_to(form.return_to.as_deref())).await
+    logged_in(
+        &ctx,
+        &identity,
+        &origin,
+        safe_return_to(form.return_to.as_deref()),
+    )
+    .await
 }
 
 async fn logged_in(
     ctx: &AppContext,
     identity: &Identity,
+    origin: &Origin,
     return_to: &str,
 ) -> Result<Response, PageError> {
-    let person = persons::log_in(ctx, identity).await?;
+    let person = persons::log_in(ctx, identity, origin).await?;
     tracing::info!(person = %person, issuer = %identity.issuer, "logged in");
     let session = sessions::start(ctx, person).await?;
     let has_account: bool =

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::{commit_change, AccountAccess, Role};
 use flotilla_core::{AppContext, Error as CoreError, Problem};
 use serde::{Deserialize, Serialize};
@@ -107,10 +108,12 @@ pub async fn list_members(
 pub async fn add_member(
     State(ctx): State<AppContext>,
     access: AccountAccess,
+    origin: Origin,
     Json(body): Json<NewMember>,
 ) -> Result<(StatusCode, Json<Member>)> {
     access.require(Role::Owner)?;
     let email = parse_email(&body.email)?;
+    let actor = Actor::of(&ctx, &access.caller).await?;
     let mut tx = ctx.db.begin().await?;
     lock_account(&mut tx, access.account_id).await?;
     let persons: Vec<(Uuid, Option<String>)> =
@@ -164,6 +167,20 @@ pub async fn add_member(
         }
     };
     keep_an_owner(&mut tx, access.account_id).await?;
+    Entry {
+        account_id: access.account_id,
+        actor: &actor,
+        origin: &origin,
+        action: if member.invited {
+            "member.invited"
+        } else {
+            "member.added"
+        },
+        target: &email,
+        details: serde_json::json!({ "role": body.role }),
+    }
+    .record(&mut tx)
+    .await?;
     commit_change(&ctx, tx, "membership").await?;
     tracing::info!(account = %access.account, role = %body.role, invited = member.invited, "member added");
     Ok((StatusCode::CREATED, Json(member)))
@@ -185,9 +202,11 @@ pub async fn add_member(
 pub async fn remove_member(
     State(ctx): State<AppContext>,
     access: AccountAccess,
+    origin: Origin,
     Path(path): Path<(String, String)>,
 ) -> Result<StatusCode> {
     access.require(Role::Owner)?;
+    let actor = Actor::of(&ctx, &access.caller).await?;
     let email = path.1;
     let email = parse_email(&email)?;
     let mut tx = ctx.db.begin().await?;
@@ -213,6 +232,16 @@ pub async fn remove_member(
         );
     }
     keep_an_owner(&mut tx, access.account_id).await?;
+    Entry {
+        account_id: access.account_id,
+        actor: &actor,
+        origin: &origin,
+        action: "member.removed",
+        target: &email,
+        details: serde_json::json!({ "invitation_only": members == 0 }),
+    }
+    .record(&mut tx)
+    .await?;
     commit_change(&ctx, tx, "membership").await?;
     tracing::info!(account = %access.account, "member removed");
     Ok(StatusCode::NO_CONTENT)

@@ -1,6 +1,7 @@
 //! People, known by (issuer, subject): recorded at each log-in, when they also join every
 //! account that invited their (verified) email.
 
+use flotilla_core::audit::Origin;
 use flotilla_core::auth::cache;
 use flotilla_core::AppContext;
 use uuid::Uuid;
@@ -9,7 +10,7 @@ use crate::error::Result;
 use crate::upstream::Identity;
 
 /// Records a log-in of `identity`; returns the person's id.
-pub async fn log_in(ctx: &AppContext, identity: &Identity) -> Result<Uuid> {
+pub async fn log_in(ctx: &AppContext, identity: &Identity, origin: &Origin) -> Result<Uuid> {
     let mut tx = ctx.db.begin().await?;
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO persons (id, issuer, subject, email, email_verified, name) \
@@ -28,13 +29,22 @@ pub async fn log_in(ctx: &AppContext, identity: &Identity) -> Result<Uuid> {
     .await?;
     // Only an email the provider vouches for may claim an invitation.
     if let (Some(email), true) = (&identity.email, identity.email_verified) {
+        // Each account joined gets its audit entry, in the same statement.
         let joined = sqlx::query(
-            "INSERT INTO memberships (account_id, person_id, role) \
-             SELECT account_id, $1, role FROM invitations WHERE email = $2 \
-             ON CONFLICT DO NOTHING",
+            "WITH joined AS ( \
+                INSERT INTO memberships (account_id, person_id, role) \
+                SELECT account_id, $1, role FROM invitations WHERE email = $2 \
+                ON CONFLICT DO NOTHING RETURNING account_id, role) \
+             INSERT INTO audit_events \
+                (account_id, action, actor_kind, actor_id, actor, target, details, request_id, source) \
+             SELECT account_id, 'member.joined', 'person', $1, $2, $2, \
+                    jsonb_build_object('role', role, 'through', 'invitation'), $3, $4::inet \
+             FROM joined",
         )
         .bind(id)
         .bind(email)
+        .bind(&origin.request_id)
+        .bind(origin.source.map(|ip| ip.to_string()))
         .execute(&mut *tx)
         .await?
         .rows_affected();

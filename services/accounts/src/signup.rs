@@ -11,6 +11,7 @@ use flotilla_core::AppContext;
 use serde::Deserialize;
 
 use crate::accounts::create_account;
+use flotilla_core::audit::Origin;
 use crate::error::Error;
 use crate::pages::{html, Page, PageError};
 
@@ -66,10 +67,11 @@ pub struct SignUp {
 pub async fn submit(
     State(ctx): State<AppContext>,
     caller: Caller,
+    origin: Origin,
     Form(form): Form<SignUp>,
 ) -> Result<Response, PageError> {
     let person = caller.require_person()?;
-    match create_account(&ctx, person, form.name.trim()).await {
+    match create_account(&ctx, person, form.name.trim(), &origin).await {
         Ok(_) => Ok(Redirect::to("/").into_response()),
         Err(Error::Core(
             e @ (flotilla_core::Error::Conflict(_) | flotilla_core::Error::Validation(_)),

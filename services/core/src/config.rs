@@ -81,6 +81,15 @@ pub struct Config {
     #[arg(long, env = "FLOTILLA_SIGNING_KEY_ROTATION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub signing_key_rotation_days: u32,
 
+    /// Seconds without a heartbeat after which a cluster is `stale` (1-3600).
+    #[arg(long, env = "FLOTILLA_CLUSTER_STALE_AFTER", default_value = "30", value_parser = parse_timeout)]
+    pub cluster_stale_after: Seconds,
+
+    /// Seconds without a heartbeat after which a cluster is `offline` and its endpoints leave
+    /// DNS (1-3600; more than the stale threshold).
+    #[arg(long, env = "FLOTILLA_CLUSTER_OFFLINE_AFTER", default_value = "300", value_parser = parse_timeout)]
+    pub cluster_offline_after: Seconds,
+
     /// Parent domain of the account zones: `<account>.<base>`.
     #[arg(long, env = "FLOTILLA_DNS_BASE_DOMAIN", default_value = "flotilla.localhost", value_parser = parse_domain)]
     pub dns_base_domain: String,
@@ -184,6 +193,14 @@ impl Config {
                 )
             }
             _ => {}
+        }
+        if self.cluster_offline_after.0 <= self.cluster_stale_after.0 {
+            return fail(format!(
+                "FLOTILLA_CLUSTER_OFFLINE_AFTER (--cluster-offline-after) must be more than \
+                 FLOTILLA_CLUSTER_STALE_AFTER (--cluster-stale-after): {} s is not more than {} s",
+                self.cluster_offline_after.0.as_secs(),
+                self.cluster_stale_after.0.as_secs()
+            ));
         }
         if !self.dev && self.signing_key_wrapping_secret.is_none() {
             return fail(

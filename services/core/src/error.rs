@@ -30,6 +30,9 @@ pub enum Error {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// A precondition of the request (`If-None-Match: *`) does not hold.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// A dependency (the database) is not available right now.
     #[error("{0}")]
     Unavailable(String),
@@ -63,6 +66,9 @@ impl Error {
             ),
             Error::NotFound(d) => Problem::for_status(StatusCode::NOT_FOUND, d.clone()),
             Error::Conflict(d) => Problem::for_status(StatusCode::CONFLICT, d.clone()),
+            Error::PreconditionFailed(d) => {
+                Problem::for_status(StatusCode::PRECONDITION_FAILED, d.clone())
+            }
             Error::Unavailable(d) => {
                 Problem::for_status(StatusCode::SERVICE_UNAVAILABLE, d.clone())
             }

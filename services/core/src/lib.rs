@@ -2,6 +2,7 @@
 //! the error model (problem+json), the HTTP stack, telemetry, validated names, and the test
 //! harness (feature `test-support`).
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod context;

@@ -72,6 +72,7 @@ pub fn slug_for_status(status: StatusCode) -> &'static str {
         406 => "not-acceptable",
         408 => "request-timeout",
         409 => "conflict",
+        412 => "precondition-failed",
         413 => "payload-too-large",
         415 => "unsupported-media-type",
         422 => "validation",

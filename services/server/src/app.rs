@@ -33,6 +33,8 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
         (name = "accounts", description = "Sign-up, accounts and the caller"),
         (name = "members", description = "Members of an account and their roles"),
         (name = "tokens", description = "API tokens of an account"),
+        (name = "clusters", description = "Registration tokens, cluster registration, heartbeats and cluster events"),
+        (name = "audit", description = "The audit log of an account"),
         (name = "oauth", description = "Flotilla's OAuth 2.0 authorization server, for the CLI"),
     ),
     components(schemas(flotilla_core::Problem, flotilla_core::FieldError)),
@@ -62,6 +64,31 @@ impl utoipa::Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            "registration_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A registration token (flr_...): registers clusters of its account, and nothing else",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cluster_assertion",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A cluster assertion: a JWT (ES256, ES384, RS256 or PS256) signed by a leaf \
+                         certificate that chains, through the x5c header, to one of the cluster's \
+                         identity CAs; aud is FLOTILLA_PUBLIC_URL, lifetime at most 300 s",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 "__Host-flotilla_session",
@@ -85,6 +112,7 @@ fn api() -> (Router<AppContext>, OpenApiDocument) {
         .merge(ops::router())
         .merge(name_check::router())
         .merge(flotilla_accounts::api_routes())
+        .merge(flotilla_clusters::api_routes())
         .split_for_parts()
 }
 
@@ -116,6 +144,12 @@ pub fn build(ctx: AppContext, accounts: Arc<Accounts>) -> Router {
         .with_state(ctx.clone())
         .merge(docs());
     serve_stack(router, &ctx)
+}
+
+/// Starts every service's background work over a migrated database.
+pub fn spawn_workers(ctx: &AppContext, accounts: &Accounts) {
+    flotilla_accounts::spawn_workers(ctx, accounts);
+    flotilla_clusters::spawn_workers(ctx);
 }
 
 /// `/docs`: Swagger UI from the vendored `utoipa-swagger-ui` assets, served by the binary.

@@ -166,7 +166,7 @@ async fn start_up_in_background(
     fatal: oneshot::Sender<anyhow::Error>,
 ) {
     match start_up(&ctx, &MIGRATOR).await {
-        Ok(()) => flotilla_accounts::spawn_workers(&ctx, &accounts),
+        Ok(()) => app::spawn_workers(&ctx, &accounts),
         Err(error) => {
             let _ = fatal.send(error);
         }

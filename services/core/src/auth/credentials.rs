@@ -19,7 +19,9 @@ pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
 pub const SESSION_ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Prefix of API tokens, so they are recognisable (and findable by secret scanners).
 pub const API_TOKEN_PREFIX: &str = "flt_";
-/// Length of an API token's lookup id, after [`API_TOKEN_PREFIX`].
+/// Prefix of registration tokens (see the clusters service).
+pub const REGISTRATION_TOKEN_PREFIX: &str = "flr_";
+/// Length of an API or registration token's lookup id, after its prefix.
 pub const API_TOKEN_LOOKUP_LEN: usize = 12;
 
 /// One of Flotilla's cookies: HttpOnly, SameSite=Lax, for the whole site, and `__Host-` with
@@ -91,6 +93,8 @@ pub enum Principal {
         account: String,
         /// Its role there.
         role: Role,
+        /// What it is for (its name).
+        name: String,
     },
 }
 
@@ -153,21 +157,9 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<(Principal, Instant)>>,
 {
-    let key = opaque::hash_array(secret);
-    let seen = state.generation.current();
-    let listening = state.listening.is_on();
-    if listening {
-        if let Some(principal) = state.credentials.get(&key) {
-            return Ok(principal);
-        }
-    }
-    let (principal, until) = verify().await?;
-    if listening {
-        state
-            .credentials
-            .insert(key, principal.clone(), until, &state.generation, seen);
-    }
-    Ok(principal)
+    state
+        .remember(&state.credentials, opaque::hash_array(secret), verify)
+        .await
 }
 
 fn invalid_token() -> Error {
@@ -196,6 +188,13 @@ async fn verify_bearer(
     if let Some(rest) = token.strip_prefix(API_TOKEN_PREFIX) {
         return verify_api_token(db, token, rest).await;
     }
+    if token.starts_with(REGISTRATION_TOKEN_PREFIX) {
+        return Err(Error::Unauthorized(
+            "A registration token (flr_...) only registers clusters: \
+             PUT /api/v1/accounts/{account}/clusters/{cluster}."
+                .into(),
+        ));
+    }
     let claims = match state.keys.verify(db, issuer, token).await {
         Ok(claims) => claims,
         Err(TokenError::Invalid) => return Err(invalid_token()),
@@ -223,9 +222,9 @@ async fn verify_api_token(db: &PgPool, token: &str, rest: &str) -> Result<(Princ
         .get(..API_TOKEN_LOOKUP_LEN)
         .filter(|_| rest.as_bytes().get(API_TOKEN_LOOKUP_LEN) == Some(&b'_'))
         .ok_or_else(invalid_token)?;
-    type Row = (Uuid, Uuid, String, String, Vec<u8>, bool, f64);
+    type Row = (Uuid, Uuid, String, String, String, Vec<u8>, bool, f64);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT t.id, t.account_id, a.name, t.role, t.secret_hash, \
+        "SELECT t.id, t.account_id, a.name, t.name, t.role, t.secret_hash, \
                 t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute', \
                 extract(epoch FROM t.expires_at - now())::float8 \
          FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
@@ -234,7 +233,7 @@ async fn verify_api_token(db: &PgPool, token: &str, rest: &str) -> Result<(Princ
     .bind(lookup)
     .fetch_optional(db)
     .await?;
-    let (id, account_id, account, role, secret_hash, stale, left) =
+    let (id, account_id, account, name, role, secret_hash, stale, left) =
         row.ok_or_else(invalid_token)?;
     if !opaque::constant_time_eq(&secret_hash, &opaque::hash(token)) {
         return Err(invalid_token());
@@ -252,6 +251,7 @@ async fn verify_api_token(db: &PgPool, token: &str, rest: &str) -> Result<(Princ
         account_id,
         account,
         role,
+        name,
     };
     Ok((principal, expires_in(left)))
 }
@@ -289,13 +289,15 @@ async fn verify_session(db: &PgPool, secret: &str) -> Result<(Principal, Instant
 
 /// A person's display details, accounts and roles, through the cache.
 pub async fn profile(state: &AuthState, db: &PgPool, person: Uuid) -> Result<Arc<Profile>> {
-    let seen = state.generation.current();
-    let listening = state.listening.is_on();
-    if listening {
-        if let Some(found) = state.profiles.get(&person) {
-            return Ok(found);
-        }
-    }
+    state
+        .remember(&state.profiles, person, || async {
+            let found = Arc::new(load_profile(db, person).await?);
+            Ok((found, Instant::now() + super::cache::MAX_AGE))
+        })
+        .await
+}
+
+async fn load_profile(db: &PgPool, person: Uuid) -> Result<Profile> {
     let (email, name): (Option<String>, Option<String>) =
         sqlx::query_as("SELECT email, name FROM persons WHERE id = $1")
             .bind(person)
@@ -319,22 +321,12 @@ pub async fn profile(state: &AuthState, db: &PgPool, person: Uuid) -> Result<Arc
             })
         })
         .collect();
-    let found = Arc::new(Profile {
+    Ok(Profile {
         id: person,
         email,
         name,
         memberships,
-    });
-    if listening {
-        state.profiles.insert(
-            person,
-            found.clone(),
-            Instant::now() + super::cache::MAX_AGE,
-            &state.generation,
-            seen,
-        );
-    }
-    Ok(found)
+    })
 }
 
 /// A person as shown to them and to their fellow members.

@@ -4,6 +4,7 @@
 //! another, exactly as if it did not exist.
 
 pub mod access_token;
+mod agent;
 pub mod cache;
 pub mod credentials;
 pub mod csrf;
@@ -16,6 +17,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use uuid::Uuid;
 
+pub use agent::Agent;
 pub use credentials::{Carrier, Membership, Principal, Profile};
 pub use role::Role;
 
@@ -34,6 +36,8 @@ pub struct AuthState {
     generation: Generation,
     credentials: ExpiringMap<[u8; 32], Principal>,
     profiles: ExpiringMap<Uuid, Arc<Profile>>,
+    /// Verified cluster assertions, by the SHA-256 of the assertion.
+    pub agents: ExpiringMap<[u8; 32], Agent>,
 }
 
 impl AuthState {
@@ -43,9 +47,42 @@ impl AuthState {
         self.generation.bump();
         self.credentials.clear();
         self.profiles.clear();
+        self.agents.clear();
         if what.is_empty() || what == "keys" {
             self.keys.invalidate();
         }
+    }
+}
+
+impl AuthState {
+    /// The value `map` holds for `key`, or the one `verify` finds, kept until the instant it
+    /// returns (bounded by the cache's maximum age). The cache is only used while this
+    /// replica hears change announcements, and a change announced during `verify` keeps its
+    /// result out of the cache.
+    pub async fn remember<K, V, E, F, Fut>(
+        &self,
+        map: &ExpiringMap<K, V>,
+        key: K,
+        verify: F,
+    ) -> Result<V, E>
+    where
+        K: Eq + std::hash::Hash,
+        V: Clone,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(V, std::time::Instant), E>>,
+    {
+        let seen = self.generation.current();
+        let listening = self.listening.is_on();
+        if listening {
+            if let Some(value) = map.get(&key) {
+                return Ok(value);
+            }
+        }
+        let (value, until) = verify().await?;
+        if listening {
+            map.insert(key, value.clone(), until, &self.generation, seen);
+        }
+        Ok(value)
     }
 }
 

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::{MatchedPath, Request};
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
@@ -29,6 +30,17 @@ struct PoolLabels {
     state: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransitionLabels {
+    from: &'static str,
+    to: &'static str,
+}
+
 type HistogramFamily = Family<RequestLabels, Histogram, fn() -> Histogram>;
 
 /// The process's metrics registry and the handles the middleware updates.
@@ -37,6 +49,8 @@ pub struct Metrics {
     durations: HistogramFamily,
     pool_connections: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
+    clusters: Family<StatusLabels, Gauge>,
+    cluster_transitions: Family<TransitionLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -74,11 +88,25 @@ impl Metrics {
             "Largest size of the Postgres pool",
             pool_max.clone(),
         );
+        let clusters = Family::<StatusLabels, Gauge>::default();
+        registry.register(
+            "clusters",
+            "Registered clusters by status, from the database (every replica reports the same figure)",
+            clusters.clone(),
+        );
+        let cluster_transitions = Family::<TransitionLabels, Counter>::default();
+        registry.register(
+            "cluster_status_transitions",
+            "Cluster status transitions this replica recorded",
+            cluster_transitions.clone(),
+        );
         Self {
             registry,
             durations,
             pool_connections,
             pool_max,
+            clusters,
+            cluster_transitions,
         }
     }
 
@@ -98,6 +126,20 @@ impl Metrics {
         self.durations
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Sets the number of clusters with `status`.
+    pub fn set_clusters(&self, status: &'static str, count: i64) {
+        self.clusters
+            .get_or_create(&StatusLabels { status })
+            .set(count);
+    }
+
+    /// Counts a cluster's status transition.
+    pub fn count_transition(&self, from: &'static str, to: &'static str) {
+        self.cluster_transitions
+            .get_or_create(&TransitionLabels { from, to })
+            .inc();
     }
 
     /// The OpenMetrics text of every metric, with the pool figures read now.

@@ -5,6 +5,7 @@ pub mod edge;
 pub mod metrics;
 pub mod name_check;
 pub mod ops;
+pub mod paging;
 pub mod problems;
 
 use axum::extract::DefaultBodyLimit;

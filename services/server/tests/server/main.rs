@@ -26,7 +26,7 @@ pub async fn start_app(args: &[&str]) -> (TestServer, AppContext, TestDb) {
 /// listener among them), as the server runs it.
 pub fn build_with_workers(ctx: AppContext) -> axum::Router {
     let accounts = Accounts::new(&ctx.config).expect("the accounts service's state");
-    flotilla_accounts::spawn_workers(&ctx, &accounts);
+    flotilla_server::app::spawn_workers(&ctx, &accounts);
     flotilla_server::app::build(ctx, accounts)
 }
 

@@ -1,0 +1,135 @@
+//! `POST .../clusters/{cluster}/heartbeat`: the agent says it is alive. One small in-place
+//! write per beat (no history row); only a transition back to `ready` writes an event.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::Json;
+use flotilla_core::{AppContext, Error, FieldError, Problem};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::agent::AgentOf;
+use crate::registration::check_agent_version;
+use crate::status::{self, Status};
+
+/// Most figures one heartbeat may carry.
+const MAX_FIGURES: usize = 32;
+
+/// A heartbeat.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    /// The agent's version.
+    #[schema(example = "0.17.2")]
+    pub agent_version: String,
+    /// Optional figures about the cluster (at most 32; names of 1-64 characters of
+    /// `a-z0-9_`; finite numbers), e.g. `{"nodes": 3, "pods": 120}`.
+    #[serde(default)]
+    pub figures: Option<BTreeMap<String, f64>>,
+}
+
+/// The answer to a heartbeat.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeartbeatAck {
+    /// The cluster's status now: `ready`.
+    pub status: Status,
+    /// Its status before this heartbeat.
+    pub previous_status: String,
+    /// Send the next heartbeat within this many seconds to stay `ready`.
+    pub stale_after_seconds: u64,
+}
+
+/// Records a heartbeat of the agent's own cluster.
+#[utoipa::path(post, path = "/api/v1/accounts/{account}/clusters/{cluster}/heartbeat", tag = "clusters",
+    params(
+        ("account" = String, Path, description = "The account's name"),
+        ("cluster" = String, Path, description = "The cluster's name"),
+    ),
+    request_body = Heartbeat,
+    responses(
+        (status = 200, description = "Recorded; the cluster is ready", body = HeartbeatAck),
+        (status = 401, description = "No assertion, or a refused one (the detail says why)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An assertion of another cluster", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad agent version or figure", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("cluster_assertion" = [])))]
+pub async fn heartbeat(
+    State(ctx): State<AppContext>,
+    AgentOf(agent): AgentOf,
+    Json(body): Json<Heartbeat>,
+) -> Result<Json<HeartbeatAck>, Error> {
+    let figures = check(&body)?;
+    let previous: Option<String> = sqlx::query_scalar(
+        "UPDATE clusters c SET last_heartbeat_at = now(), agent_version = $2, figures = $3, \
+                status = 'ready', \
+                status_changed_at = CASE WHEN old.status = 'ready' THEN c.status_changed_at ELSE now() END \
+         FROM (SELECT id, status FROM clusters WHERE id = $1 FOR UPDATE) old \
+         WHERE c.id = old.id RETURNING old.status",
+    )
+    .bind(agent.cluster_id)
+    .bind(&body.agent_version)
+    .bind(figures)
+    .fetch_optional(&ctx.db)
+    .await?;
+    let previous = previous.ok_or_else(|| {
+        Error::Unauthorized("This cluster is no longer registered.".into())
+    })?;
+    if previous != Status::Ready.as_str() {
+        back_to_ready(&ctx, agent.cluster_id, &previous).await?;
+        tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %previous, "cluster ready");
+    }
+    Ok(Json(HeartbeatAck {
+        status: Status::Ready,
+        previous_status: previous,
+        stale_after_seconds: ctx.config.cluster_stale_after.0.as_secs(),
+    }))
+}
+
+async fn back_to_ready(ctx: &AppContext, cluster: Uuid, from: &str) -> Result<(), Error> {
+    let mut tx = ctx.db.begin().await?;
+    status::record_transition(ctx, &mut tx, cluster, from, Status::Ready).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn check(body: &Heartbeat) -> Result<Option<serde_json::Value>, Error> {
+    let mut errors = Vec::new();
+    if let Err(e) = check_agent_version(&body.agent_version) {
+        errors.push(FieldError::new("/agent_version", e));
+    }
+    if let Some(figures) = &body.figures {
+        if figures.len() > MAX_FIGURES {
+            errors.push(FieldError::new(
+                "/figures",
+                format!("at most {MAX_FIGURES} figures (got {})", figures.len()),
+            ));
+        }
+        for (name, value) in figures.iter().take(MAX_FIGURES + 1) {
+            let good_name = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !good_name {
+                errors.push(FieldError::new(
+                    format!("/figures/{}", name.chars().take(64).collect::<String>()),
+                    "a figure's name must be 1-64 characters of a-z, 0-9 and _",
+                ));
+            } else if !value.is_finite() {
+                errors.push(FieldError::new(
+                    format!("/figures/{name}"),
+                    "must be a finite number",
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Ok(body
+        .figures
+        .as_ref()
+        .and_then(|f| serde_json::to_value(f).ok()))
+}
