@@ -2,7 +2,8 @@
 # Installs what the test suite needs and a fresh Debian/Ubuntu machine may lack: Postgres
 # server binaries (the harness runs a throwaway cluster), Chromium (the API reference is
 # rendered in a real browser), and Node.js with npm plus the npm packages of the OpenID
-# provider fixture in tests/oidc-provider (the certified oidc-provider package, run offline).
+# provider fixture in tests/oidc-provider (the certified oidc-provider package, run offline),
+# and openssl (RSA and odd-curve certificates for the cluster tests).
 # Idempotent: installs nothing that is already there.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ have_postgres() {
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1
 }
 have_postgres || missing+=(postgresql)
+command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || missing+=(chromium)
 if ! command -v node >/dev/null; then
   missing+=(nodejs npm)

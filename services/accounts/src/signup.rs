@@ -11,9 +11,9 @@ use flotilla_core::AppContext;
 use serde::Deserialize;
 
 use crate::accounts::create_account;
-use flotilla_core::audit::Origin;
 use crate::error::Error;
 use crate::pages::{html, Page, PageError};
+use flotilla_core::audit::Origin;
 
 /// `GET /`: the signed-in person's accounts, or the way to log in.
 pub async fn home(

@@ -133,10 +133,13 @@ async fn verify(ctx: &AppContext, account: &str, token: &str) -> Result<(Agent, 
                 .map_err(|e| Refusal::new("chain", format!("x5c[{i}] {e}")).into_error())
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let last = certs.last().ok_or_else(|| {
-        Refusal::new("chain", "x5c holds no certificate").into_error()
-    })?;
-    let names = vec![last.issuer().as_raw().to_vec(), last.subject().as_raw().to_vec()];
+    let last = certs
+        .last()
+        .ok_or_else(|| Refusal::new("chain", "x5c holds no certificate").into_error())?;
+    let names = vec![
+        last.issuer().as_raw().to_vec(),
+        last.subject().as_raw().to_vec(),
+    ];
     let rows: Vec<(Uuid, Uuid, String, Vec<u8>)> = sqlx::query_as(
         "SELECT a.id, c.id, c.name, ca.certificate FROM cluster_identity_cas ca \
          JOIN clusters c ON c.id = ca.cluster_id JOIN accounts a ON a.id = c.account_id \
@@ -156,8 +159,7 @@ async fn verify(ctx: &AppContext, account: &str, token: &str) -> Result<(Agent, 
         })
         .collect();
     let now = Utc::now();
-    let (anchor, leaf) =
-        check_chain(&certs, &chain, &anchors, now).map_err(Refusal::into_error)?;
+    let (anchor, leaf) = check_chain(&certs, &chain, &anchors, now).map_err(Refusal::into_error)?;
     let (kind, key) = leaf_key(leaf).map_err(Refusal::into_error)?;
     let claims = check_token(token, alg, kind, &key, ctx.config.issuer(), now.timestamp())
         .map_err(Refusal::into_error)?;
@@ -169,8 +171,14 @@ async fn verify(ctx: &AppContext, account: &str, token: &str) -> Result<(Agent, 
         cluster: anchor.cluster.clone(),
         subject: claims.sub,
     };
-    let left = claims.exp.saturating_sub(now.timestamp()).clamp(0, MAX_LIFETIME_SECS);
-    Ok((agent, Instant::now() + Duration::from_secs(left.unsigned_abs())))
+    let left = claims
+        .exp
+        .saturating_sub(now.timestamp())
+        .clamp(0, MAX_LIFETIME_SECS);
+    Ok((
+        agent,
+        Instant::now() + Duration::from_secs(left.unsigned_abs()),
+    ))
 }
 
 /// The pinned algorithm and the DER certificates of `x5c`.
@@ -200,7 +208,10 @@ fn read_header(token: &str) -> Result<(Algorithm, Vec<Vec<u8>>), Refusal> {
     if x5c.is_empty() || x5c.len() > MAX_CHAIN {
         return Err(Refusal::new(
             "chain",
-            format!("x5c must hold 1 to {MAX_CHAIN} certificates (got {})", x5c.len()),
+            format!(
+                "x5c must hold 1 to {MAX_CHAIN} certificates (got {})",
+                x5c.len()
+            ),
         ));
     }
     let chain = x5c
@@ -264,27 +275,24 @@ fn check_chain<'c, 'a>(
         Some(anchor) => vec![anchor],
         None => anchors.iter().collect(),
     };
-    let mut last_error = None;
+    // The anchor is the candidate whose key verifies the top of the chain; only then do its
+    // own validity and constraints decide, so the answer names the real problem. A chain
+    // that verifies under none gets the same answer as one naming no CA of the account, so
+    // that nobody learns which CA subjects an account has.
     for anchor in candidates {
         let Ok(ca) = certificates::parse_der(&anchor.certificate) else {
             continue;
         };
-        if child.issuer().as_raw() != ca.subject().as_raw() {
+        if certificates::verify_issued_by(child, &ca).is_err() {
             continue;
         }
-        let checked = certificates::check_validity(&ca, now)
+        certificates::check_validity(&ca, now)
             .map_err(|e| format!("the identity CA of cluster {} {e}", anchor.cluster))
             .and_then(|()| check_path_len(&ca, intermediates.len()))
-            .and_then(|()| certificates::verify_issued_by(child, &ca));
-        match checked {
-            Ok(()) => return Ok((anchor, leaf)),
-            Err(e) => last_error = Some(e),
-        }
+            .map_err(chain_err)?;
+        return Ok((anchor, leaf));
     }
-    Err(match last_error {
-        Some(e) => chain_err(e),
-        None => not_in_account(),
-    })
+    Err(not_in_account())
 }
 
 /// Refuses a CA whose pathLenConstraint forbids `below` intermediates under it.
@@ -305,21 +313,20 @@ fn check_path_len(ca: &X509Certificate<'_>, below: usize) -> Result<(), String> 
 /// The leaf's key as `jsonwebtoken` wants it, and its kind.
 fn leaf_key(leaf: &X509Certificate<'_>) -> Result<(KeyKind, DecodingKey), Refusal> {
     let spki = leaf.public_key();
-    let kind = certificates::key_kind(spki)
-        .map_err(|e| Refusal::new("chain", format!("the leaf {e}")))?;
+    let kind =
+        certificates::key_kind(spki).map_err(|e| Refusal::new("chain", format!("the leaf {e}")))?;
     let raw = &spki.subject_public_key.data;
-    let key = match kind {
-        // For ECDSA, ring (under jsonwebtoken) takes the uncompressed point; for RSA, the
-        // PKCS#1 RSAPublicKey: each exactly the subjectPublicKey bits of the certificate.
-        KeyKind::P256 | KeyKind::P384 => DecodingKey::from_ec_der(raw),
-        KeyKind::Rsa(_) => DecodingKey::from_rsa_der(raw),
-        KeyKind::Ed25519 => {
-            return Err(Refusal::new(
+    let key =
+        match kind {
+            // For ECDSA, ring (under jsonwebtoken) takes the uncompressed point; for RSA, the
+            // PKCS#1 RSAPublicKey: each exactly the subjectPublicKey bits of the certificate.
+            KeyKind::P256 | KeyKind::P384 => DecodingKey::from_ec_der(raw),
+            KeyKind::Rsa(_) => DecodingKey::from_rsa_der(raw),
+            KeyKind::Ed25519 => return Err(Refusal::new(
                 "algorithm",
                 "the leaf has an Ed25519 key; sign assertions with an EC P-256/P-384 or RSA key",
-            ))
-        }
-    };
+            )),
+        };
     Ok((kind, key))
 }
 
@@ -373,9 +380,7 @@ fn check_token(
         .claims;
     let exact = match &claims.aud {
         serde_json::Value::String(aud) => aud == audience,
-        serde_json::Value::Array(auds) => {
-            auds.len() == 1 && auds[0].as_str() == Some(audience)
-        }
+        serde_json::Value::Array(auds) => auds.len() == 1 && auds[0].as_str() == Some(audience),
         _ => false,
     };
     if !exact {

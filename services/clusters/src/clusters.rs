@@ -10,8 +10,8 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::{commit_change, AccountAccess, Role};
-use flotilla_core::{AppContext, Error, Problem};
 use flotilla_core::http::paging::PageQuery;
+use flotilla_core::{AppContext, Error, Problem};
 use serde::Serialize;
 use sqlx::PgExecutor;
 use utoipa::ToSchema;
@@ -151,6 +151,7 @@ pub async fn load(
     .fetch_all(db)
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    type StoredCa = (Vec<u8>, DateTime<Utc>);
     let cas: Vec<(Uuid, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(
         "SELECT cluster_id, certificate, added_at FROM cluster_identity_cas \
          WHERE cluster_id = ANY($1) ORDER BY added_at DESC",
@@ -158,14 +159,28 @@ pub async fn load(
     .bind(&ids)
     .fetch_all(db)
     .await?;
-    let mut by_cluster: HashMap<Uuid, Vec<(Vec<u8>, DateTime<Utc>)>> = HashMap::new();
+    let mut by_cluster: HashMap<Uuid, Vec<StoredCa>> = HashMap::new();
     for (cluster, der, added_at) in cas {
         by_cluster.entry(cluster).or_default().push((der, added_at));
     }
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (id, name, server, server_ca, current, labels, agent_version, status_changed_at, last_heartbeat_at, silence, figures, registered_at, updated_at) = row;
+            let (
+                id,
+                name,
+                server,
+                server_ca,
+                current,
+                labels,
+                agent_version,
+                status_changed_at,
+                last_heartbeat_at,
+                silence,
+                figures,
+                registered_at,
+                updated_at,
+            ) = row;
             let mut identity_cas: Vec<IdentityCa> = by_cluster
                 .remove(&id)
                 .unwrap_or_default()
@@ -200,9 +215,7 @@ pub async fn load(
 /// The 404 for a cluster the account does not have.
 pub fn no_such_cluster(account: &str, cluster: &str) -> Error {
     let shown: String = cluster.chars().take(63).collect();
-    Error::NotFound(format!(
-        "Account {account} has no cluster named {shown:?}."
-    ))
+    Error::NotFound(format!("Account {account} has no cluster named {shown:?}."))
 }
 
 /// Lists the account's clusters, by name (members).
@@ -242,7 +255,14 @@ pub async fn get(
     Path(path): Path<(String, String)>,
 ) -> Result<Json<Cluster>, Error> {
     let cluster = path.1;
-    let found = load(&ctx, &ctx.db, reader.account_id(), reader.account(), Some(&cluster)).await?;
+    let found = load(
+        &ctx,
+        &ctx.db,
+        reader.account_id(),
+        reader.account(),
+        Some(&cluster),
+    )
+    .await?;
     found
         .into_iter()
         .next()
@@ -351,12 +371,13 @@ pub async fn remove_identity_ca(
                 .into(),
         ));
     }
-    let removed = sqlx::query("DELETE FROM cluster_identity_cas WHERE cluster_id = $1 AND sha256 = $2")
-        .bind(id)
-        .bind(&fingerprint)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let removed =
+        sqlx::query("DELETE FROM cluster_identity_cas WHERE cluster_id = $1 AND sha256 = $2")
+            .bind(id)
+            .bind(&fingerprint)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     if removed == 0 {
         return Err(not_found());
     }
@@ -450,7 +471,12 @@ pub async fn events(
     .await?;
     let events = rows
         .into_iter()
-        .map(|(id, at, kind, detail)| ClusterEvent { id, at, kind, detail })
+        .map(|(id, at, kind, detail)| ClusterEvent {
+            id,
+            at,
+            kind,
+            detail,
+        })
         .collect();
     let (events, next_before) = page.page(events, |e| e.id);
     Ok(Json(ClusterEvents {

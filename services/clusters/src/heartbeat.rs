@@ -73,9 +73,8 @@ pub async fn heartbeat(
     .bind(figures)
     .fetch_optional(&ctx.db)
     .await?;
-    let previous = previous.ok_or_else(|| {
-        Error::Unauthorized("This cluster is no longer registered.".into())
-    })?;
+    let previous = previous
+        .ok_or_else(|| Error::Unauthorized("This cluster is no longer registered.".into()))?;
     if previous != Status::Ready.as_str() {
         back_to_ready(&ctx, agent.cluster_id, &previous).await?;
         tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %previous, "cluster ready");

@@ -29,7 +29,10 @@ pub fn check(base: &str, labels: &Labels) -> Vec<FieldError> {
         // JSON pointer escaping (RFC 6901) of a key that may contain `/`.
         let field = format!("{base}/{}", key.replace('~', "~0").replace('/', "~1"));
         if let Err(e) = check_key(key) {
-            errors.push(FieldError::new(&field, format!("bad label key {key:?}: {e}")));
+            errors.push(FieldError::new(
+                &field,
+                format!("bad label key {key:?}: {e}"),
+            ));
         } else if let Err(e) = check_value(value) {
             errors.push(FieldError::new(&field, format!("bad label value: {e}")));
         }
@@ -61,7 +64,10 @@ fn check_value(value: &str) -> Result<(), String> {
 /// A name or value: at most 63 characters of `[A-Za-z0-9_.-]`, alphanumeric at both ends.
 fn check_segment(s: &str) -> Result<(), String> {
     if s.len() > 63 {
-        return Err(format!("must be at most 63 characters (got {})", s.chars().count()));
+        return Err(format!(
+            "must be at most 63 characters (got {})",
+            s.chars().count()
+        ));
     }
     if !s
         .bytes()

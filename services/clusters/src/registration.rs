@@ -20,11 +20,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::agent::{self, own_cluster};
+use crate::assertion;
 use crate::certificates::{self, hex, CaCertificate};
 use crate::clusters::{self, Cluster};
 use crate::labels::{self, Labels};
 use crate::registration_tokens::{self, Presented};
-use crate::assertion;
 
 /// Longest server URL.
 const MAX_SERVER_LEN: usize = 2048;
@@ -210,7 +210,9 @@ impl FromRequestParts<AppContext> for RegistrarOf {
         ctx: &AppContext,
     ) -> Result<Self, Error> {
         let (account, cluster) = agent::account_and_cluster(parts, ctx).await?;
-        Ok(RegistrarOf(Registrar::of(ctx, parts, &account, &cluster).await?))
+        Ok(RegistrarOf(
+            Registrar::of(ctx, parts, &account, &cluster).await?,
+        ))
     }
 }
 
@@ -255,7 +257,16 @@ pub async fn register(
     let mut tx = ctx.db.begin().await?;
     let outcome = match insert(&mut tx, account_id, name.as_str(), &checked, &registrar).await? {
         Some(id) => {
-            record(&mut tx, id, "registered", &format!("registered with identity CA {}", hex(&checked.identity.sha256))).await?;
+            record(
+                &mut tx,
+                id,
+                "registered",
+                &format!(
+                    "registered with identity CA {}",
+                    hex(&checked.identity.sha256)
+                ),
+            )
+            .await?;
             Outcome::Created
         }
         None if create_only => {
@@ -388,7 +399,12 @@ async fn add_identity_ca(
     Ok(added == 1)
 }
 
-async fn record(conn: &mut PgConnection, cluster: Uuid, kind: &str, detail: &str) -> Result<(), sqlx::Error> {
+async fn record(
+    conn: &mut PgConnection,
+    cluster: Uuid,
+    kind: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO cluster_events (cluster_id, kind, detail) VALUES ($1, $2, $3)")
         .bind(cluster)
         .bind(kind)
@@ -398,7 +414,15 @@ async fn record(conn: &mut PgConnection, cluster: Uuid, kind: &str, detail: &str
     Ok(())
 }
 
-type Current = (Uuid, String, Vec<u8>, Vec<u8>, serde_json::Value, Option<String>, Option<Uuid>);
+type Current = (
+    Uuid,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    serde_json::Value,
+    Option<String>,
+    Option<Uuid>,
+);
 
 /// Updates a registered cluster to `checked`, under a row lock; says what changed.
 async fn update(
@@ -421,8 +445,14 @@ async fn update(
         return Err(clusters::no_such_cluster("this account", name));
     };
     let current_labels: Labels = serde_json::from_value(labels).unwrap_or_default();
-    let labels = checked.labels.clone().unwrap_or_else(|| current_labels.clone());
-    let agent_version = checked.agent_version.clone().or_else(|| old_version.clone());
+    let labels = checked
+        .labels
+        .clone()
+        .unwrap_or_else(|| current_labels.clone());
+    let agent_version = checked
+        .agent_version
+        .clone()
+        .or_else(|| old_version.clone());
     let mut changed = Vec::new();
     if checked.server != server {
         changed.push("server");
@@ -475,7 +505,13 @@ async fn update(
         record(conn, id, "rotated", &detail).await?;
     }
     if !changed.is_empty() {
-        record(conn, id, "updated", &format!("changed: {}", changed.join(", "))).await?;
+        record(
+            conn,
+            id,
+            "updated",
+            &format!("changed: {}", changed.join(", ")),
+        )
+        .await?;
     }
     Ok(if rotated {
         Outcome::Rotated

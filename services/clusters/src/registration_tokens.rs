@@ -230,7 +230,18 @@ pub async fn list(
     Ok(Json(
         rows.into_iter()
             .map(
-                |(id, description, prefix, labels, max_uses, uses, created_at, expires_at, last_used_at, revoked_at)| {
+                |(
+                    id,
+                    description,
+                    prefix,
+                    labels,
+                    max_uses,
+                    uses,
+                    created_at,
+                    expires_at,
+                    last_used_at,
+                    revoked_at,
+                )| {
                     let state = if revoked_at.is_some() {
                         "revoked"
                     } else if expires_at <= now {
@@ -349,8 +360,7 @@ pub async fn find(db: &sqlx::PgPool, account: &str, token: &str) -> Result<Prese
     .bind(account)
     .fetch_optional(db)
     .await?;
-    let (id, account_id, description, labels, uses_left, secret_hash) =
-        row.ok_or_else(refused)?;
+    let (id, account_id, description, labels, uses_left, secret_hash) = row.ok_or_else(refused)?;
     if !opaque::constant_time_eq(&secret_hash, &opaque::hash(token)) {
         return Err(refused());
     }

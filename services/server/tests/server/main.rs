@@ -3,6 +3,7 @@
 
 mod accounts;
 mod binary;
+mod clusters;
 mod docs;
 mod errors;
 mod migrations;

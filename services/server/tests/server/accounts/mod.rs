@@ -3,7 +3,7 @@
 
 mod api_tokens;
 mod grants;
-mod harness;
+pub mod harness;
 mod isolation;
 mod login;
 mod secrets;

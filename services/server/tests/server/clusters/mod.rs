@@ -1,0 +1,158 @@
+//! The clusters service against a real Postgres: registration tokens, registration with its
+//! refusals, cluster assertions, heartbeats and status, the audit log. The certificates are
+//! real (rcgen and openssl), and so are the assertions (signed with ring).
+
+mod assertions;
+mod audit;
+mod heartbeats;
+mod pki;
+mod registration;
+mod tokens;
+
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+
+use crate::accounts::harness::Flotilla;
+use pki::{Alg, Ca, Leaf};
+
+/// A development-mode Flotilla with two accounts, `acme` and `other`, each with an owner's
+/// API token.
+pub struct Fleet {
+    pub flotilla: Flotilla,
+    pub http: reqwest::Client,
+    /// Owner token of `acme`.
+    pub admin: String,
+    /// Owner token of `other`.
+    pub other_admin: String,
+}
+
+impl Fleet {
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// With extra server arguments.
+    pub async fn start_with(args: &[&str]) -> Self {
+        let port = flotilla_core::db::embedded::free_port().expect("a free port");
+        let mut all = vec!["--dev"];
+        all.extend_from_slice(args);
+        let flotilla = Flotilla::start_on(port, &all).await;
+        let mut developer = flotilla.developer().await;
+        developer.create_account(&flotilla.url, "acme").await;
+        developer.create_account(&flotilla.url, "other").await;
+        let token = |v: Value| v["token"].as_str().expect("a token").to_owned();
+        let admin = token(
+            developer
+                .create_token(&flotilla.url, "acme", "owner", 1)
+                .await,
+        );
+        let other_admin = token(
+            developer
+                .create_token(&flotilla.url, "other", "owner", 1)
+                .await,
+        );
+        Fleet {
+            flotilla,
+            http: reqwest::Client::new(),
+            admin,
+            other_admin,
+        }
+    }
+
+    /// The URL of `path` under `/api/v1/accounts/acme`.
+    pub fn acme(&self, path: &str) -> String {
+        self.flotilla.at(&format!("/api/v1/accounts/acme{path}"))
+    }
+
+    /// Sends `method` to `url` with bearer `token` and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.http.request(method, url).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("a response")
+    }
+
+    /// `PUT` a cluster of `acme` with `body`.
+    pub async fn put(&self, cluster: &str, token: &str, body: Value) -> Response {
+        self.call(
+            Method::PUT,
+            &self.acme(&format!("/clusters/{cluster}")),
+            token,
+            Some(body),
+        )
+        .await
+    }
+
+    /// Registers `cluster` of `acme` with identity CA `ca` as the admin; the answer.
+    pub async fn register(&self, cluster: &str, ca: &Ca) -> Value {
+        let r = self
+            .put(cluster, &self.admin, body(ca, &[("region", "eu-west-1")]))
+            .await;
+        assert_eq!(r.status(), 201, "register {cluster}");
+        r.json().await.expect("JSON")
+    }
+
+    /// A heartbeat of `cluster` of `account` with `assertion`.
+    pub async fn heartbeat(&self, account: &str, cluster: &str, assertion: &str) -> Response {
+        self.call(
+            Method::POST,
+            &self.flotilla.at(&format!(
+                "/api/v1/accounts/{account}/clusters/{cluster}/heartbeat"
+            )),
+            assertion,
+            Some(json!({ "agent_version": "0.17.2" })),
+        )
+        .await
+    }
+
+    /// An assertion of `cluster`'s agent for this server, signed by `leaf`.
+    pub fn assertion(&self, cluster: &str, leaf: &Leaf) -> String {
+        leaf.assertion(&self.flotilla.url, &agent_id(cluster), &[])
+    }
+}
+
+/// The SPIFFE ID of `cluster`'s agent.
+pub fn agent_id(cluster: &str) -> String {
+    format!("spiffe://{cluster}/ns/admiralty/id/agent")
+}
+
+/// A registration body with identity CA `ca` (also the server CA) and `labels`.
+pub fn body(ca: &Ca, labels: &[(&str, &str)]) -> Value {
+    let labels: serde_json::Map<String, Value> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    json!({
+        "identity_ca": ca.pem(),
+        "server": "https://203.0.113.10:6443",
+        "labels": labels,
+    })
+}
+
+/// A CA and an agent leaf of `cluster` under it.
+pub fn identity(cluster: &str) -> (Ca, Leaf) {
+    let ca = Ca::root(&format!("{cluster} identity CA"), Alg::P256);
+    let leaf = ca.leaf(&agent_id(cluster), Alg::P256);
+    (ca, leaf)
+}
+
+/// The detail of a problem response with `status`, after checking it is problem+json.
+pub async fn refused(response: Response, status: u16) -> Value {
+    let slug = match status {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not-found",
+        409 => "conflict",
+        412 => "precondition-failed",
+        422 => "validation",
+        other => panic!("no slug for {other}"),
+    };
+    crate::expect_problem(response, status, slug).await
+}
