@@ -116,7 +116,19 @@ struct Anchor {
     certificate: Vec<u8>,
 }
 
+/// The answer to a request that carries no assertion where one is needed.
+pub fn not_an_assertion() -> Error {
+    Error::Unauthorized(
+        "This endpoint is for cluster agents: send a cluster assertion (a JWT whose header \
+         carries the x5c chain) as `Authorization: Bearer <assertion>`."
+            .into(),
+    )
+}
+
 async fn verify(ctx: &AppContext, account: &str, token: &str) -> Result<(Agent, Instant), Error> {
+    if !looks_like_assertion(token) {
+        return Err(not_an_assertion());
+    }
     if token.len() > MAX_ASSERTION_BYTES {
         return Err(Refusal::new(
             "format",
@@ -170,6 +182,7 @@ async fn verify(ctx: &AppContext, account: &str, token: &str) -> Result<(Agent, 
         cluster_id: anchor.cluster_id,
         cluster: anchor.cluster.clone(),
         subject: claims.sub,
+        expires_at: claims.exp,
     };
     let left = claims
         .exp

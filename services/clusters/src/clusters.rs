@@ -142,14 +142,27 @@ pub async fn load(
     account: &str,
     name: Option<&str>,
 ) -> Result<Vec<Cluster>, Error> {
-    let rows: Vec<ClusterRow> = sqlx::query_as(&format!(
-        "SELECT {CLUSTER_COLUMNS} FROM clusters \
-         WHERE account_id = $1 AND ($2::text IS NULL OR name = $2) ORDER BY name"
-    ))
-    .bind(account_id)
-    .bind(name)
-    .fetch_all(db)
-    .await?;
+    // Two statements rather than `name = $2 OR $2 IS NULL`, which would hide the
+    // (account_id, name) index from the planner and scan every cluster of the account.
+    let rows: Vec<ClusterRow> = match name {
+        Some(name) => {
+            sqlx::query_as(&format!(
+                "SELECT {CLUSTER_COLUMNS} FROM clusters WHERE account_id = $1 AND name = $2"
+            ))
+            .bind(account_id)
+            .bind(name)
+            .fetch_all(db)
+            .await?
+        }
+        None => {
+            sqlx::query_as(&format!(
+                "SELECT {CLUSTER_COLUMNS} FROM clusters WHERE account_id = $1 ORDER BY name"
+            ))
+            .bind(account_id)
+            .fetch_all(db)
+            .await?
+        }
+    };
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
     type StoredCa = (Vec<u8>, DateTime<Utc>);
     let cas: Vec<(Uuid, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(

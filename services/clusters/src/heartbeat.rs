@@ -1,9 +1,11 @@
 //! `POST .../clusters/{cluster}/heartbeat`: the agent says it is alive. One small in-place
-//! write per beat (no history row); only a transition back to `ready` writes an event.
+//! write per beat, batched with the beats of other agents (see `beats`), no history row;
+//! only a transition back to `ready` writes an event.
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
+use axum::Extension;
 use axum::Json;
 use flotilla_core::{AppContext, Error, FieldError, Problem};
 use serde::{Deserialize, Serialize};
@@ -11,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::agent::AgentOf;
+use crate::beats::Beats;
 use crate::registration::check_agent_version;
 use crate::status::{self, Status};
 
@@ -57,22 +60,14 @@ pub struct HeartbeatAck {
     security(("cluster_assertion" = [])))]
 pub async fn heartbeat(
     State(ctx): State<AppContext>,
+    Extension(beats): Extension<Beats>,
     AgentOf(agent): AgentOf,
     Json(body): Json<Heartbeat>,
 ) -> Result<Json<HeartbeatAck>, Error> {
     let figures = check(&body)?;
-    let previous: Option<String> = sqlx::query_scalar(
-        "UPDATE clusters c SET last_heartbeat_at = now(), agent_version = $2, figures = $3, \
-                status = 'ready', \
-                status_changed_at = CASE WHEN old.status = 'ready' THEN c.status_changed_at ELSE now() END \
-         FROM (SELECT id, status FROM clusters WHERE id = $1 FOR UPDATE) old \
-         WHERE c.id = old.id RETURNING old.status",
-    )
-    .bind(agent.cluster_id)
-    .bind(&body.agent_version)
-    .bind(figures)
-    .fetch_optional(&ctx.db)
-    .await?;
+    let previous = beats
+        .beat(&ctx, agent.cluster_id, body.agent_version, figures)
+        .await?;
     let previous = previous
         .ok_or_else(|| Error::Unauthorized("This cluster is no longer registered.".into()))?;
     if previous != Status::Ready.as_str() {
@@ -84,6 +79,42 @@ pub async fn heartbeat(
         previous_status: previous,
         stale_after_seconds: ctx.config.cluster_stale_after.0.as_secs(),
     }))
+}
+
+/// The agent as Flotilla sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentIdentity {
+    /// The account.
+    pub account: String,
+    /// The cluster the assertion speaks for.
+    pub cluster: String,
+    /// The assertion's subject.
+    #[schema(example = "spiffe://eu-1/ns/admiralty/id/agent")]
+    pub subject: String,
+    /// When the assertion expires.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Who the assertion authenticates: for an agent to check its set-up (the agents'
+/// counterpart of `GET /api/v1/me`). Costs no database round trip with a reused assertion.
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}/whoami", tag = "clusters",
+    params(
+        ("account" = String, Path, description = "The account's name"),
+        ("cluster" = String, Path, description = "The cluster's name"),
+    ),
+    responses(
+        (status = 200, description = "The authenticated agent", body = AgentIdentity),
+        (status = 401, description = "No assertion, or a refused one (the detail says why)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An assertion of another cluster", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("cluster_assertion" = [])))]
+pub async fn whoami(AgentOf(agent): AgentOf) -> Json<AgentIdentity> {
+    Json(AgentIdentity {
+        account: agent.account,
+        cluster: agent.cluster,
+        subject: agent.subject,
+        expires_at: chrono::DateTime::from_timestamp(agent.expires_at, 0).unwrap_or_default(),
+    })
 }
 
 async fn back_to_ready(ctx: &AppContext, cluster: Uuid, from: &str) -> Result<(), Error> {

@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod assertion;
+pub mod beats;
 pub mod certificates;
 pub mod clusters;
 pub mod heartbeat;
@@ -12,6 +13,7 @@ pub mod registration;
 pub mod registration_tokens;
 pub mod status;
 
+use axum::Extension;
 use flotilla_core::AppContext;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,6 +35,8 @@ pub fn api_routes() -> OpenApiRouter<AppContext> {
         .routes(routes!(clusters::remove_identity_ca))
         .routes(routes!(clusters::events))
         .routes(routes!(heartbeat::heartbeat))
+        .routes(routes!(heartbeat::whoami))
+        .layer(Extension(beats::Beats::default()))
 }
 
 /// The service's background work: the status sweeper. Call once the database is migrated.

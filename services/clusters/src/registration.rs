@@ -519,3 +519,33 @@ async fn update(
         Outcome::Updated
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_servers_only_in_development_mode() {
+        assert!(check_server("https://203.0.113.10:6443", false).is_ok());
+        assert!(check_server("https://k8s.example.com/proxy/c-1", false).is_ok());
+        let refused = check_server("http://k8s.example.com", false).unwrap_err();
+        assert!(refused.contains("development mode"), "{refused}");
+        assert!(check_server("http://127.0.0.1:6443", true).is_ok());
+        assert!(check_server("https://", false).is_err());
+        assert!(
+            check_server(&format!("https://{}.example.com", "a".repeat(2100)), false)
+                .unwrap_err()
+                .contains("at most")
+        );
+    }
+
+    #[test]
+    fn token_labels_win_and_conflicts_are_named() {
+        let fixed: Labels = [("region".to_owned(), "eu".to_owned())].into();
+        let asked: Labels = [("tier".to_owned(), "prod".to_owned())].into();
+        let merged = apply_token_labels(Some(asked), &fixed).expect("merged");
+        assert_eq!(merged.get("region").map(String::as_str), Some("eu"));
+        let clash: Labels = [("region".to_owned(), "us".to_owned())].into();
+        assert!(apply_token_labels(Some(clash), &fixed).is_err());
+    }
+}

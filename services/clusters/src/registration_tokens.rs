@@ -52,7 +52,7 @@ pub struct RegistrationToken {
     pub id: Uuid,
     /// What it is for.
     pub description: String,
-    /// The start of the token (`flr_<lookup>`), to recognise it.
+    /// The start of the token (`flreg_<lookup>`), to recognise it.
     pub prefix: String,
     /// Labels it applies.
     pub labels: Labels,

@@ -69,7 +69,7 @@ impl utoipa::Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "A registration token (flr_...): registers clusters of its account, and nothing else",
+                        "A registration token (flreg_...): registers clusters of its account, and nothing else",
                     ))
                     .build(),
             ),

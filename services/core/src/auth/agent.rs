@@ -17,4 +17,6 @@ pub struct Agent {
     pub cluster: String,
     /// The assertion's `sub`: the caller's identity, e.g. `spiffe://<cluster>/ns/admiralty/id/agent`.
     pub subject: String,
+    /// When the assertion expires (Unix seconds).
+    pub expires_at: i64,
 }

@@ -20,7 +20,7 @@ pub const SESSION_ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Prefix of API tokens, so they are recognisable (and findable by secret scanners).
 pub const API_TOKEN_PREFIX: &str = "flt_";
 /// Prefix of registration tokens (see the clusters service).
-pub const REGISTRATION_TOKEN_PREFIX: &str = "flr_";
+pub const REGISTRATION_TOKEN_PREFIX: &str = "flreg_";
 /// Length of an API or registration token's lookup id, after its prefix.
 pub const API_TOKEN_LOOKUP_LEN: usize = 12;
 
@@ -190,7 +190,7 @@ async fn verify_bearer(
     }
     if token.starts_with(REGISTRATION_TOKEN_PREFIX) {
         return Err(Error::Unauthorized(
-            "A registration token (flr_...) only registers clusters: \
+            "A registration token (flreg_...) only registers clusters: \
              PUT /api/v1/accounts/{account}/clusters/{cluster}."
                 .into(),
         ));

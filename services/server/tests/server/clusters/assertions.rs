@@ -208,6 +208,34 @@ async fn agents_act_only_for_their_own_cluster_and_account() {
     // And acme's agent reaches nothing of `other`.
     refused(fleet.heartbeat("other", "eu-1", &eu_agent).await, 401).await;
 
+    // It can see who it is to Flotilla.
+    let me: Value = fleet
+        .call(
+            Method::GET,
+            &fleet.acme("/clusters/eu-1/whoami"),
+            &eu_agent,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(me["account"], "acme");
+    assert_eq!(me["cluster"], "eu-1");
+    assert_eq!(me["subject"], agent_id("eu-1"));
+    refused(
+        fleet
+            .call(
+                Method::GET,
+                &fleet.acme("/clusters/us-1/whoami"),
+                &eu_agent,
+                None,
+            )
+            .await,
+        403,
+    )
+    .await;
+
     // Its own cluster it may read.
     let own = fleet
         .call(Method::GET, &fleet.acme("/clusters/eu-1"), &eu_agent, None)

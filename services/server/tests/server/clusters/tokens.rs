@@ -22,7 +22,7 @@ async fn tokens_are_created_within_limits_shown_once_and_listed_without_secrets(
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.expect("JSON");
     let token = created["token"].as_str().expect("a secret");
-    assert!(token.starts_with("flr_"));
+    assert!(token.starts_with("flreg_"));
     let created_at =
         chrono::DateTime::parse_from_rfc3339(created["created_at"].as_str().expect("time"))
             .expect("time");
@@ -201,7 +201,7 @@ async fn a_token_registers_up_to_its_limit_with_its_labels_and_nothing_else() {
     refused(fleet.put("eu-2", &two, body(&other, &[])).await, 401).await;
     let wrong = refused(
         fleet
-            .put("eu-2", "flr_000000000000_nope", body(&other, &[]))
+            .put("eu-2", "flreg_000000000000_nope", body(&other, &[]))
             .await,
         401,
     )

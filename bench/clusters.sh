@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Clusters benchmark (issue 5), every figure a ratio against a baseline measured in this run,
+# on this machine, on the same Postgres:
+#   1. registrations/s (PUT of a new cluster with an admin's API token)
+#      >= 0.30 x pgbench's default TPC-B-like transactions/s, same client count;
+#   2. heartbeats/s of 64 agents (each request from another cluster's assertion)
+#      >= 0.50 x that pgbench figure at 64 clients, and p99 latency < 20 ms;
+#   3. an agent's authenticated request with a reused assertion (`GET .../whoami`, which
+#      does nothing but authenticate) >= 0.50 x /healthz throughput.
+#
+#   bench/clusters.sh     # needs wrk and pgbench; builds in release mode
+#
+# Postgres is a throwaway cluster started here with default settings (fsync on); pgbench
+# runs against its own database in it. Rounds alternate the order of the two sides and the
+# median ratio is reported. Identity CAs and assertions come from the agent_fixtures example.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --release --locked -q -p flotilla-server --bin flotilla-server
+cargo build --release --locked -q -p flotilla-clusters --example agent_fixtures
+. bench/lib.sh
+REG_CLIENTS=${BENCH_REG_CLIENTS:-16}
+AGENTS=64
+FIXTURES="$target_dir/release/examples/agent_fixtures"
+command -v pgbench >/dev/null || { echo "pgbench is required (postgresql-client)" >&2; exit 2; }
+pgbin=$(dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb | tail -1)")
+
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [ -d "$work/pg" ] && as_pg "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+# As root, Postgres runs as the postgres user.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+echo "== Postgres (throwaway, default settings)"
+pg_port=$(free_port)
+mkdir -p "$work/pg" && chmod 700 "$work/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
+as_pg "$pgbin/initdb" -D "$work/pg" -U postgres -A trust >/dev/null
+as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
+  -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+psql() { command psql -h 127.0.0.1 -p "$pg_port" -U postgres -qAt "$@"; }
+psql -c "CREATE DATABASE flotilla" -c "CREATE DATABASE pgbench"
+pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -i -q pgbench >/dev/null 2>&1
+
+port=$(free_port)
+base="http://127.0.0.1:$port"
+(cd "$work" && exec taskset -c "$server_cpus" env DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/flotilla" \
+  FLOTILLA_LISTEN="127.0.0.1:$port" FLOTILLA_PUBLIC_URL="$base" FLOTILLA_DEV=1 RUST_LOG=warn \
+  "$SERVER" >>"$work/server.log" 2>&1) &
+pid=$!
+for _ in $(seq 1 600); do curl -sf -o /dev/null "$base/readyz" && break; sleep 0.1; done
+curl -sf -o /dev/null "$base/readyz" || { cat "$work/server.log" >&2; exit 1; }
+
+echo "== an account and an owner's API token (development sign-in)"
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+jar="$work/cookies"
+curl -sf -o /dev/null -c "$jar" -H "Origin: $base" -d return_to=/ "$base/login/dev"
+curl -sf -o /dev/null -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
+  -d '{"name":"bench"}' "$base/api/v1/accounts"
+expires=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(days=1)).isoformat())')
+token=$(curl -sf -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
+  -d "{\"name\":\"bench\",\"role\":\"owner\",\"expires_at\":\"$expires\"}" \
+  "$base/api/v1/accounts/bench/tokens" | json token)
+api="$base/api/v1/accounts/bench"
+
+pgbench_tps() { # clients
+  pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -n -c "$1" -j 1 -T "$DURATION" pgbench 2>/dev/null \
+    | awk '/^tps/ {print $3; exit}'
+}
+wrk_run() { # connections script url -> "req/s p99_ms"
+  local out
+  out=$(taskset -c "$load_cpus" wrk -t1 -c"$1" -d"${DURATION}s" --latency -s "$2" "$3")
+  if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx answers from $3:" >&2; echo "$out" >&2; exit 1; fi
+  local rps p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}')
+  echo "$rps $p99"
+}
+
+echo "== fixtures: $AGENTS identity CAs with agent assertions (300 s)"
+"$FIXTURES" "$base" agent "$AGENTS" "$work/fx"
+"$FIXTURES" "$base" reg 1 "$work/fx"
+for i in $(seq 0 $((AGENTS - 1))); do
+  curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+    --data-binary "@$work/fx/agent-$i.json" "$api/clusters/agent-$i"
+done
+echo "$AGENTS clusters registered"
+
+# Registrations: every request a new cluster (the name counts up per run).
+cat >"$work/register.lua" <<EOF
+local f = io.open("$work/fx/reg-0.json"); local body = f:read("*a"); f:close()
+local n = 0
+local run = os.time() .. math.random(1000000)
+wrk.method = "PUT"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = body
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/api/v1/accounts/bench/clusters/r" .. run .. "-" .. n)
+end
+EOF
+# Heartbeats: each request from the next of the 64 agents.
+{
+  echo "local agents = {}"
+  for i in $(seq 0 $((AGENTS - 1))); do
+    echo "agents[$((i + 1))] = { path = \"/api/v1/accounts/bench/clusters/agent-$i/heartbeat\", auth = \"Bearer $(cat "$work/fx/agent-$i.jwt")\" }"
+  done
+  cat <<'EOF'
+local n = 0
+local body = '{"agent_version":"0.17.2","figures":{"nodes":3}}'
+request = function()
+  n = n % #agents + 1
+  local a = agents[n]
+  return wrk.format("POST", a.path, { ["Authorization"] = a.auth, ["Content-Type"] = "application/json" }, body)
+end
+EOF
+} >"$work/heartbeat.lua"
+cat >"$work/agent-read.lua" <<EOF
+wrk.headers["Authorization"] = "Bearer $(cat "$work/fx/agent-0.jwt")"
+EOF
+echo 'request = function() return wrk.format("GET", "/healthz") end' >"$work/healthz.lua"
+
+curl -sf -o /dev/null -X POST -H "Authorization: Bearer $(cat "$work/fx/agent-0.jwt")" \
+  -H 'content-type: application/json' -d '{"agent_version":"1"}' "$api/clusters/agent-0/heartbeat"
+
+echo "== ${ROUNDS} rounds of ${DURATION}s; wrk on CPU ${load_cpus}, server on CPU ${server_cpus}; Postgres and pgbench unpinned"
+reg=(); beat=(); read_=(); p99s=()
+for round in $(seq 1 "$ROUNDS"); do
+  pg16=$(pgbench_tps "$REG_CLIENTS"); pg64=$(pgbench_tps "$AGENTS")
+  read -r r _ <<<"$(wrk_run "$REG_CLIENTS" "$work/register.lua" "$base")"
+  read -r b p99 <<<"$(wrk_run "$AGENTS" "$work/heartbeat.lua" "$base")"
+  if [ $((round % 2)) -eq 1 ]; then
+    read -r h _ <<<"$(wrk_run 32 "$work/healthz.lua" "$base")"; read -r a _ <<<"$(wrk_run 32 "$work/agent-read.lua" "$api/clusters/agent-0/whoami")"
+  else
+    read -r a _ <<<"$(wrk_run 32 "$work/agent-read.lua" "$api/clusters/agent-0/whoami")"; read -r h _ <<<"$(wrk_run 32 "$work/healthz.lua" "$base")"
+  fi
+  reg+=("$(python3 -c "print(f'{$r / $pg16:.3f}')")")
+  beat+=("$(python3 -c "print(f'{$b / $pg64:.3f}')")")
+  read_+=("$(python3 -c "print(f'{$a / $h:.3f}')")")
+  p99s+=("$p99")
+  echo "round $round: pgbench ${pg16} tps (${REG_CLIENTS} clients), ${pg64} tps (${AGENTS}); registrations ${r}/s; heartbeats ${b}/s, p99 ${p99} ms; /healthz ${h}/s, agent whoami ${a}/s"
+done
+reg_ratio=$(median "${reg[@]}"); beat_ratio=$(median "${beat[@]}"); read_ratio=$(median "${read_[@]}"); p99=$(median "${p99s[@]}")
+echo "median registrations/pgbench: ${reg_ratio} (target >= 0.30)"
+echo "median heartbeats/pgbench:    ${beat_ratio} (target >= 0.50); median p99 ${p99} ms (target < 20)"
+echo "median agent whoami//healthz: ${read_ratio} (target >= 0.50)"
+python3 - "$reg_ratio" "$beat_ratio" "$p99" "$read_ratio" <<'EOF'
+import sys
+reg, beat, p99, read = map(float, sys.argv[1:])
+checks = [
+    (reg >= 0.30, "registrations >= 30% of pgbench"),
+    (beat >= 0.50, "heartbeats >= 50% of pgbench"),
+    (p99 < 20, "heartbeat p99 < 20 ms at 64 agents"),
+    (read >= 0.50, "authenticated agent request >= 50% of /healthz"),
+]
+for ok, what in checks:
+    print("PASS" if ok else "FAIL", ":", what)
+sys.exit(0 if all(ok for ok, _ in checks) else 1)
+EOF

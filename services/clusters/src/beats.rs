@@ -1,0 +1,117 @@
+//! Writing heartbeats in batches. Under load, many agents beat at once; rather than one
+//! statement (and one commit) per beat, the beats waiting at a moment are written together
+//! by one `UPDATE ... FROM unnest(...)`, like a group commit: the first beat of a quiet
+//! moment goes alone at once, and beats arriving while a batch is written form the next.
+//! Each beat is answered only once its batch is committed, with the cluster's status before
+//! it. A heartbeat is a liveness signal that the next one replaces within seconds, so the
+//! commit does not wait for the WAL to reach the disk (`synchronous_commit` off for these
+//! transactions only): a crash can lose the last fraction of a second of beats, never other
+//! data.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use flotilla_core::{AppContext, Error};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// Most beats written by one statement.
+const MAX_BATCH: usize = 512;
+/// Beats that may wait for a batch before new ones wait for room.
+const QUEUE: usize = 4096;
+
+/// One heartbeat to write.
+struct Beat {
+    cluster: Uuid,
+    agent_version: String,
+    figures: Option<serde_json::Value>,
+    /// The cluster's status before the beat, or `None` when it is no longer registered.
+    answer: oneshot::Sender<Result<Option<String>, ()>>,
+}
+
+/// The handle handlers send beats through; the writer starts with the first beat and ends
+/// when the last handle is dropped.
+#[derive(Clone, Default)]
+pub struct Beats {
+    queue: Arc<OnceLock<mpsc::Sender<Beat>>>,
+}
+
+impl Beats {
+    /// Records a heartbeat of `cluster`; its status before, `None` if it is not registered.
+    pub async fn beat(
+        &self,
+        ctx: &AppContext,
+        cluster: Uuid,
+        agent_version: String,
+        figures: Option<serde_json::Value>,
+    ) -> Result<Option<String>, Error> {
+        let failed = || Error::Unavailable("The heartbeat could not be recorded; retry.".into());
+        let (answer, answered) = oneshot::channel();
+        let beat = Beat {
+            cluster,
+            agent_version,
+            figures,
+            answer,
+        };
+        let queue = self.queue.get_or_init(|| {
+            let (queue, receiver) = mpsc::channel(QUEUE);
+            tokio::spawn(write(ctx.clone(), receiver));
+            queue
+        });
+        queue.send(beat).await.map_err(|_| failed())?;
+        answered.await.map_err(|_| failed())?.map_err(|()| failed())
+    }
+}
+
+async fn write(ctx: AppContext, mut receiver: mpsc::Receiver<Beat>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let written = write_batch(&ctx, &batch).await;
+        if let Err(e) = &written {
+            tracing::warn!(error = %e, beats = batch.len(), "writing heartbeats failed");
+        }
+        for beat in batch.drain(..) {
+            let answer = match &written {
+                Ok(previous) => Ok(previous.get(&beat.cluster).cloned()),
+                Err(_) => Err(()),
+            };
+            let _ = beat.answer.send(answer);
+        }
+    }
+}
+
+/// Writes one batch; the status before it of each cluster found. A cluster that beat twice
+/// in the batch is written once, with its last beat.
+async fn write_batch(
+    ctx: &AppContext,
+    batch: &[Beat],
+) -> Result<HashMap<Uuid, String>, sqlx::Error> {
+    let mut last: HashMap<Uuid, &Beat> = HashMap::with_capacity(batch.len());
+    for beat in batch {
+        last.insert(beat.cluster, beat);
+    }
+    let ids: Vec<Uuid> = last.keys().copied().collect();
+    let versions: Vec<&str> = ids
+        .iter()
+        .map(|id| last[id].agent_version.as_str())
+        .collect();
+    let figures: Vec<Option<&serde_json::Value>> =
+        ids.iter().map(|id| last[id].figures.as_ref()).collect();
+    // Rows are locked in id order, so two replicas' batches can never deadlock.
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "UPDATE clusters c SET last_heartbeat_at = now(), agent_version = old.version, \
+                figures = old.figures, status = 'ready', \
+                status_changed_at = CASE WHEN old.status = 'ready' THEN c.status_changed_at ELSE now() END \
+         FROM (SELECT k.id, k.status, b.version, b.figures \
+               FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS b(id, version, figures) \
+               JOIN clusters k ON k.id = b.id ORDER BY k.id FOR UPDATE OF k) old, \
+              (SELECT set_config('synchronous_commit', 'off', true)) sync \
+         WHERE c.id = old.id RETURNING c.id, old.status",
+    )
+    .bind(&ids)
+    .bind(&versions)
+    .bind(&figures)
+    .fetch_all(&ctx.db)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
