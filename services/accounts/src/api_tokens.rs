@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use flotilla_core::audit::{Actor, Entry, Origin};
-use flotilla_core::auth::credentials::{API_TOKEN_LOOKUP_LEN, API_TOKEN_PREFIX};
+use flotilla_core::auth::credentials::API_TOKEN_PREFIX;
 use flotilla_core::auth::{commit_change, opaque, AccountAccess, Role};
 use flotilla_core::{AppContext, Error as CoreError, Problem};
 use serde::{Deserialize, Serialize};
@@ -106,12 +106,7 @@ pub async fn create_token(
             "must be at most one year away",
         ));
     }
-    // The lookup id need not be secret, only unique: 48 random bits in hex.
-    let lookup: String = opaque::random_bytes::<{ API_TOKEN_LOOKUP_LEN / 2 }>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let token = format!("{API_TOKEN_PREFIX}{lookup}_{}", opaque::new_secret());
+    let (token, lookup) = opaque::new_token(API_TOKEN_PREFIX);
     let id = Uuid::new_v4();
     let actor = Actor::of(&ctx, &access.caller).await?;
     let mut tx = ctx.db.begin().await?;

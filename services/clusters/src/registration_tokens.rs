@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use flotilla_core::audit::{Actor, Entry, Origin};
-use flotilla_core::auth::credentials::{API_TOKEN_LOOKUP_LEN, REGISTRATION_TOKEN_PREFIX};
+use flotilla_core::auth::credentials::REGISTRATION_TOKEN_PREFIX;
 use flotilla_core::auth::{opaque, AccountAccess, Role};
 use flotilla_core::{AppContext, Error, FieldError, Problem};
 use serde::{Deserialize, Serialize};
@@ -130,14 +130,7 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let lookup: String = opaque::random_bytes::<{ API_TOKEN_LOOKUP_LEN / 2 }>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let token = format!(
-        "{REGISTRATION_TOKEN_PREFIX}{lookup}_{}",
-        opaque::new_secret()
-    );
+    let (token, lookup) = opaque::new_token(REGISTRATION_TOKEN_PREFIX);
     let id = Uuid::new_v4();
     let actor = Actor::of(&ctx, &access.caller).await?;
     let labels_json = serde_json::to_value(&body.labels).map_err(anyhow::Error::from)?;
@@ -344,13 +337,7 @@ fn refused() -> Error {
 
 /// Finds a live registration token of `account` (not consuming a use).
 pub async fn find(db: &sqlx::PgPool, account: &str, token: &str) -> Result<Presented, Error> {
-    let lookup = token
-        .strip_prefix(REGISTRATION_TOKEN_PREFIX)
-        .and_then(|rest| {
-            let lookup = rest.get(..API_TOKEN_LOOKUP_LEN)?;
-            (rest.as_bytes().get(API_TOKEN_LOOKUP_LEN) == Some(&b'_')).then_some(lookup)
-        })
-        .ok_or_else(refused)?;
+    let lookup = opaque::token_lookup(token, REGISTRATION_TOKEN_PREFIX).ok_or_else(refused)?;
     let row: Option<(Uuid, Uuid, String, serde_json::Value, bool, Vec<u8>)> = sqlx::query_as(
         "SELECT t.id, t.account_id, t.description, t.labels, t.uses < t.max_uses, t.secret_hash \
          FROM registration_tokens t JOIN accounts a ON a.id = t.account_id \

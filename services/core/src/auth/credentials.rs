@@ -21,8 +21,6 @@ pub const SESSION_ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const API_TOKEN_PREFIX: &str = "flt_";
 /// Prefix of registration tokens (see the clusters service).
 pub const REGISTRATION_TOKEN_PREFIX: &str = "flreg_";
-/// Length of an API or registration token's lookup id, after its prefix.
-pub const API_TOKEN_LOOKUP_LEN: usize = 12;
 
 /// One of Flotilla's cookies: HttpOnly, SameSite=Lax, for the whole site, and `__Host-` with
 /// `Secure` outside development mode. Browsers only accept a `__Host-` cookie marked
@@ -185,8 +183,8 @@ async fn verify_bearer(
     issuer: &str,
     token: &str,
 ) -> Result<(Principal, Instant)> {
-    if let Some(rest) = token.strip_prefix(API_TOKEN_PREFIX) {
-        return verify_api_token(db, token, rest).await;
+    if token.starts_with(API_TOKEN_PREFIX) {
+        return verify_api_token(db, token).await;
     }
     if token.starts_with(REGISTRATION_TOKEN_PREFIX) {
         return Err(Error::Unauthorized(
@@ -217,11 +215,8 @@ async fn verify_bearer(
     Ok((principal, instant_at(claims.exp)))
 }
 
-async fn verify_api_token(db: &PgPool, token: &str, rest: &str) -> Result<(Principal, Instant)> {
-    let lookup = rest
-        .get(..API_TOKEN_LOOKUP_LEN)
-        .filter(|_| rest.as_bytes().get(API_TOKEN_LOOKUP_LEN) == Some(&b'_'))
-        .ok_or_else(invalid_token)?;
+async fn verify_api_token(db: &PgPool, token: &str) -> Result<(Principal, Instant)> {
+    let lookup = opaque::token_lookup(token, API_TOKEN_PREFIX).ok_or_else(invalid_token)?;
     type Row = (Uuid, Uuid, String, String, String, Vec<u8>, bool, f64);
     let row: Option<Row> = sqlx::query_as(
         "SELECT t.id, t.account_id, a.name, t.name, t.role, t.secret_hash, \

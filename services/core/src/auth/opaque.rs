@@ -19,6 +19,27 @@ pub fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
+/// Length of a prefixed token's lookup id (hex), after its prefix.
+pub const LOOKUP_LEN: usize = 12;
+
+/// A new prefixed token, `<prefix><lookup>_<secret>`, and its lookup id. The lookup id
+/// need not be secret, only unique (48 random bits in hex): it finds the stored hash.
+pub fn new_token(prefix: &str) -> (String, String) {
+    let lookup: String = random_bytes::<{ LOOKUP_LEN / 2 }>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let token = format!("{prefix}{lookup}_{}", new_secret());
+    (token, lookup)
+}
+
+/// The lookup id of a token made by [`new_token`] with `prefix`, if it has that shape.
+pub fn token_lookup<'t>(token: &'t str, prefix: &str) -> Option<&'t str> {
+    let rest = token.strip_prefix(prefix)?;
+    let lookup = rest.get(..LOOKUP_LEN)?;
+    (rest.as_bytes().get(LOOKUP_LEN) == Some(&b'_')).then_some(lookup)
+}
+
 /// The SHA-256 of a secret, as stored.
 pub fn hash(secret: &str) -> Vec<u8> {
     digest::digest(&digest::SHA256, secret.as_bytes())
@@ -53,5 +74,13 @@ mod tests {
         assert_eq!(hash(&a).len(), 32);
         assert!(constant_time_eq(&hash(&a), &hash(&a)));
         assert!(!constant_time_eq(&hash(&a), &hash(&b)));
+    }
+
+    #[test]
+    fn prefixed_tokens_carry_their_lookup_id() {
+        let (token, lookup) = new_token("flt_");
+        assert_eq!(token_lookup(&token, "flt_"), Some(lookup.as_str()));
+        assert_eq!(token_lookup(&token, "flreg_"), None);
+        assert_eq!(token_lookup("flt_short", "flt_"), None);
     }
 }

@@ -210,16 +210,8 @@ async fn agents_act_only_for_their_own_cluster_and_account() {
 
     // It can see who it is to Flotilla.
     let me: Value = fleet
-        .call(
-            Method::GET,
-            &fleet.acme("/clusters/eu-1/whoami"),
-            &eu_agent,
-            None,
-        )
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .get(&fleet.acme("/clusters/eu-1/whoami"), &eu_agent)
+        .await;
     assert_eq!(me["account"], "acme");
     assert_eq!(me["cluster"], "eu-1");
     assert_eq!(me["subject"], agent_id("eu-1"));

@@ -57,12 +57,7 @@ async fn changes_are_audited_with_actor_request_and_source_newest_first() {
         .await;
     assert_eq!(added.status(), 201);
 
-    let log: Value = fleet
-        .call(Method::GET, &fleet.acme("/audit"), &fleet.admin, None)
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let log: Value = fleet.get(&fleet.acme("/audit"), &fleet.admin).await;
     let events = log["events"].as_array().expect("events");
     let summary: Vec<(String, String, String)> = events
         .iter()
@@ -116,12 +111,7 @@ async fn changes_are_audited_with_actor_request_and_source_newest_first() {
             Some(b) => fleet.acme(&format!("/audit?limit=2&before={b}")),
             None => fleet.acme("/audit?limit=2"),
         };
-        let page: Value = fleet
-            .call(Method::GET, &url, &fleet.admin, None)
-            .await
-            .json()
-            .await
-            .expect("JSON");
+        let page: Value = fleet.get(&url, &fleet.admin).await;
         seen.extend(
             page["events"]
                 .as_array()

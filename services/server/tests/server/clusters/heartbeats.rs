@@ -10,30 +10,17 @@ use super::{identity, refused, Fleet};
 
 async fn status(fleet: &Fleet, cluster: &str) -> Value {
     fleet
-        .call(
-            Method::GET,
-            &fleet.acme(&format!("/clusters/{cluster}")),
-            &fleet.admin,
-            None,
-        )
+        .get(&fleet.acme(&format!("/clusters/{cluster}")), &fleet.admin)
         .await
-        .json()
-        .await
-        .expect("JSON")
 }
 
 async fn event_details(fleet: &Fleet, cluster: &str) -> Vec<String> {
     let events: Value = fleet
-        .call(
-            Method::GET,
+        .get(
             &fleet.acme(&format!("/clusters/{cluster}/events")),
             &fleet.admin,
-            None,
         )
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .await;
     events["events"]
         .as_array()
         .expect("events")

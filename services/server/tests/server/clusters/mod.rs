@@ -79,6 +79,15 @@ impl Fleet {
         request.send().await.expect("a response")
     }
 
+    /// `GET url` with bearer `token`, as JSON.
+    pub async fn get(&self, url: &str, token: &str) -> Value {
+        self.call(Method::GET, url, token, None)
+            .await
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     /// `PUT` a cluster of `acme` with `body`.
     pub async fn put(&self, cluster: &str, token: &str, body: Value) -> Response {
         self.call(

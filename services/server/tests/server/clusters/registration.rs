@@ -52,12 +52,7 @@ async fn a_registration_answers_with_the_spiffe_prefix_fingerprints_and_status_a
     assert_eq!(relabelled["outcome"], "updated");
     assert_eq!(relabelled["labels"]["region"], "eu-central-1");
 
-    let listed: Value = fleet
-        .call(Method::GET, &fleet.acme("/clusters"), &fleet.admin, None)
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let listed: Value = fleet.get(&fleet.acme("/clusters"), &fleet.admin).await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
     assert_eq!(listed[0]["name"], "eu-1");
 }
@@ -288,12 +283,7 @@ async fn every_refusal_says_which_field_is_wrong_and_why_and_writes_nothing() {
         "unknown fields are refused"
     );
 
-    let listed: Value = fleet
-        .call(Method::GET, &fleet.acme("/clusters"), &fleet.admin, None)
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let listed: Value = fleet.get(&fleet.acme("/clusters"), &fleet.admin).await;
     assert_eq!(listed, json!([]), "no refusal wrote anything");
 }
 
@@ -414,16 +404,8 @@ async fn a_rebuilt_cluster_reregisters_with_a_token_and_keeps_its_name_and_histo
         200
     );
     let events: Value = fleet
-        .call(
-            Method::GET,
-            &fleet.acme("/clusters/eu-1/events"),
-            &fleet.admin,
-            None,
-        )
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .get(&fleet.acme("/clusters/eu-1/events"), &fleet.admin)
+        .await;
     let kinds: Vec<&str> = events["events"]
         .as_array()
         .expect("events")
@@ -483,16 +465,8 @@ async fn two_concurrent_registrations_of_one_name_have_one_clean_outcome() {
         statuses.sort();
         assert_eq!(statuses, [201, 412]);
         let cluster: Value = fleet
-            .call(
-                Method::GET,
-                &fleet.acme(&format!("/clusters/{name}")),
-                &fleet.admin,
-                None,
-            )
-            .await
-            .json()
-            .await
-            .expect("JSON");
+            .get(&fleet.acme(&format!("/clusters/{name}")), &fleet.admin)
+            .await;
         assert_eq!(
             cluster["identity_cas"].as_array().map(Vec::len),
             Some(1),

@@ -125,16 +125,8 @@ async fn a_token_registers_up_to_its_limit_with_its_labels_and_nothing_else() {
         "{used_up}"
     );
     let listed: Value = fleet
-        .call(
-            Method::GET,
-            &fleet.acme("/registration-tokens"),
-            &fleet.admin,
-            None,
-        )
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .get(&fleet.acme("/registration-tokens"), &fleet.admin)
+        .await;
     assert_eq!(listed[0]["uses"], 1);
     assert_eq!(listed[0]["state"], "used-up");
 
@@ -178,16 +170,8 @@ async fn a_token_registers_up_to_its_limit_with_its_labels_and_nothing_else() {
     );
     // Revoked: refused at once.
     let listed: Value = fleet
-        .call(
-            Method::GET,
-            &fleet.acme("/registration-tokens"),
-            &fleet.admin,
-            None,
-        )
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .get(&fleet.acme("/registration-tokens"), &fleet.admin)
+        .await;
     let id = listed[0]["id"].as_str().expect("id");
     let revoked = fleet
         .call(
