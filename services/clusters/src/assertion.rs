@@ -183,6 +183,7 @@ async fn verify(ctx: &AppContext, account: &str, token: &str) -> Result<(Agent, 
         cluster: anchor.cluster.clone(),
         subject: claims.sub,
         expires_at: claims.exp,
+        ca: certificates::sha256(&anchor.certificate),
     };
     let left = claims
         .exp

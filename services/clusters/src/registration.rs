@@ -467,6 +467,17 @@ async fn update(
         changed.push("agent_version");
     }
     let rotated = checked.identity.sha256[..] != identity_ca[..];
+    if let Registrar::Agent(agent) = registrar {
+        // Both CAs are honoured during a rotation, but only the current one may change the
+        // registration: an earlier CA's key must not be able to take the cluster back.
+        if agent.ca[..] != identity_ca[..] && (rotated || !changed.is_empty()) {
+            return Err(Error::Forbidden(
+                "Only an assertion under the cluster's current identity CA may change its \
+                 registration; this one chains to an earlier CA."
+                    .into(),
+            ));
+        }
+    }
     if !rotated && changed.is_empty() {
         if let Registrar::Token(token) = registrar {
             // A retry by the token that made the registration needs no use left.

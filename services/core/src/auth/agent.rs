@@ -19,4 +19,6 @@ pub struct Agent {
     pub subject: String,
     /// When the assertion expires (Unix seconds).
     pub expires_at: i64,
+    /// The SHA-256 of the identity CA its chain leads to.
+    pub ca: [u8; 32],
 }

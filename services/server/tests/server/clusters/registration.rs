@@ -345,6 +345,11 @@ async fn a_new_identity_ca_is_a_rotation_and_both_cas_are_trusted_until_the_old_
         200,
         "overlap"
     );
+    // The earlier CA is trusted, but may not change the registration back.
+    let back = fleet
+        .put("eu-1", &old_agent, body(&old, &[("region", "eu-west-1")]))
+        .await;
+    refused(back, 403).await;
 
     let current = fleet
         .call(
