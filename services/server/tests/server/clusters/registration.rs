@@ -74,6 +74,13 @@ async fn rsa_and_p384_cas_are_accepted_with_their_key_shown() {
     let p384 = Ca::root("p384", Alg::P384);
     let r: Value = fleet.register("p384", &p384).await;
     assert_eq!(r["identity_cas"][0]["key"], "EC P-384");
+    // An RSA CA made by rcgen (its key from openssl), and its agent signing with RS256.
+    let rsa_ca = Ca::root("rsa-2 identity CA", Alg::Rsa);
+    let r: Value = fleet.register("rsa-2", &rsa_ca).await;
+    assert_eq!(r["identity_cas"][0]["key"], "RSA 2048-bit");
+    let leaf = rsa_ca.leaf(&super::agent_id("rsa-2"), Alg::Rsa);
+    let agent = fleet.assertion("rsa-2", &leaf);
+    assert_eq!(fleet.heartbeat("acme", "rsa-2", &agent).await.status(), 200);
 }
 
 /// Sends `body` with `field` replaced by `value` and expects a 422 naming `pointer` with a
