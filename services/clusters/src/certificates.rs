@@ -59,11 +59,6 @@ pub fn sha256(der: &[u8]) -> [u8; 32] {
     out
 }
 
-/// Lower-case hex, as fingerprints are shown.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Parses and checks a CA certificate sent as PEM; the error is the message for its field.
 pub fn parse_ca_pem(pem: &str, now: DateTime<Utc>) -> Result<CaCertificate, String> {
     if pem.len() > MAX_PEM_BYTES {

@@ -13,14 +13,15 @@ use flotilla_core::auth::{commit_change, AccountAccess, Role};
 use flotilla_core::http::paging::PageQuery;
 use flotilla_core::{AppContext, Error, Problem};
 use serde::Serialize;
-use sqlx::PgExecutor;
+use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::agent::{own_cluster, Reader};
-use crate::certificates::{self, hex};
+use crate::certificates;
 use crate::labels::Labels;
 use crate::status::Status;
+use flotilla_core::auth::opaque::hex;
 
 /// What Flotilla shows of a certificate it holds.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -137,7 +138,6 @@ const CLUSTER_COLUMNS: &str = "id, name, server, server_ca, identity_ca, labels,
 /// Loads clusters of `account_id` (one, when `name` is given), with their identity CAs.
 pub async fn load(
     ctx: &AppContext,
-    db: impl PgExecutor<'_> + Copy,
     account_id: Uuid,
     account: &str,
     name: Option<&str>,
@@ -151,7 +151,7 @@ pub async fn load(
             ))
             .bind(account_id)
             .bind(name)
-            .fetch_all(db)
+            .fetch_all(&ctx.db)
             .await?
         }
         None => {
@@ -159,7 +159,7 @@ pub async fn load(
                 "SELECT {CLUSTER_COLUMNS} FROM clusters WHERE account_id = $1 ORDER BY name"
             ))
             .bind(account_id)
-            .fetch_all(db)
+            .fetch_all(&ctx.db)
             .await?
         }
     };
@@ -170,7 +170,7 @@ pub async fn load(
          WHERE cluster_id = ANY($1) ORDER BY added_at DESC",
     )
     .bind(&ids)
-    .fetch_all(db)
+    .fetch_all(&ctx.db)
     .await?;
     let mut by_cluster: HashMap<Uuid, Vec<StoredCa>> = HashMap::new();
     for (cluster, der, added_at) in cas {
@@ -245,7 +245,7 @@ pub async fn list(
 ) -> Result<Json<Vec<Cluster>>, Error> {
     access.require(Role::Viewer)?;
     Ok(Json(
-        load(&ctx, &ctx.db, access.account_id, &access.account, None).await?,
+        load(&ctx, access.account_id, &access.account, None).await?,
     ))
 }
 
@@ -268,14 +268,7 @@ pub async fn get(
     Path(path): Path<(String, String)>,
 ) -> Result<Json<Cluster>, Error> {
     let cluster = path.1;
-    let found = load(
-        &ctx,
-        &ctx.db,
-        reader.account_id(),
-        reader.account(),
-        Some(&cluster),
-    )
-    .await?;
+    let found = load(&ctx, reader.account_id(), reader.account(), Some(&cluster)).await?;
     found
         .into_iter()
         .next()
@@ -395,11 +388,7 @@ pub async fn remove_identity_ca(
         return Err(not_found());
     }
     let detail = format!("identity CA {sha256} removed: no longer trusted");
-    sqlx::query("INSERT INTO cluster_events (cluster_id, kind, detail) VALUES ($1, 'identity-ca-removed', $2)")
-        .bind(id)
-        .bind(&detail)
-        .execute(&mut *tx)
-        .await?;
+    record_event(&mut tx, id, "identity-ca-removed", &detail).await?;
     Entry {
         account_id: reader.account_id(),
         actor: &actor,
@@ -421,6 +410,22 @@ fn parse_hex(s: &str) -> Option<Vec<u8>> {
     (0..32)
         .map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
         .collect()
+}
+
+/// Records an event of `cluster` in the change's transaction.
+pub async fn record_event(
+    conn: &mut PgConnection,
+    cluster: Uuid,
+    kind: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO cluster_events (cluster_id, kind, detail) VALUES ($1, $2, $3)")
+        .bind(cluster)
+        .bind(kind)
+        .bind(detail)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// One thing that happened to a cluster.

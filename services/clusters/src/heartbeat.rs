@@ -119,7 +119,7 @@ pub async fn whoami(AgentOf(agent): AgentOf) -> Json<AgentIdentity> {
 
 async fn back_to_ready(ctx: &AppContext, cluster: Uuid, from: &str) -> Result<(), Error> {
     let mut tx = ctx.db.begin().await?;
-    status::record_transition(ctx, &mut tx, cluster, from, Status::Ready).await?;
+    status::record_transitions(ctx, &mut tx, &[(cluster, from.to_owned(), Status::Ready)]).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -19,12 +19,13 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::agent::{self, own_cluster};
+use crate::agent::{self, AgentOf};
 use crate::assertion;
-use crate::certificates::{self, hex, CaCertificate};
+use crate::certificates::{self, CaCertificate};
 use crate::clusters::{self, Cluster};
 use crate::labels::{self, Labels};
 use crate::registration_tokens::{self, Presented};
+use flotilla_core::auth::opaque::hex;
 
 /// Longest server URL.
 const MAX_SERVER_LEN: usize = 2048;
@@ -163,15 +164,13 @@ impl Registrar {
         ctx: &AppContext,
         parts: &mut axum::http::request::Parts,
         account: &str,
-        cluster: &str,
     ) -> Result<Self, Error> {
         match agent::bearer(parts) {
             Some(token) if token.starts_with(REGISTRATION_TOKEN_PREFIX) => Ok(Registrar::Token(
                 registration_tokens::find(&ctx.db, account, token).await?,
             )),
             Some(token) if assertion::looks_like_assertion(token) => {
-                let agent = assertion::authenticate(ctx, account, token).await?;
-                own_cluster(&agent, cluster)?;
+                let AgentOf(agent) = AgentOf::from_request_parts(parts, ctx).await?;
                 Ok(Registrar::Agent(agent))
             }
             _ => {
@@ -209,10 +208,8 @@ impl FromRequestParts<AppContext> for RegistrarOf {
         parts: &mut axum::http::request::Parts,
         ctx: &AppContext,
     ) -> Result<Self, Error> {
-        let (account, cluster) = agent::account_and_cluster(parts, ctx).await?;
-        Ok(RegistrarOf(
-            Registrar::of(ctx, parts, &account, &cluster).await?,
-        ))
+        let (account, _) = agent::account_and_cluster(parts, ctx).await?;
+        Ok(RegistrarOf(Registrar::of(ctx, parts, &account).await?))
     }
 }
 
@@ -257,7 +254,7 @@ pub async fn register(
     let mut tx = ctx.db.begin().await?;
     let outcome = match insert(&mut tx, account_id, name.as_str(), &checked, &registrar).await? {
         Some(id) => {
-            record(
+            clusters::record_event(
                 &mut tx,
                 id,
                 "registered",
@@ -274,7 +271,17 @@ pub async fn register(
                 "Cluster {name} is already registered (If-None-Match: *)."
             )))
         }
-        None => update(&mut tx, account_id, name.as_str(), &checked, &registrar).await?,
+        None => {
+            update(
+                &mut tx,
+                account_id,
+                &account,
+                name.as_str(),
+                &checked,
+                &registrar,
+            )
+            .await?
+        }
     };
     if outcome == Outcome::Unchanged {
         tx.rollback().await?;
@@ -302,7 +309,7 @@ pub async fn register(
         tx.commit().await?;
         tracing::info!(account = %account, cluster = %name, outcome = ?outcome, "cluster registration");
     }
-    let cluster = clusters::load(&ctx, &ctx.db, account_id, &account, Some(name.as_str()))
+    let cluster = clusters::load(&ctx, account_id, &account, Some(name.as_str()))
         .await?
         .into_iter()
         .next()
@@ -399,21 +406,6 @@ async fn add_identity_ca(
     Ok(added == 1)
 }
 
-async fn record(
-    conn: &mut PgConnection,
-    cluster: Uuid,
-    kind: &str,
-    detail: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO cluster_events (cluster_id, kind, detail) VALUES ($1, $2, $3)")
-        .bind(cluster)
-        .bind(kind)
-        .bind(detail)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 type Current = (
     Uuid,
     String,
@@ -428,6 +420,7 @@ type Current = (
 async fn update(
     conn: &mut PgConnection,
     account_id: Uuid,
+    account: &str,
     name: &str,
     checked: &Checked,
     registrar: &Registrar,
@@ -442,7 +435,7 @@ async fn update(
     .await?;
     let Some((id, server, server_ca, identity_ca, labels, old_version, by_token)) = row else {
         // Deregistered since the assertion was verified.
-        return Err(clusters::no_such_cluster("this account", name));
+        return Err(clusters::no_such_cluster(account, name));
     };
     let current_labels: Labels = serde_json::from_value(labels).unwrap_or_default();
     let labels = checked
@@ -513,10 +506,10 @@ async fn update(
             hex(&checked.identity.sha256),
             if new { "" } else { " again" }
         );
-        record(conn, id, "rotated", &detail).await?;
+        clusters::record_event(conn, id, "rotated", &detail).await?;
     }
     if !changed.is_empty() {
-        record(
+        clusters::record_event(
             conn,
             id,
             "updated",

@@ -18,7 +18,8 @@ use uuid::Uuid;
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// The channel announcing status transitions.
 pub const CHANNEL: &str = "flotilla_cluster_status";
-/// Every how many sweeps the cluster gauges are refreshed.
+/// Every how many sweeps the cluster gauges are refreshed (besides after a sweep that moved
+/// clusters).
 const GAUGE_EVERY: u32 = 5;
 
 /// A cluster's status.
@@ -61,27 +62,38 @@ impl Status {
     }
 }
 
-/// Records a transition of `cluster` (event, announcement, metric) in the transaction that
-/// made it.
-pub async fn record_transition(
+/// Records transitions (cluster, from, to) in the transaction that made them: their events
+/// and announcements in one statement each, and the metric.
+pub async fn record_transitions(
     ctx: &AppContext,
     conn: &mut PgConnection,
-    cluster: Uuid,
-    from: &str,
-    to: Status,
+    moved: &[(Uuid, String, Status)],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO cluster_events (cluster_id, kind, detail) VALUES ($1, 'status', $2)")
-        .bind(cluster)
-        .bind(format!("{from} → {}", to.as_str()))
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = moved.iter().map(|(id, _, _)| *id).collect();
+    let details: Vec<String> = moved
+        .iter()
+        .map(|(_, from, to)| format!("{from} → {}", to.as_str()))
+        .collect();
+    sqlx::query(
+        "INSERT INTO cluster_events (cluster_id, kind, detail) \
+         SELECT id, 'status', detail FROM unnest($1::uuid[], $2::text[]) AS t(id, detail)",
+    )
+    .bind(&ids)
+    .bind(&details)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, id::text) FROM unnest($2::uuid[]) AS id")
         .bind(CHANNEL)
-        .bind(cluster.to_string())
+        .bind(&ids)
         .execute(&mut *conn)
         .await?;
-    ctx.metrics
-        .count_transition(Status::parse(from).as_str(), to.as_str());
+    for (_, from, to) in moved {
+        ctx.metrics
+            .count_transition(Status::parse(from).as_str(), to.as_str());
+    }
     Ok(())
 }
 
@@ -92,10 +104,12 @@ pub async fn run_sweeper(ctx: AppContext) {
     let mut round = 0u32;
     loop {
         tick.tick().await;
-        if let Err(e) = sweep(&ctx).await {
+        let moved = sweep(&ctx).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cluster status sweep failed; retrying");
-        }
-        if round % GAUGE_EVERY == 0 {
+            0
+        });
+        // Counted now and then, and at once when this replica moved clusters.
+        if moved > 0 || round % GAUGE_EVERY == 0 {
             if let Err(e) = refresh_gauges(&ctx).await {
                 tracing::warn!(error = %e, "counting clusters failed");
             }
@@ -110,16 +124,12 @@ pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
     let mut tx = ctx.db.begin().await?;
     let moved: Vec<(Uuid, String, String)> = sqlx::query_as(
         "WITH due AS ( \
-            SELECT id, status AS old, CASE \
-                WHEN last_heartbeat_at > now() - make_interval(secs => $1) THEN 'ready' \
-                WHEN last_heartbeat_at > now() - make_interval(secs => $2) THEN 'stale' \
-                ELSE 'offline' END AS new \
-            FROM clusters \
-            WHERE status <> CASE \
-                WHEN last_heartbeat_at > now() - make_interval(secs => $1) THEN 'ready' \
-                WHEN last_heartbeat_at > now() - make_interval(secs => $2) THEN 'stale' \
-                ELSE 'offline' END \
-            FOR UPDATE SKIP LOCKED) \
+            SELECT c.id, c.status AS old, n.new FROM clusters c, LATERAL (SELECT CASE \
+                WHEN c.last_heartbeat_at > now() - make_interval(secs => $1) THEN 'ready' \
+                WHEN c.last_heartbeat_at > now() - make_interval(secs => $2) THEN 'stale' \
+                ELSE 'offline' END AS new) n \
+            WHERE c.status <> n.new \
+            FOR UPDATE OF c SKIP LOCKED) \
          UPDATE clusters c SET status = due.new, status_changed_at = now() \
          FROM due WHERE c.id = due.id RETURNING c.id, due.old, due.new",
     )
@@ -128,9 +138,13 @@ pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
     .fetch_all(&mut *tx)
     .await?;
     for (cluster, old, new) in &moved {
-        record_transition(ctx, &mut tx, *cluster, old, Status::parse(new)).await?;
         tracing::info!(cluster = %cluster, from = %old, to = %new, "cluster status changed");
     }
+    let moved: Vec<(Uuid, String, Status)> = moved
+        .into_iter()
+        .map(|(id, old, new)| (id, old, Status::parse(&new)))
+        .collect();
+    record_transitions(ctx, &mut tx, &moved).await?;
     tx.commit().await?;
     Ok(moved.len())
 }

@@ -25,12 +25,14 @@ pub const LOOKUP_LEN: usize = 12;
 /// A new prefixed token, `<prefix><lookup>_<secret>`, and its lookup id. The lookup id
 /// need not be secret, only unique (48 random bits in hex): it finds the stored hash.
 pub fn new_token(prefix: &str) -> (String, String) {
-    let lookup: String = random_bytes::<{ LOOKUP_LEN / 2 }>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let lookup = hex(&random_bytes::<{ LOOKUP_LEN / 2 }>());
     let token = format!("{prefix}{lookup}_{}", new_secret());
     (token, lookup)
+}
+
+/// Lower-case hex of `bytes` (lookup ids, fingerprints).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The lookup id of a token made by [`new_token`] with `prefix`, if it has that shape.

@@ -92,6 +92,10 @@ async fn status_follows_heartbeats_with_one_event_per_transition() {
             .contains("flotilla_cluster_status_transitions_total{from=\"ready\",to=\"stale\"} 1"),
         "{metrics}"
     );
+    assert!(
+        metrics.contains("flotilla_clusters{status=\"offline\"} 1"),
+        "{metrics}"
+    );
 
     // Back: one more event, no more than one.
     assert_eq!(fleet.heartbeat("acme", "eu-1", &agent).await.status(), 200);
