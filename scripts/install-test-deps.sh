@@ -3,7 +3,8 @@
 # server binaries (the harness runs a throwaway cluster), Chromium (the API reference is
 # rendered in a real browser), and Node.js with npm plus the npm packages of the OpenID
 # provider fixture in tests/oidc-provider (the certified oidc-provider package, run offline),
-# and openssl (RSA and odd-curve certificates for the cluster tests).
+# openssl (RSA and odd-curve certificates for the cluster tests), and a Python virtualenv in
+# tests/spiffe/.venv with py-spiffe (the SPIFFE interoperability test) and PyYAML.
 # Idempotent: installs nothing that is already there.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ have_postgres() {
 }
 have_postgres || missing+=(postgresql)
 command -v openssl >/dev/null || missing+=(openssl)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || missing+=(chromium)
 if ! command -v node >/dev/null; then
   missing+=(nodejs npm)
@@ -48,4 +50,19 @@ if [ ! -f "$installed" ] || [ "$fixture/package-lock.json" -nt "$installed" ] ||
     echo "npm ci failed in tests/oidc-provider" >&2
     exit 1
   fi
+fi
+
+# py-spiffe and PyYAML, in a virtualenv of their own (pinned in tests/spiffe/requirements.txt).
+spiffe="$root/tests/spiffe"
+stamp="$spiffe/.venv/installed"
+if [ ! -f "$stamp" ] || [ "$spiffe/requirements.txt" -nt "$stamp" ]; then
+  echo "installing Python packages in tests/spiffe/.venv"
+  rm -rf "$spiffe/.venv"
+  python3 -m venv "$spiffe/.venv"
+  if ! out="$("$spiffe/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$spiffe/requirements.txt" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    echo "pip install failed in tests/spiffe/.venv" >&2
+    exit 1
+  fi
+  touch "$stamp"
 fi

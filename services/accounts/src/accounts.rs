@@ -36,6 +36,19 @@ pub struct Account {
     pub role: Role,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Whether its clusters' SPIFFE bundles are served publicly, for SPIFFE federation, at
+    /// `/spiffe/{account}/{cluster}/bundle`.
+    pub publish_spiffe_bundles: bool,
+}
+
+/// Settings to change; members left out keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    /// Serve the clusters' SPIFFE bundles publicly (no authentication, per the SPIFFE
+    /// Federation `https_web` profile) at `/spiffe/{account}/{cluster}/bundle`. Off by default.
+    #[serde(default)]
+    pub publish_spiffe_bundles: Option<bool>,
 }
 
 /// Creates the account `name` with `person` as its owner.
@@ -88,6 +101,7 @@ pub async fn create_account(
         name: name.to_string(),
         role: Role::Owner,
         created_at,
+        publish_spiffe_bundles: false,
     })
 }
 
@@ -126,18 +140,72 @@ pub async fn get_account(
     State(ctx): State<AppContext>,
     access: AccountAccess,
 ) -> Result<Json<Account>> {
-    let created_at: DateTime<Utc> =
-        sqlx::query_scalar("SELECT created_at FROM accounts WHERE id = $1")
+    Ok(Json(read_account(&ctx, access).await?))
+}
+
+async fn read_account(ctx: &AppContext, access: AccountAccess) -> Result<Account> {
+    let (created_at, publish_spiffe_bundles): (DateTime<Utc>, bool) =
+        sqlx::query_as("SELECT created_at, publish_spiffe_bundles FROM accounts WHERE id = $1")
             .bind(access.account_id)
             .fetch_optional(&ctx.db)
             .await?
             .ok_or_else(|| flotilla_core::auth::no_such_account(&access.account))?;
-    Ok(Json(Account {
+    Ok(Account {
         domain: format!("{}.{}", access.account, ctx.config.dns_base_domain),
         name: access.account,
         role: access.role,
         created_at,
-    }))
+        publish_spiffe_bundles,
+    })
+}
+
+/// Changes the account's settings (admins).
+#[utoipa::path(patch, path = "/api/v1/accounts/{account}", tag = "accounts",
+    params(("account" = String, Path, description = "The account's name")),
+    request_body = AccountSettings,
+    responses(
+        (status = 200, description = "The account with its new settings", body = Account),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown setting or a wrong type", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_settings(
+    State(ctx): State<AppContext>,
+    access: AccountAccess,
+    origin: Origin,
+    Json(settings): Json<AccountSettings>,
+) -> Result<Json<Account>> {
+    access.require(Role::Admin)?;
+    if let Some(publish) = settings.publish_spiffe_bundles {
+        let actor = Actor::of(&ctx, &access.caller).await?;
+        let mut tx = ctx.db.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE accounts SET publish_spiffe_bundles = $2 \
+             WHERE id = $1 AND publish_spiffe_bundles <> $2",
+        )
+        .bind(access.account_id)
+        .bind(publish)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if changed {
+            Entry {
+                account_id: access.account_id,
+                actor: &actor,
+                origin: &origin,
+                action: "account.settings-changed",
+                target: &access.account,
+                details: serde_json::json!({ "publish_spiffe_bundles": publish }),
+            }
+            .record(&mut tx)
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(Json(read_account(&ctx, access).await?))
 }
 
 /// Who is calling, and their accounts and roles.

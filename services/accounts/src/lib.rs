@@ -65,7 +65,7 @@ pub fn api_routes() -> OpenApiRouter<AppContext> {
     OpenApiRouter::new()
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::sign_up))
-        .routes(routes!(accounts::get_account))
+        .routes(routes!(accounts::get_account, accounts::update_settings))
         .routes(routes!(members::list_members, members::add_member))
         .routes(routes!(members::remove_member))
         .routes(routes!(api_tokens::create_token, api_tokens::list_tokens))

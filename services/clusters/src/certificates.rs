@@ -197,6 +197,11 @@ pub fn key_kind(spki: &SubjectPublicKeyInfo<'_>) -> Result<KeyKind, String> {
             .parameters
             .as_ref()
             .and_then(|p| p.as_oid().ok());
+        // SPIFFE bundles publish the point's coordinates (JWK x and y): a compressed point
+        // would need decompressing first, and no common tool makes one.
+        if spki.subject_public_key.data.first() != Some(&4) {
+            return Err("has an EC key whose point is not in uncompressed form".into());
+        }
         return match curve {
             Some(c) if c == OID_EC_P256 => Ok(KeyKind::P256),
             Some(c) if c == OID_NIST_EC_P384 => Ok(KeyKind::P384),

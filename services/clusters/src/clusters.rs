@@ -318,6 +318,7 @@ pub async fn deregister(
     .record(&mut tx)
     .await?;
     commit_change(&ctx, tx, "cluster").await?;
+    ctx.changes.bump(access.account_id);
     tracing::info!(account = %access.account, cluster = %cluster, "cluster deregistered");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -400,6 +401,7 @@ pub async fn remove_identity_ca(
     .record(&mut tx)
     .await?;
     commit_change(&ctx, tx, "cluster").await?;
+    ctx.changes.bump(reader.account_id());
     Ok(StatusCode::NO_CONTENT)
 }
 

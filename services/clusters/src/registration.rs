@@ -307,6 +307,8 @@ pub async fn register(
         .record(&mut tx)
         .await?;
         tx.commit().await?;
+        // This replica's directory reads its own write at once; the others hear it.
+        ctx.changes.bump(account_id);
         tracing::info!(account = %account, cluster = %name, outcome = ?outcome, "cluster registration");
     }
     let cluster = clusters::load(&ctx, account_id, &account, Some(name.as_str()))

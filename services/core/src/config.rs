@@ -90,6 +90,11 @@ pub struct Config {
     #[arg(long, env = "FLOTILLA_CLUSTER_OFFLINE_AFTER", default_value = "300", value_parser = parse_timeout)]
     pub cluster_offline_after: Seconds,
 
+    /// Seconds a SPIFFE bundle's consumers may wait before fetching it again: the bundles'
+    /// `spiffe_refresh_hint`, and the public bundles' `Cache-Control` max-age (1-3600).
+    #[arg(long, env = "FLOTILLA_SPIFFE_REFRESH_HINT", default_value = "300", value_parser = parse_timeout)]
+    pub spiffe_refresh_hint: Seconds,
+
     /// Parent domain of the account zones: `<account>.<base>`.
     #[arg(long, env = "FLOTILLA_DNS_BASE_DOMAIN", default_value = "flotilla.localhost", value_parser = parse_domain)]
     pub dns_base_domain: String,

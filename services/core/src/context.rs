@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::auth::AuthState;
+use crate::changes::Changes;
 use crate::config::Config;
 use crate::db::Readiness;
 use crate::http::metrics::Metrics;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Authentication keys and caches.
     pub auth: Arc<AuthState>,
+    /// Per-account change counters of the directory (cache keys, long-poll wake-ups).
+    pub changes: Changes,
 }
 
 impl AppContext {
@@ -38,6 +41,7 @@ impl AppContext {
             readiness: Readiness::default(),
             metrics: Arc::new(Metrics::new()),
             auth: Arc::default(),
+            changes: Changes::default(),
         }))
     }
 }

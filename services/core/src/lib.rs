@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod config;
 pub mod context;
 pub mod db;

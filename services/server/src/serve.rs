@@ -86,6 +86,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let draining = Arc::new(Notify::new());
     let shutdown = {
         let (fatal, draining) = (fatal.clone(), draining.clone());
+        let ctx_for_shutdown = ctx.clone();
         async move {
             tokio::select! {
                 signal = signals.next() => {
@@ -102,6 +103,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                     *fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
                 }
             }
+            // Long-polls answer now rather than hold the drain for up to their wait.
+            ctx_for_shutdown.changes.close();
             draining.notify_one();
         }
     };

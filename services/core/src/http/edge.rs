@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
@@ -135,7 +135,7 @@ where
                 .call(request)
                 .map(|r| r.unwrap_or_else(|e| match e {}));
             let handled = AssertUnwindSafe(handled).catch_unwind();
-            tokio::time::timeout(edge.limits.timeout, handled).await
+            tokio::time::timeout(edge.limits.timeout + long_poll(&uri), handled).await
         };
         let response = match outcome {
             Ok(Ok(response)) => response,
@@ -183,4 +183,21 @@ where
 fn is_acceptable_id(id: &HeaderValue) -> bool {
     let bytes = id.as_bytes();
     !bytes.is_empty() && bytes.len() <= MAX_REQUEST_ID && bytes.iter().all(|b| b.is_ascii_graphic())
+}
+
+/// Longest wait a long-poll may ask for (`?wait=<seconds>`).
+pub const MAX_LONG_POLL: Duration = Duration::from_secs(300);
+
+/// The extra time a long-poll (`wait=<seconds>` in the query, at most [`MAX_LONG_POLL`])
+/// may take beyond the request timeout: it is asked to wait that long. A malformed value adds
+/// nothing; the handler refuses it.
+fn long_poll(uri: &axum::http::Uri) -> Duration {
+    uri.query()
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("wait="))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Duration::ZERO, |secs| {
+            Duration::from_secs(secs).min(MAX_LONG_POLL)
+        })
 }

@@ -4,6 +4,7 @@
 mod accounts;
 mod binary;
 mod clusters;
+mod directory;
 mod docs;
 mod errors;
 mod migrations;

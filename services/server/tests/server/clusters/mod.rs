@@ -5,7 +5,7 @@
 mod assertions;
 mod audit;
 mod heartbeats;
-mod pki;
+pub mod pki;
 mod registration;
 mod tokens;
 
@@ -105,6 +105,15 @@ impl Fleet {
             .put(cluster, &self.admin, body(ca, &[("region", "eu-west-1")]))
             .await;
         assert_eq!(r.status(), 201, "register {cluster}");
+        r.json().await.expect("JSON")
+    }
+
+    /// Registers `cluster` of `acme` again with identity CA `ca` as the admin (a rotation).
+    pub async fn register_again(&self, cluster: &str, ca: &Ca) -> Value {
+        let r = self
+            .put(cluster, &self.admin, body(ca, &[("region", "eu-west-1")]))
+            .await;
+        assert_eq!(r.status(), 200, "register {cluster} again");
         r.json().await.expect("JSON")
     }
 

@@ -1,0 +1,174 @@
+//! `PUT|GET .../clusters/{cluster}/jwt-authorities`: the `jwt-svid` keys a cluster publishes
+//! in its SPIFFE bundle, e.g. its service-account issuer's keys, so other clusters can verify
+//! its JWT-SVIDs. Set by an admin or by the cluster's own agent; a new set gives the bundle
+//! the next sequence number, the same set again changes nothing.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::Extension;
+use axum::Json;
+use flotilla_clusters::agent::Reader;
+use flotilla_clusters::clusters::{no_such_cluster, record_event};
+use flotilla_core::audit::{Actor, Entry, Origin};
+use flotilla_core::auth::Role;
+use flotilla_core::{AppContext, Error, Problem};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::cache::Directory;
+use crate::jwk;
+use crate::reader::DirectoryReader;
+
+/// A cluster's published JWT authorities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JwtAuthorities {
+    /// The keys, as published (`use` is `jwt-svid`; only public parameters).
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<Value>,
+    /// The cluster's bundle sequence number after this request.
+    pub spiffe_sequence: i64,
+    /// Whether this request changed the set (answers to PUT only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<bool>,
+}
+
+/// A JWK Set (`{"keys": [...]}`) of public RSA or EC keys, each with a unique `kid`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct JwkSet {
+    /// The keys (RFC 7517): `kty` RSA (2048-8192 bits; alg RS256/384/512, PS256/384/512) or
+    /// EC (P-256, P-384, P-521; alg ES256/384/512), `kid` required and unique, no private
+    /// parameters. At most 32 keys and 64 KiB.
+    #[schema(value_type = Vec<Object>)]
+    keys: Vec<Value>,
+}
+
+/// Replaces the cluster's published JWT authorities.
+#[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}/jwt-authorities", tag = "directory",
+    params(
+        ("account" = String, Path, description = "The account's name"),
+        ("cluster" = String, Path, description = "The cluster's name"),
+    ),
+    request_body(content = JwkSet, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The published set", body = JwtAuthorities),
+        (status = 401, description = "Not authenticated, or an assertion refused", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin role, or the cluster's own agent", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A key refused; each error names the member and why", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
+pub async fn put(
+    State(ctx): State<AppContext>,
+    reader: Reader,
+    origin: Origin,
+    Path(path): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<JwtAuthorities>, Error> {
+    let (_, cluster) = path;
+    let actor = match &reader {
+        Reader::Member(access) => {
+            access.require(Role::Admin)?;
+            Actor::of(&ctx, &access.caller).await?
+        }
+        Reader::Agent(agent) => Actor::agent(agent),
+    };
+    let keys = jwk::check_jwt_authorities(&body).map_err(Error::Validation)?;
+    let keys = Value::Array(keys);
+    let mut tx = ctx.db.begin().await?;
+    let id: Uuid = sqlx::query_scalar(
+        "SELECT id FROM clusters WHERE account_id = $1 AND name = $2 FOR UPDATE",
+    )
+    .bind(reader.account_id())
+    .bind(&cluster)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| no_such_cluster(reader.account(), &cluster))?;
+    // Written only when different, so the same set again keeps the bundle's sequence.
+    let changed = sqlx::query(
+        "INSERT INTO cluster_jwt_authorities (cluster_id, keys) VALUES ($1, $2) \
+         ON CONFLICT (cluster_id) DO UPDATE SET keys = EXCLUDED.keys, updated_at = now() \
+         WHERE cluster_jwt_authorities.keys IS DISTINCT FROM EXCLUDED.keys",
+    )
+    .bind(id)
+    .bind(&keys)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    let kids: Vec<&str> = keys
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    if changed {
+        let detail = format!("JWT authorities published: {}", kid_list(&kids));
+        record_event(&mut tx, id, "jwt-authorities", &detail).await?;
+        Entry {
+            account_id: reader.account_id(),
+            actor: &actor,
+            origin: &origin,
+            action: "cluster.jwt-authorities-updated",
+            target: &cluster,
+            details: serde_json::json!({ "kids": kids }),
+        }
+        .record(&mut tx)
+        .await?;
+    }
+    let sequence: i64 = sqlx::query_scalar("SELECT bundle_sequence FROM clusters WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if changed {
+        ctx.changes.bump(reader.account_id());
+    }
+    let Value::Array(keys) = keys else {
+        unreachable!("built as an array above")
+    };
+    Ok(Json(JwtAuthorities {
+        keys,
+        spiffe_sequence: sequence,
+        changed: Some(changed),
+    }))
+}
+
+fn kid_list(kids: &[&str]) -> String {
+    if kids.is_empty() {
+        "none".into()
+    } else {
+        kids.join(", ")
+    }
+}
+
+/// The cluster's published JWT authorities.
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}/jwt-authorities", tag = "directory",
+    params(
+        ("account" = String, Path, description = "The account's name"),
+        ("cluster" = String, Path, description = "The cluster's name"),
+    ),
+    responses(
+        (status = 200, description = "The published set", body = JwtAuthorities),
+        (status = 401, description = "Not authenticated, or an assertion refused", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
+pub async fn get(
+    State(ctx): State<AppContext>,
+    Extension(directory): Extension<Arc<Directory>>,
+    reader: DirectoryReader,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<JwtAuthorities>, Error> {
+    let (_, cluster) = path;
+    let docs = crate::lookups::lookup(&ctx, &directory, &reader, &cluster).await?;
+    Ok(Json(JwtAuthorities {
+        keys: docs.jwt_authorities.clone(),
+        spiffe_sequence: docs.spiffe_sequence,
+        changed: None,
+    }))
+}
