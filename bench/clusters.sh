@@ -23,37 +23,13 @@ REG_CLIENTS=${BENCH_REG_CLIENTS:-16}
 AGENTS=64
 FIXTURES="$target_dir/release/examples/agent_fixtures"
 command -v pgbench >/dev/null || { echo "pgbench is required (postgresql-client)" >&2; exit 2; }
-pgbin=$(dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb | tail -1)")
 
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  [ -d "$work/pg" ] && as_pg "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-# As root, Postgres runs as the postgres user.
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+trap stop_all EXIT
 
 echo "== Postgres (throwaway, default settings)"
-pg_port=$(free_port)
-mkdir -p "$work/pg" && chmod 700 "$work/pg"
-[ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
-as_pg "$pgbin/initdb" -D "$work/pg" -U postgres -A trust >/dev/null
-as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
-  -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
-psql() { command psql -h 127.0.0.1 -p "$pg_port" -U postgres -qAt "$@"; }
-psql -c "CREATE DATABASE flotilla" -c "CREATE DATABASE pgbench"
+start_postgres
 pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -i -q pgbench >/dev/null 2>&1
-
-port=$(free_port)
-base="http://127.0.0.1:$port"
-(cd "$work" && exec taskset -c "$server_cpus" env DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/flotilla" \
-  FLOTILLA_LISTEN="127.0.0.1:$port" FLOTILLA_PUBLIC_URL="$base" FLOTILLA_DEV=1 RUST_LOG=warn \
-  "$SERVER" >>"$work/server.log" 2>&1) &
-pid=$!
-for _ in $(seq 1 600); do curl -sf -o /dev/null "$base/readyz" && break; sleep 0.1; done
-curl -sf -o /dev/null "$base/readyz" || { cat "$work/server.log" >&2; exit 1; }
+start_server
 
 echo "== an account and an owner's API token (development sign-in)"
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
@@ -70,15 +46,6 @@ api="$base/api/v1/accounts/bench"
 pgbench_tps() { # clients
   pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -n -c "$1" -j 1 -T "$DURATION" pgbench 2>/dev/null \
     | awk '/^tps/ {print $3; exit}'
-}
-wrk_run() { # connections script url -> "req/s p99_ms"
-  local out
-  out=$(taskset -c "$load_cpus" wrk -t1 -c"$1" -d"${DURATION}s" --latency -s "$2" "$3")
-  if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx answers from $3:" >&2; echo "$out" >&2; exit 1; fi
-  local rps p99
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}')
-  echo "$rps $p99"
 }
 
 echo "== fixtures: $AGENTS identity CAs with agent assertions (300 s)"

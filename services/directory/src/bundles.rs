@@ -65,9 +65,14 @@ pub async fn bundle_map(
             ))
         }
     };
+    if wait.is_zero() {
+        let snapshot = directory.snapshot(&ctx, reader.account_id).await?;
+        return Ok(answer(&headers, &snapshot.map, "application/json", PRIVATE));
+    }
     let deadline = Instant::now() + wait;
     // Subscribed before the first read: a change after that read wakes this request.
     let mut changes = ctx.changes.subscribe(reader.account_id);
+    let _waiting = Waiting::start(&ctx);
     loop {
         changes.borrow_and_update();
         let snapshot = directory.snapshot(&ctx, reader.account_id).await?;
@@ -82,6 +87,23 @@ pub async fn bundle_map(
                 return Ok(answer(&headers, &snapshot.map, "application/json", PRIVATE));
             }
         }
+    }
+}
+
+/// Counts a long-poll (a request with `wait`) in `flotilla_directory_long_polls` while it
+/// lives.
+struct Waiting(prometheus_client::metrics::gauge::Gauge);
+
+impl Waiting {
+    fn start(ctx: &AppContext) -> Self {
+        ctx.metrics.long_polls.inc();
+        Self(ctx.metrics.long_polls.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

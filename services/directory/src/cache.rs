@@ -43,8 +43,11 @@ impl Directory {
             }
         };
         // A failed load leaves the cell empty: the next request tries again.
-        slot.get_or_try_init(|| async { snapshot::load(ctx, account).await.map(Arc::new) })
-            .await
-            .cloned()
+        slot.get_or_try_init(|| async {
+            ctx.metrics.directory_loads.inc();
+            snapshot::load(ctx, account).await.map(Arc::new)
+        })
+        .await
+        .cloned()
     }
 }

@@ -171,12 +171,14 @@ fn check_key(key: &Value) -> Result<Value, KeyError> {
     match key.get("use") {
         None => {}
         Some(Value::String(u)) if u == "sig" || u == "jwt-svid" => {}
-        Some(other) => return Err(key_error(
-            "/use",
-            format!(
+        Some(other) => {
+            return Err(key_error(
+                "/use",
+                format!(
                 "use {other} is not accepted: these keys verify JWT-SVIDs (`sig` or `jwt-svid`)"
             ),
-        )),
+            ))
+        }
     }
     let alg = match key.get("alg") {
         None => None,
@@ -186,12 +188,14 @@ fn check_key(key: &Value) -> Result<Value, KeyError> {
     let mut jwk = match key.get("kty").and_then(Value::as_str) {
         Some("EC") => check_ec(key, alg)?,
         Some("RSA") => check_rsa(key, alg)?,
-        Some(other) => return Err(key_error(
-            "/kty",
-            format!(
+        Some(other) => {
+            return Err(key_error(
+                "/kty",
+                format!(
                 "kty {other:?} is not accepted: only RSA and EC keys (RS, PS and ES algorithms)"
             ),
-        )),
+            ))
+        }
         None => return Err(key_error("/kty", "a JWK needs kty (RSA or EC)")),
     };
     jwk.insert("kid".into(), json!(kid));

@@ -23,7 +23,9 @@ impl FromRequestParts<AppContext> for DirectoryReader {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, Error> {
-        if bearer(parts).is_some_and(assertion::looks_like_assertion) {
+        // A polling agent's reused assertion is recognised before anything is parsed.
+        let known = bearer(parts).and_then(|token| assertion::recognise(ctx, token));
+        if known.is_some() || bearer(parts).is_some_and(assertion::looks_like_assertion) {
             let params = RawPathParams::from_request_parts(parts, ctx)
                 .await
                 .map_err(|_| Error::Internal(anyhow::anyhow!("no path parameters")))?;
@@ -32,9 +34,13 @@ impl FromRequestParts<AppContext> for DirectoryReader {
                 .find(|(key, _)| *key == "account")
                 .map(|(_, value)| value)
                 .ok_or_else(|| Error::Internal(anyhow::anyhow!("no {{account}} in the path")))?;
-            let token = bearer(parts).unwrap_or_default();
-            // A reused assertion is found in the cache before anything is parsed.
-            let agent = assertion::authenticate(ctx, account, token).await?;
+            let agent = match known {
+                Some(agent) => assertion::in_account(agent, account)?,
+                None => {
+                    let token = bearer(parts).unwrap_or_default();
+                    assertion::authenticate(ctx, account, token).await?
+                }
+            };
             return Ok(Self {
                 account_id: agent.account_id,
                 account: agent.account,

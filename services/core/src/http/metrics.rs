@@ -51,6 +51,10 @@ pub struct Metrics {
     pool_max: Gauge,
     clusters: Family<StatusLabels, Gauge>,
     cluster_transitions: Family<TransitionLabels, Counter>,
+    /// Bundle-map long-polls waiting now (public: the handler moves it).
+    pub long_polls: Gauge,
+    /// Directory snapshots loaded from the database.
+    pub directory_loads: Counter,
 }
 
 impl Default for Metrics {
@@ -100,6 +104,18 @@ impl Metrics {
             "Cluster status transitions this replica recorded",
             cluster_transitions.clone(),
         );
+        let long_polls = Gauge::default();
+        registry.register(
+            "directory_long_polls",
+            "Bundle-map long-polls this replica holds now",
+            long_polls.clone(),
+        );
+        let directory_loads = Counter::default();
+        registry.register(
+            "directory_snapshot_loads",
+            "Account directories this replica loaded from the database (one per change per account read)",
+            directory_loads.clone(),
+        );
         Self {
             registry,
             durations,
@@ -107,6 +123,8 @@ impl Metrics {
             pool_max,
             clusters,
             cluster_transitions,
+            long_polls,
+            directory_loads,
         }
     }
 

@@ -1,13 +1,10 @@
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Value};
 use x509_parser::prelude::{FromDer, X509Certificate};
-use x509_parser::public_key::PublicKey;
 
-use super::{bundle_map, etag, fetch, second_replica, token_of_acme, x509_authorities};
+use super::{bundle_map, etag, fetch, key_params, second_replica, token_of_acme, x509_authorities};
 use crate::clusters::pki::{fingerprint, openssl_ca, Alg, Ca};
 use crate::clusters::{identity, refused, Fleet};
 
@@ -20,30 +17,31 @@ fn assert_keys_match_certificates(bundle: &Value) {
         assert!(key.get("kid").is_none(), "no kid on x509-svid: {key}");
         let der = x509_authorities(&json!({ "keys": [key] })).remove(0);
         let (_, cert) = X509Certificate::from_der(&der).expect("a certificate");
-        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-        match cert.public_key().parsed().expect("a key") {
-            PublicKey::EC(point) => {
-                let data = point.data();
-                let size = (data.len() - 1) / 2;
-                assert_eq!(key["kty"], "EC");
-                assert_eq!(key["crv"], if size == 32 { "P-256" } else { "P-384" });
-                assert_eq!(key["x"], b64(&data[1..=size]));
-                assert_eq!(key["y"], b64(&data[1 + size..]));
-            }
-            PublicKey::RSA(rsa) => {
-                let trim = |b: &[u8]| {
-                    b.iter()
-                        .skip_while(|x| **x == 0)
-                        .copied()
-                        .collect::<Vec<u8>>()
-                };
-                assert_eq!(key["kty"], "RSA");
-                assert_eq!(key["n"], b64(&trim(rsa.modulus)));
-                assert_eq!(key["e"], b64(&trim(rsa.exponent)));
-            }
-            other => panic!("unexpected key {other:?}"),
+        let params = key_params(cert.public_key());
+        for (name, value) in params.as_object().expect("parameters") {
+            assert_eq!(&key[name], value, "{name} of {key}");
         }
     }
+}
+
+/// A long-poll of `url` with `If-None-Match: tag`, in the background: its status, map and
+/// when it was answered.
+fn long_poll(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    tag: &str,
+) -> tokio::task::JoinHandle<(reqwest::StatusCode, Value, Instant)> {
+    let request = http
+        .get(url)
+        .bearer_auth(token)
+        .header("If-None-Match", tag);
+    tokio::spawn(async move {
+        let r = request.send().await.expect("a response");
+        let status = r.status();
+        let body: Value = r.json().await.expect("JSON");
+        (status, body, Instant::now())
+    })
 }
 
 #[tokio::test]
@@ -162,22 +160,7 @@ async fn a_long_poll_answers_on_deregistration_or_when_its_time_runs_out() {
 
     // Waiters are woken by a deregistration and get the map without that trust domain.
     let waiters: Vec<_> = (0..3)
-        .map(|_| {
-            let (http, url, agent, tag) =
-                (fleet.http.clone(), url.clone(), agent.clone(), tag.clone());
-            tokio::spawn(async move {
-                let r = http
-                    .get(&url)
-                    .bearer_auth(&agent)
-                    .header("If-None-Match", &tag)
-                    .send()
-                    .await
-                    .expect("a response");
-                let status = r.status();
-                let body: Value = r.json().await.expect("JSON");
-                (status, body, Instant::now())
-            })
-        })
+        .map(|_| long_poll(&fleet.http, &url, &agent, &tag))
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let r = fleet
@@ -218,26 +201,7 @@ async fn a_change_through_one_replica_wakes_long_polls_on_another_within_a_secon
     assert_eq!(r.status(), 200);
     let tag = etag(r.headers());
 
-    let waiter = {
-        let (http, url, agent, tag) = (
-            fleet.http.clone(),
-            format!("{on_replica}?wait=30"),
-            agent.clone(),
-            tag.clone(),
-        );
-        tokio::spawn(async move {
-            let r = http
-                .get(&url)
-                .bearer_auth(&agent)
-                .header("If-None-Match", &tag)
-                .send()
-                .await
-                .expect("a response");
-            let status = r.status();
-            let body: Value = r.json().await.expect("JSON");
-            (status, body, Instant::now())
-        })
-    };
+    let waiter = long_poll(&fleet.http, &format!("{on_replica}?wait=30"), &agent, &tag);
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The change goes through the first replica.
     let (us, _) = identity("us-1");

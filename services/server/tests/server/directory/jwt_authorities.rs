@@ -3,10 +3,9 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Value};
 use x509_parser::prelude::FromDer;
-use x509_parser::public_key::PublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
-use super::{bundle_map, token_of_acme};
+use super::{bundle_map, key_params, token_of_acme};
 use crate::clusters::pki::{key, Alg};
 use crate::clusters::{identity, refused, Fleet};
 
@@ -15,32 +14,16 @@ pub fn public_jwk(alg: Alg, kid: &str) -> Value {
     let pair = key(alg);
     let der = rcgen::PublicKeyData::subject_public_key_info(&pair);
     let (_, spki) = SubjectPublicKeyInfo::from_der(&der).expect("SPKI");
-    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
-    match spki.parsed().expect("a key") {
-        PublicKey::EC(point) => {
-            let data = point.data();
-            let size = (data.len() - 1) / 2;
-            json!({
-                "kty": "EC", "kid": kid, "use": "sig",
-                "crv": if size == 32 { "P-256" } else { "P-384" },
-                "alg": if size == 32 { "ES256" } else { "ES384" },
-                "x": b64(&data[1..=size]), "y": b64(&data[1 + size..]),
-            })
-        }
-        PublicKey::RSA(rsa) => {
-            let trim = |b: &[u8]| {
-                b.iter()
-                    .skip_while(|x| **x == 0)
-                    .copied()
-                    .collect::<Vec<u8>>()
-            };
-            json!({
-                "kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
-                "n": b64(&trim(rsa.modulus)), "e": b64(&trim(rsa.exponent)),
-            })
-        }
-        other => panic!("unexpected key {other:?}"),
-    }
+    let mut jwk = key_params(&spki);
+    let alg = match jwk["crv"].as_str() {
+        Some("P-256") => "ES256",
+        Some(_) => "ES384",
+        None => "RS256",
+    };
+    jwk["kid"] = json!(kid);
+    jwk["use"] = json!("sig");
+    jwk["alg"] = json!(alg);
+    jwk
 }
 
 #[tokio::test]

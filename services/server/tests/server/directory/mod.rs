@@ -91,3 +91,32 @@ pub async fn second_replica(fleet: &Fleet) -> (TestServer, String) {
     let base = server.base_url.clone();
     (server, base)
 }
+
+/// The JWK parameters of a public key: `kty` with `crv`, `x`, `y` (EC) or `n`, `e` (RSA).
+pub fn key_params(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Value {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use x509_parser::public_key::PublicKey;
+    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    match spki.parsed().expect("a key") {
+        PublicKey::EC(point) => {
+            let data = point.data();
+            let size = (data.len() - 1) / 2;
+            serde_json::json!({
+                "kty": "EC",
+                "crv": if size == 32 { "P-256" } else { "P-384" },
+                "x": b64(&data[1..=size]),
+                "y": b64(&data[1 + size..]),
+            })
+        }
+        PublicKey::RSA(rsa) => {
+            let trim = |b: &[u8]| {
+                b.iter()
+                    .skip_while(|x| **x == 0)
+                    .copied()
+                    .collect::<Vec<u8>>()
+            };
+            serde_json::json!({ "kty": "RSA", "n": b64(&trim(rsa.modulus)), "e": b64(&trim(rsa.exponent)) })
+        }
+        other => panic!("unexpected key {other:?}"),
+    }
+}
