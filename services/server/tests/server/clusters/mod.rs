@@ -117,6 +117,16 @@ impl Fleet {
         r.json().await.expect("JSON")
     }
 
+    /// Asks `acme` to stop trusting identity CA `ca` of `cluster`, with `token`.
+    pub async fn remove_identity_ca(&self, cluster: &str, ca: &Ca, token: &str) -> Response {
+        let path = format!(
+            "/clusters/{cluster}/identity-cas/{}",
+            pki::fingerprint(&ca.der())
+        );
+        self.call(Method::DELETE, &self.acme(&path), token, None)
+            .await
+    }
+
     /// A heartbeat of `cluster` of `account` with `assertion`.
     pub async fn heartbeat(&self, account: &str, cluster: &str, assertion: &str) -> Response {
         self.call(

@@ -358,29 +358,9 @@ async fn a_new_identity_ca_is_a_rotation_and_both_cas_are_trusted_until_the_old_
         .await;
     refused(back, 403).await;
 
-    let current = fleet
-        .call(
-            Method::DELETE,
-            &fleet.acme(&format!(
-                "/clusters/eu-1/identity-cas/{}",
-                fingerprint(&new.der())
-            )),
-            &fleet.admin,
-            None,
-        )
-        .await;
+    let current = fleet.remove_identity_ca("eu-1", &new, &fleet.admin).await;
     refused(current, 409).await;
-    let removed = fleet
-        .call(
-            Method::DELETE,
-            &fleet.acme(&format!(
-                "/clusters/eu-1/identity-cas/{}",
-                fingerprint(&old.der())
-            )),
-            &new_agent,
-            None,
-        )
-        .await;
+    let removed = fleet.remove_identity_ca("eu-1", &old, &new_agent).await;
     assert_eq!(removed.status(), 204);
     // The old CA's agent is cut off at once, although its assertion was cached.
     let cut = refused(fleet.heartbeat("acme", "eu-1", &old_agent).await, 401).await;

@@ -98,17 +98,7 @@ async fn the_bundle_map_holds_every_trust_domain_and_rotation_bumps_the_sequence
     assert_eq!(map["trust_domains"]["us-1"], domains["us-1"]);
 
     // Removing the old CA: one CA again, and the sequence rises again.
-    let r = fleet
-        .call(
-            Method::DELETE,
-            &fleet.acme(&format!(
-                "/clusters/eu-1/identity-cas/{}",
-                fingerprint(&eu.der())
-            )),
-            &fleet.admin,
-            None,
-        )
-        .await;
+    let r = fleet.remove_identity_ca("eu-1", &eu, &fleet.admin).await;
     assert_eq!(r.status(), 204);
     let (_, map) = bundle_map(&fleet, &fleet.admin).await;
     let bundle = &map["trust_domains"]["eu-1"];
