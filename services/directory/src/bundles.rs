@@ -65,6 +65,8 @@ pub async fn bundle_map(
             ))
         }
     };
+    // No wait, no timer: even a sleep already due waits for the timer's next tick (about a
+    // millisecond), which would cap a plain revalidation's throughput.
     if wait.is_zero() {
         let snapshot = directory.snapshot(&ctx, reader.account_id).await?;
         return Ok(answer(&headers, &snapshot.map, "application/json", PRIVATE));
