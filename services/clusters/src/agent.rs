@@ -20,22 +20,33 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The request path's parameters `names`, in that order.
+pub async fn path_params<const N: usize>(
+    parts: &mut Parts,
+    ctx: &AppContext,
+    names: [&str; N],
+) -> Result<[String; N], Error> {
+    let params = RawPathParams::from_request_parts(parts, ctx)
+        .await
+        .map_err(|_| Error::Internal(anyhow::anyhow!("no path parameters")))?;
+    let mut values = names.map(|_| String::new());
+    for (value, name) in values.iter_mut().zip(names) {
+        *value = params
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("no {{{name}}} in the path")))?;
+    }
+    Ok(values)
+}
+
 /// The request path's `{account}` and `{cluster}`.
 pub async fn account_and_cluster(
     parts: &mut Parts,
     ctx: &AppContext,
 ) -> Result<(String, String), Error> {
-    let params = RawPathParams::from_request_parts(parts, ctx)
-        .await
-        .map_err(|_| Error::Internal(anyhow::anyhow!("no path parameters")))?;
-    let find = |name: &str| {
-        params
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_owned())
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("no {{{name}}} in the path")))
-    };
-    Ok((find("account")?, find("cluster")?))
+    let [account, cluster] = path_params(parts, ctx, ["account", "cluster"]).await?;
+    Ok((account, cluster))
 }
 
 /// The agent of the cluster named in the path, authenticated by a cluster assertion.
@@ -80,8 +91,13 @@ impl FromRequestParts<AppContext> for Reader {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, Error> {
-        if bearer(parts).is_some_and(assertion::looks_like_assertion) {
-            let AgentOf(agent) = AgentOf::from_request_parts(parts, ctx).await?;
+        let (account, cluster) = account_and_cluster(parts, ctx).await?;
+        if let Some(agent) = match bearer(parts) {
+            Some(token) => assertion::agent_in(ctx, &account, token).await,
+            None => None,
+        } {
+            let agent = agent?;
+            own_cluster(&agent, &cluster)?;
             return Ok(Reader::Agent(agent));
         }
         let access = AccountAccess::from_request_parts(parts, ctx).await?;

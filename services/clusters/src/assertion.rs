@@ -95,17 +95,28 @@ pub fn looks_like_assertion(token: &str) -> bool {
         .is_some_and(|kind| kind.x5c.is_some())
 }
 
-/// The agent `token` speaks for, when it is an assertion this replica verified before and
-/// still trusts: one hash and one lookup, the whole cost of a polling agent's request.
-pub fn recognise(ctx: &AppContext, token: &str) -> Option<Agent> {
-    if !ctx.auth.listening.is_on() {
+/// The agent `token` speaks for in `account` when `token` is a cluster assertion; `None` for
+/// any other kind of bearer token. A reused assertion this replica verified before is
+/// recognised by one hash and one lookup, before anything is parsed: the whole cost of a
+/// polling agent's request.
+pub async fn agent_in(
+    ctx: &AppContext,
+    account: &str,
+    token: &str,
+) -> Option<Result<Agent, Error>> {
+    if ctx.auth.listening.is_on() {
+        if let Some(agent) = ctx.auth.agents.get(&opaque::hash_array(token)) {
+            return Some(in_account(agent, account));
+        }
+    }
+    if !looks_like_assertion(token) {
         return None;
     }
-    ctx.auth.agents.get(&opaque::hash_array(token))
+    Some(authenticate(ctx, account, token).await)
 }
 
 /// `agent`, if it belongs to `account` (an assertion never authenticates in another).
-pub fn in_account(agent: Agent, account: &str) -> Result<Agent, Error> {
+fn in_account(agent: Agent, account: &str) -> Result<Agent, Error> {
     if agent.account == account {
         Ok(agent)
     } else {

@@ -19,7 +19,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::agent::{self, AgentOf};
+use crate::agent;
 use crate::assertion;
 use crate::certificates::{self, CaCertificate};
 use crate::clusters::{self, Cluster};
@@ -164,21 +164,22 @@ impl Registrar {
         ctx: &AppContext,
         parts: &mut axum::http::request::Parts,
         account: &str,
+        cluster: &str,
     ) -> Result<Self, Error> {
-        match agent::bearer(parts) {
-            Some(token) if token.starts_with(REGISTRATION_TOKEN_PREFIX) => Ok(Registrar::Token(
-                registration_tokens::find(&ctx.db, account, token).await?,
-            )),
-            Some(token) if assertion::looks_like_assertion(token) => {
-                let AgentOf(agent) = AgentOf::from_request_parts(parts, ctx).await?;
-                Ok(Registrar::Agent(agent))
+        if let Some(token) = agent::bearer(parts) {
+            if token.starts_with(REGISTRATION_TOKEN_PREFIX) {
+                let token = registration_tokens::find(&ctx.db, account, token).await?;
+                return Ok(Registrar::Token(token));
             }
-            _ => {
-                let access = AccountAccess::from_request_parts(parts, ctx).await?;
-                access.require(Role::Admin)?;
-                Ok(Registrar::Member(access))
+            if let Some(agent) = assertion::agent_in(ctx, account, token).await {
+                let agent = agent?;
+                agent::own_cluster(&agent, cluster)?;
+                return Ok(Registrar::Agent(agent));
             }
         }
+        let access = AccountAccess::from_request_parts(parts, ctx).await?;
+        access.require(Role::Admin)?;
+        Ok(Registrar::Member(access))
     }
 
     fn account_id(&self) -> Uuid {
@@ -208,8 +209,10 @@ impl FromRequestParts<AppContext> for RegistrarOf {
         parts: &mut axum::http::request::Parts,
         ctx: &AppContext,
     ) -> Result<Self, Error> {
-        let (account, _) = agent::account_and_cluster(parts, ctx).await?;
-        Ok(RegistrarOf(Registrar::of(ctx, parts, &account).await?))
+        let (account, cluster) = agent::account_and_cluster(parts, ctx).await?;
+        Ok(RegistrarOf(
+            Registrar::of(ctx, parts, &account, &cluster).await?,
+        ))
     }
 }
 

@@ -78,7 +78,6 @@ pub async fn put(
         Reader::Agent(agent) => Actor::agent(agent),
     };
     let keys = jwk::check_jwt_authorities(&body).map_err(Error::Validation)?;
-    let keys = Value::Array(keys);
     let mut tx = ctx.db.begin().await?;
     let id: Uuid = sqlx::query_scalar(
         "SELECT id FROM clusters WHERE account_id = $1 AND name = $2 FOR UPDATE",
@@ -95,17 +94,12 @@ pub async fn put(
          WHERE cluster_jwt_authorities.keys IS DISTINCT FROM EXCLUDED.keys",
     )
     .bind(id)
-    .bind(&keys)
+    .bind(sqlx::types::Json(&keys))
     .execute(&mut *tx)
     .await?
     .rows_affected()
         == 1;
-    let kids: Vec<&str> = keys
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|k| k["kid"].as_str())
-        .collect();
+    let kids: Vec<&str> = keys.iter().filter_map(|k| k["kid"].as_str()).collect();
     if changed {
         let detail = format!("JWT authorities published: {}", kid_list(&kids));
         record_event(&mut tx, id, "jwt-authorities", &detail).await?;
@@ -128,9 +122,6 @@ pub async fn put(
     if changed {
         ctx.changes.bump(reader.account_id());
     }
-    let Value::Array(keys) = keys else {
-        unreachable!("built as an array above")
-    };
     Ok(Json(JwtAuthorities {
         keys,
         spiffe_sequence: sequence,

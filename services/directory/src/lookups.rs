@@ -61,10 +61,11 @@ pub async fn kubeconfig(
         Some("kubeconfig") => true,
         Some("json") => false,
         Some(other) => {
+            let shown: String = other.chars().take(32).collect();
             return Err(Error::invalid(
                 "format",
-                format!("{other:?} is not a format here: json or kubeconfig"),
-            ))
+                format!("{shown:?} is not a format here: json or kubeconfig"),
+            ));
         }
         None => wants_yaml(&headers),
     };

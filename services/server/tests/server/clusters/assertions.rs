@@ -165,14 +165,7 @@ async fn agents_act_only_for_their_own_cluster_and_account() {
         .call(Method::GET, &fleet.acme("/clusters"), &eu_agent, None)
         .await;
     refused(r, 401).await;
-    let r = fleet
-        .call(
-            Method::DELETE,
-            &fleet.acme("/clusters/eu-1"),
-            &eu_agent,
-            None,
-        )
-        .await;
+    let r = fleet.deregister("eu-1", &eu_agent).await;
     refused(r, 401).await;
 
     // A cluster of another account, with the same name, cannot reach acme's, and the answer

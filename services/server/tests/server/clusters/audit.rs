@@ -34,18 +34,7 @@ async fn changes_are_audited_with_actor_request_and_source_newest_first() {
             .status(),
         200
     );
-    assert_eq!(
-        fleet
-            .call(
-                Method::DELETE,
-                &fleet.acme("/clusters/eu-2"),
-                &fleet.admin,
-                None
-            )
-            .await
-            .status(),
-        204
-    );
+    assert_eq!(fleet.deregister("eu-2", &fleet.admin).await.status(), 204);
     let mut developer = fleet.flotilla.developer().await;
     let added = developer
         .json(

@@ -117,6 +117,12 @@ impl Fleet {
         r.json().await.expect("JSON")
     }
 
+    /// Deregisters `cluster` of `acme` with `token`.
+    pub async fn deregister(&self, cluster: &str, token: &str) -> Response {
+        let url = self.acme(&format!("/clusters/{cluster}"));
+        self.call(Method::DELETE, &url, token, None).await
+    }
+
     /// Asks `acme` to stop trusting identity CA `ca` of `cluster`, with `token`.
     pub async fn remove_identity_ca(&self, cluster: &str, ca: &Ca, token: &str) -> Response {
         let path = format!(
@@ -183,4 +189,18 @@ pub async fn refused(response: Response, status: u16) -> Value {
         other => panic!("no slug for {other}"),
     };
     crate::expect_problem(response, status, slug).await
+}
+
+/// The problem of a 422 answer, after checking that one of its errors is about `field`.
+pub async fn refused_at(response: Response, field: &str) -> Value {
+    let problem = refused(response, 422).await;
+    assert!(
+        problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .any(|e| e["field"] == field),
+        "expected an error at {field}: {problem}"
+    );
+    problem
 }

@@ -82,6 +82,31 @@ pub fn openssl_ca(newkey: &[&str]) -> String {
     openssl(&args)
 }
 
+/// A self-signed P-256 CA whose key is written as a compressed point (`openssl ec
+/// -conv_form compressed`), which SPIFFE bundles cannot publish as JWK coordinates.
+pub fn openssl_compressed_point_ca() -> String {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let key = dir.path().join("key.pem");
+    let key = key.to_str().expect("utf-8 path");
+    let plain = openssl(&["ecparam", "-name", "prime256v1", "-genkey", "-noout"]);
+    std::fs::write(key, plain).expect("write the key");
+    openssl(&["ec", "-in", key, "-conv_form", "compressed", "-out", key]);
+    openssl(&[
+        "req",
+        "-x509",
+        "-key",
+        key,
+        "-subj",
+        "/CN=compressed CA",
+        "-days",
+        "30",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ])
+}
+
 /// The year after this one (for certificates not valid yet).
 pub fn next_year() -> i32 {
     chrono::Utc::now().year() + 1

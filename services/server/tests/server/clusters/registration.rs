@@ -197,6 +197,15 @@ async fn every_refusal_says_which_field_is_wrong_and_why_and_writes_nothing() {
         "P-256 or P-384",
     )
     .await;
+    let compressed = pki::openssl_compressed_point_ca();
+    expect_refusal(
+        &fleet,
+        "c",
+        with("identity_ca", json!(compressed)),
+        "/identity_ca",
+        "uncompressed form",
+    )
+    .await;
     let forged = forge_signature(&good.der());
     expect_refusal(
         &fleet,
@@ -497,14 +506,7 @@ async fn deregistration_cuts_the_agent_off_at_once_and_other_accounts_see_nothin
     let r = fleet.put("eu-1", &fleet.other_admin, body(&ca, &[])).await;
     refused(r, 404).await;
 
-    let gone = fleet
-        .call(
-            Method::DELETE,
-            &fleet.acme("/clusters/eu-1"),
-            &fleet.admin,
-            None,
-        )
-        .await;
+    let gone = fleet.deregister("eu-1", &fleet.admin).await;
     assert_eq!(gone.status(), 204);
     refused(fleet.heartbeat("acme", "eu-1", &agent).await, 401).await;
     let r = fleet

@@ -1,6 +1,5 @@
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
 use serde_json::{json, Value};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -24,8 +23,8 @@ fn assert_keys_match_certificates(bundle: &Value) {
     }
 }
 
-/// A long-poll of `url` with `If-None-Match: tag`, in the background: its status, map and
-/// when it was answered.
+/// A long-poll of `url` with `If-None-Match: tag`, in the background: its status, map (null
+/// for a 304) and when it was answered.
 fn long_poll(
     http: &reqwest::Client,
     url: &str,
@@ -39,7 +38,8 @@ fn long_poll(
     tokio::spawn(async move {
         let r = request.send().await.expect("a response");
         let status = r.status();
-        let body: Value = r.json().await.expect("JSON");
+        // A 304 has no body.
+        let body: Value = r.json().await.unwrap_or(Value::Null);
         (status, body, Instant::now())
     })
 }
@@ -107,14 +107,7 @@ async fn the_bundle_map_holds_every_trust_domain_and_rotation_bumps_the_sequence
 
     // A rebuilt cluster (deregistered, registered again) never sees an old number again.
     let before = bundle["spiffe_sequence"].as_i64().expect("a sequence");
-    let r = fleet
-        .call(
-            Method::DELETE,
-            &fleet.acme("/clusters/eu-1"),
-            &fleet.admin,
-            None,
-        )
-        .await;
+    let r = fleet.deregister("eu-1", &fleet.admin).await;
     assert_eq!(r.status(), 204);
     fleet.register("eu-1", &eu).await;
     let (_, map) = bundle_map(&fleet, &fleet.admin).await;
@@ -153,14 +146,7 @@ async fn a_long_poll_answers_on_deregistration_or_when_its_time_runs_out() {
         .map(|_| long_poll(&fleet.http, &url, &agent, &tag))
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let r = fleet
-        .call(
-            Method::DELETE,
-            &fleet.acme("/clusters/eu-1"),
-            &fleet.admin,
-            None,
-        )
-        .await;
+    let r = fleet.deregister("eu-1", &fleet.admin).await;
     assert_eq!(r.status(), 204);
     let deregistered = Instant::now();
     for waiter in waiters {
@@ -218,4 +204,48 @@ async fn a_custom_refresh_hint_is_in_every_bundle() {
     let (_, map) = bundle_map(&fleet, &fleet.admin).await;
     assert_eq!(map["trust_domains"]["eu-1"]["spiffe_refresh_hint"], 60);
     assert_keys_match_certificates(&map["trust_domains"]["eu-1"]);
+}
+
+#[tokio::test]
+async fn a_long_poll_outlasts_the_request_timeout_and_answers_at_once_when_the_server_stops() {
+    let fleet = Fleet::start_with(&["--request-timeout", "1"]).await;
+    let (eu, eu_leaf) = identity("eu-1");
+    fleet.register("eu-1", &eu).await;
+    let agent = fleet.assertion("eu-1", &eu_leaf);
+    let (tag, _) = bundle_map(&fleet, &agent).await;
+
+    // Asked to wait 2 s, beyond the 1 s request timeout: a 304 after the wait, not a 504.
+    let started = Instant::now();
+    let r = fetch(&fleet, &fleet.acme("/bundles?wait=2"), &agent, Some(&tag)).await;
+    assert_eq!(r.status(), 304);
+    assert!(started.elapsed() >= Duration::from_secs(2));
+
+    // What serve.rs does on the first SIGTERM: every waiting long-poll answers now, so the
+    // drain is not held for the rest of their wait.
+    let waiter = long_poll(&fleet.http, &fleet.acme("/bundles?wait=60"), &agent, &tag);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let closed = Instant::now();
+    fleet.flotilla.ctx.changes.close();
+    let (status, _, answered) = waiter.await.expect("the waiter");
+    assert_eq!(status, 304);
+    assert!(answered - closed < Duration::from_secs(1));
+
+    // The metrics the README names: none held now, and the snapshots loaded.
+    let metrics = fleet
+        .http
+        .get(fleet.flotilla.at("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("\nflotilla_directory_long_polls 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nflotilla_directory_snapshot_loads_total "),
+        "{metrics}"
+    );
 }
