@@ -78,15 +78,7 @@ async fn status_follows_heartbeats_with_one_event_per_transition() {
     )
     .await;
     assert_eq!(status(&fleet, "eu-1").await["status"], "offline");
-    let metrics = fleet
-        .http
-        .get(fleet.flotilla.at("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = fleet.metrics().await;
     assert!(
         metrics
             .contains("flotilla_cluster_status_transitions_total{from=\"ready\",to=\"stale\"} 1"),

@@ -117,6 +117,12 @@ impl Fleet {
         r.json().await.expect("JSON")
     }
 
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let r = self.http.get(self.flotilla.at("/metrics")).send().await;
+        r.expect("metrics").text().await.expect("text")
+    }
+
     /// Deregisters `cluster` of `acme` with `token`.
     pub async fn deregister(&self, cluster: &str, token: &str) -> Response {
         let url = self.acme(&format!("/clusters/{cluster}"));

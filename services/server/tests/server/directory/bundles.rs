@@ -231,15 +231,7 @@ async fn a_long_poll_outlasts_the_request_timeout_and_answers_at_once_when_the_s
     assert!(answered - closed < Duration::from_secs(1));
 
     // The metrics the README names: none held now, and the snapshots loaded.
-    let metrics = fleet
-        .http
-        .get(fleet.flotilla.at("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = fleet.metrics().await;
     assert!(
         metrics.contains("\nflotilla_directory_long_polls 0\n"),
         "{metrics}"
