@@ -66,3 +66,38 @@ if [ ! -f "$stamp" ] || [ "$spiffe/requirements.txt" -nt "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+
+# The DNS provider peers of tests/dns-peers: PowerDNS Authoritative with its SQLite backend
+# and dig (Debian's packages; no pdns service is needed: pdns.sh runs a throwaway server in
+# the foreground), and moto's Route 53 server (pinned in tests/dns-peers/requirements.txt) in
+# the same virtualenv as py-spiffe.
+dns_missing=()
+command -v pdns_server >/dev/null || [ -x /usr/sbin/pdns_server ] || dns_missing+=(pdns-server)
+ls /usr/lib/*/pdns/libgsqlite3backend.so >/dev/null 2>&1 || dns_missing+=(pdns-backend-sqlite3)
+command -v dig >/dev/null || dns_missing+=(dnsutils)
+if [ ${#dns_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${dns_missing[*]}; install them (sudo apt-get install ${dns_missing[*]}) and rerun" >&2
+    exit 1
+  fi
+  echo "installing: ${dns_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${dns_missing[@]}" >/dev/null
+  # Where systemd runs, the package has just started a pdns service on port 53: the tests
+  # need none.
+  if [[ " ${dns_missing[*]} " == *" pdns-server "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now pdns >/dev/null 2>&1 || true
+  fi
+fi
+dns_peers="$root/tests/dns-peers"
+stamp="$spiffe/.venv/installed-dns-peers" # gone whenever the block above recreates the venv
+if [ ! -f "$stamp" ] || [ "$dns_peers/requirements.txt" -nt "$stamp" ]; then
+  echo "installing Python packages for tests/dns-peers in tests/spiffe/.venv"
+  if ! out="$("$spiffe/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$dns_peers/requirements.txt" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    echo "pip install failed for tests/dns-peers in tests/spiffe/.venv" >&2
+    exit 1
+  fi
+  touch "$stamp"
+fi

@@ -39,6 +39,8 @@ pub struct Account {
     /// Whether its clusters' SPIFFE bundles are served publicly, for SPIFFE federation, at
     /// `/spiffe/{account}/{cluster}/bundle`.
     pub publish_spiffe_bundles: bool,
+    /// TTL in seconds of every DNS record of the account's hosts.
+    pub dns_ttl: i32,
 }
 
 /// Settings to change; members left out keep their value.
@@ -49,7 +51,14 @@ pub struct AccountSettings {
     /// Federation `https_web` profile) at `/spiffe/{account}/{cluster}/bundle`. Off by default.
     #[serde(default)]
     pub publish_spiffe_bundles: Option<bool>,
+    /// TTL in seconds of every DNS record of the account's hosts, 1-86400 (default 1: a
+    /// failover reaches clients as soon as the provider has it).
+    #[serde(default)]
+    pub dns_ttl: Option<i64>,
 }
+
+/// Longest DNS TTL an account may set (a day).
+pub const MAX_DNS_TTL: i64 = 86_400;
 
 /// Creates the account `name` with `person` as its owner.
 pub async fn create_account(
@@ -102,6 +111,7 @@ pub async fn create_account(
         role: Role::Owner,
         created_at,
         publish_spiffe_bundles: false,
+        dns_ttl: 1,
     })
 }
 
@@ -144,18 +154,21 @@ pub async fn get_account(
 }
 
 async fn read_account(ctx: &AppContext, access: AccountAccess) -> Result<Account> {
-    let (created_at, publish_spiffe_bundles): (DateTime<Utc>, bool) =
-        sqlx::query_as("SELECT created_at, publish_spiffe_bundles FROM accounts WHERE id = $1")
-            .bind(access.account_id)
-            .fetch_optional(&ctx.db)
-            .await?
-            .ok_or_else(|| flotilla_core::auth::no_such_account(&access.account))?;
+    let (created_at, publish_spiffe_bundles, dns_ttl): (DateTime<Utc>, bool, i32) =
+        sqlx::query_as(
+            "SELECT created_at, publish_spiffe_bundles, dns_ttl FROM accounts WHERE id = $1",
+        )
+        .bind(access.account_id)
+        .fetch_optional(&ctx.db)
+        .await?
+        .ok_or_else(|| flotilla_core::auth::no_such_account(&access.account))?;
     Ok(Account {
         domain: format!("{}.{}", access.account, ctx.config.dns_base_domain),
         name: access.account,
         role: access.role,
         created_at,
         publish_spiffe_bundles,
+        dns_ttl,
     })
 }
 
@@ -178,33 +191,56 @@ pub async fn update_settings(
     Json(settings): Json<AccountSettings>,
 ) -> Result<Json<Account>> {
     access.require(Role::Admin)?;
-    if let Some(publish) = settings.publish_spiffe_bundles {
-        let actor = Actor::of(&ctx, &access.caller).await?;
-        let mut tx = ctx.db.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE accounts SET publish_spiffe_bundles = $2 \
-             WHERE id = $1 AND publish_spiffe_bundles <> $2",
-        )
-        .bind(access.account_id)
-        .bind(publish)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if changed {
-            Entry {
-                account_id: access.account_id,
-                actor: &actor,
-                origin: &origin,
-                action: "account.settings-changed",
-                target: &access.account,
-                details: serde_json::json!({ "publish_spiffe_bundles": publish }),
-            }
-            .record(&mut tx)
-            .await?;
+    if let Some(ttl) = settings.dns_ttl {
+        if !(1..=MAX_DNS_TTL).contains(&ttl) {
+            return Err(CoreError::invalid(
+                "/dns_ttl",
+                format!("must be from 1 to {MAX_DNS_TTL} seconds (got {ttl})"),
+            )
+            .into());
         }
-        tx.commit().await?;
     }
+    let actor = Actor::of(&ctx, &access.caller).await?;
+    let mut tx = ctx.db.begin().await?;
+    // One statement; it returns the settings it changed (none when nothing differs). A new
+    // TTL re-plans the account's DNS through a trigger, in this transaction.
+    let changed: Option<(bool, Option<i32>)> = sqlx::query_as(
+        "WITH old AS (SELECT publish_spiffe_bundles, dns_ttl FROM accounts WHERE id = $1 FOR UPDATE) \
+         UPDATE accounts a SET publish_spiffe_bundles = COALESCE($2, a.publish_spiffe_bundles), \
+             dns_ttl = COALESCE($3, a.dns_ttl) FROM old \
+         WHERE a.id = $1 AND (a.publish_spiffe_bundles, a.dns_ttl) \
+             IS DISTINCT FROM (COALESCE($2, a.publish_spiffe_bundles), COALESCE($3, a.dns_ttl)) \
+         RETURNING a.publish_spiffe_bundles <> old.publish_spiffe_bundles, \
+                   NULLIF(a.dns_ttl, old.dns_ttl)",
+    )
+    .bind(access.account_id)
+    .bind(settings.publish_spiffe_bundles)
+    .bind(settings.dns_ttl.map(|t| t as i32))
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((publish_changed, ttl)) = changed {
+        let mut details = serde_json::Map::new();
+        if publish_changed {
+            details.insert(
+                "publish_spiffe_bundles".into(),
+                settings.publish_spiffe_bundles.into(),
+            );
+        }
+        if let Some(ttl) = ttl {
+            details.insert("dns_ttl".into(), ttl.into());
+        }
+        Entry {
+            account_id: access.account_id,
+            actor: &actor,
+            origin: &origin,
+            action: "account.settings-changed",
+            target: &access.account,
+            details: details.into(),
+        }
+        .record(&mut tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(Json(read_account(&ctx, access).await?))
 }
 

@@ -35,6 +35,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
         (name = "tokens", description = "API tokens of an account"),
         (name = "clusters", description = "Registration tokens, cluster registration, heartbeats and cluster events"),
         (name = "directory", description = "The public-key directory: kubeconfig and identity-provider lookups, SPIFFE bundles and bundle maps, JWT authorities"),
+        (name = "dns", description = "Global DNS: endpoint reports, the planned record sets and the history of changes sent to the provider"),
         (name = "audit", description = "The audit log of an account"),
         (name = "oauth", description = "Flotilla's OAuth 2.0 authorization server, for the CLI"),
     ),
@@ -115,6 +116,7 @@ fn api() -> (Router<AppContext>, OpenApiDocument) {
         .merge(flotilla_accounts::api_routes())
         .merge(flotilla_clusters::api_routes())
         .merge(flotilla_directory::api_routes())
+        .merge(flotilla_dns::api_routes())
         .split_for_parts()
 }
 
@@ -153,6 +155,7 @@ pub fn spawn_workers(ctx: &AppContext, accounts: &Accounts) {
     flotilla_accounts::spawn_workers(ctx, accounts);
     flotilla_clusters::spawn_workers(ctx);
     flotilla_directory::spawn_workers(ctx);
+    flotilla_dns::spawn_workers(ctx);
 }
 
 /// `/docs`: Swagger UI from the vendored `utoipa-swagger-ui` assets, served by the binary.

@@ -1,0 +1,168 @@
+//! Forming the next batch: queued hosts (failovers first), their changes checked against
+//! Route53's rules and what the zone holds, packed into one request within its limits.
+//! A host the check refuses is quarantined at once, without a request.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::changes;
+use super::sets::{self, HostId};
+use crate::records::Change;
+use crate::rules::{self, MAX_CHARS, MAX_RECORDS};
+
+/// Most hosts considered for one batch.
+const HOSTS_PER_BATCH: i64 = 1000;
+
+/// One host's share of a batch.
+#[derive(Debug, Clone)]
+pub struct HostWork {
+    /// Its change row.
+    pub row_id: i64,
+    /// The host.
+    pub host: HostId,
+    /// When Flotilla learned what made the change.
+    pub learned_at: DateTime<Utc>,
+    /// Whether the host lost an endpoint.
+    pub failover: bool,
+    /// Its changes in this batch.
+    pub changes: Vec<Change>,
+}
+
+/// A batch: one provider request.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// The hosts in it.
+    pub hosts: Vec<HostWork>,
+}
+
+impl Batch {
+    /// Every change, in order.
+    pub fn changes(&self) -> Vec<Change> {
+        self.hosts.iter().flat_map(|h| h.changes.iter().cloned()).collect()
+    }
+
+    /// The hosts.
+    pub fn host_ids(&self) -> Vec<HostId> {
+        self.hosts.iter().map(|h| h.host.clone()).collect()
+    }
+
+    /// The change rows.
+    pub fn row_ids(&self) -> Vec<i64> {
+        self.hosts.iter().map(|h| h.row_id).collect()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Queued {
+    id: i64,
+    account_id: Uuid,
+    host: String,
+    failover: bool,
+    learned_at: DateTime<Utc>,
+}
+
+/// The next batch of queued hosts: among `only` when given, never among `exclude`.
+pub async fn next(
+    db: &PgPool,
+    zone: &str,
+    only: Option<&[HostId]>,
+    exclude: &BTreeSet<HostId>,
+) -> anyhow::Result<Option<Batch>> {
+    let (only_accounts, only_hosts): (Vec<Uuid>, Vec<String>) = only.unwrap_or_default().iter().cloned().unzip();
+    let queued: Vec<Queued> = sqlx::query_as(
+        "SELECT id, account_id, host, failover, learned_at FROM dns_changes \
+         WHERE zone = $1 AND status = 'pending' AND submitted_at IS NULL \
+           AND ($2 OR (account_id, host) IN (SELECT * FROM unnest($3::uuid[], $4::text[]))) \
+         ORDER BY failover DESC, id LIMIT $5",
+    )
+    .bind(zone)
+    .bind(only.is_none())
+    .bind(&only_accounts)
+    .bind(&only_hosts)
+    .bind(HOSTS_PER_BATCH + exclude.len() as i64)
+    .fetch_all(db)
+    .await?;
+    let queued: Vec<Queued> =
+        queued.into_iter().filter(|q| !exclude.contains(&(q.account_id, q.host.clone()))).collect();
+    if queued.is_empty() {
+        return Ok(None);
+    }
+    let mut tx = db.begin().await?;
+    let ids: Vec<HostId> = queued.iter().map(|q| (q.account_id, q.host.clone())).collect();
+    let stored = sets::load(&mut tx, zone, &ids).await?;
+    let mut batch = Batch::default();
+    let (mut records, mut chars) = (0usize, 0usize);
+    let mut nothing_to_do = Vec::new();
+    for q in queued {
+        let id = (q.account_id, q.host.clone());
+        let host_sets = stored.get(&id).cloned().unwrap_or_default();
+        let mut changes = sets::diff(&host_sets);
+        if changes.is_empty() {
+            nothing_to_do.push(q.id);
+            continue;
+        }
+        let names: Vec<String> =
+            changes.iter().map(|c| c.set.key.name.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut current = sets::applied_sets(&host_sets);
+        current.extend(sets::foreign_at(&mut tx, zone, &names).await?);
+        if let Err(reason) = rules::check(&changes, &current) {
+            let reason = format!("refused before sending: {reason}");
+            quarantine(&mut tx, zone, &id, q.id, &reason).await?;
+            continue;
+        }
+        let (r, c) = changes.iter().map(rules::cost).fold((0, 0), |(r, c), (a, b)| (r + a, c + b));
+        if records + r > MAX_RECORDS || chars + c > MAX_CHARS {
+            if !batch.hosts.is_empty() {
+                break;
+            }
+            // A host too large for one request on its own goes in parts; the rest stays
+            // queued and follows in the next batch.
+            changes.truncate(fitting_prefix(&changes));
+        }
+        records += r;
+        chars += c;
+        batch.hosts.push(HostWork { row_id: q.id, host: id, learned_at: q.learned_at, failover: q.failover, changes });
+    }
+    sqlx::query("DELETE FROM dns_changes WHERE id = ANY($1)")
+        .bind(&nothing_to_do)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok((!batch.hosts.is_empty()).then_some(batch))
+}
+
+/// How many of `changes`, from the first, fit in one request.
+pub fn fitting_prefix(changes: &[Change]) -> usize {
+    let (mut records, mut chars) = (0, 0);
+    for (i, change) in changes.iter().enumerate() {
+        let (r, c) = rules::cost(change);
+        if records + r > MAX_RECORDS || chars + c > MAX_CHARS {
+            return i.max(1);
+        }
+        records += r;
+        chars += c;
+    }
+    changes.len()
+}
+
+/// Quarantines a host: its change row closes with `reason`, and it is left alone until its
+/// plan changes.
+pub async fn quarantine(
+    conn: &mut sqlx::PgConnection,
+    zone: &str,
+    host: &HostId,
+    row_id: i64,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE dns_record_sets SET quarantine = $4 WHERE zone = $1 AND account_id = $2 AND host = $3")
+        .bind(zone)
+        .bind(host.0)
+        .bind(&host.1)
+        .bind(reason)
+        .execute(&mut *conn)
+        .await?;
+    changes::close(conn, &[row_id], "quarantined", None, Some(reason)).await
+}

@@ -1,0 +1,121 @@
+//! Change rows: the queue and the history of what was sent to the provider for each host.
+
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use crate::records::{Action, Change, RecordData, RecordKey, RecordSet};
+
+/// One change to one record set, as queued or sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ActionView {
+    /// CREATE, UPSERT or DELETE (a DELETE repeats the set's exact current data).
+    pub action: Action,
+    /// The record set's name, qualified.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub rtype: String,
+    /// Its set identifier (region or cluster), for routed sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_identifier: Option<String>,
+    /// TTL in seconds.
+    pub ttl: i64,
+    /// Values.
+    pub values: Vec<String>,
+    /// The AWS region of a latency set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The weight of a weighted set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<i64>,
+}
+
+impl ActionView {
+    /// The view of `change`.
+    pub fn of(change: &Change) -> ActionView {
+        let (key, data) = (&change.set.key, &change.set.data);
+        ActionView {
+            action: change.action,
+            name: key.name.clone(),
+            rtype: key.rtype.clone(),
+            set_identifier: (!key.set_id.is_empty()).then(|| key.set_id.clone()),
+            ttl: data.ttl,
+            values: data.values.clone(),
+            region: data.region.clone(),
+            weight: data.weight,
+        }
+    }
+
+    /// The change this view describes.
+    pub fn change(&self) -> Change {
+        Change {
+            action: self.action,
+            set: RecordSet {
+                key: RecordKey {
+                    name: self.name.clone(),
+                    rtype: self.rtype.clone(),
+                    set_id: self.set_identifier.clone().unwrap_or_default(),
+                },
+                data: RecordData {
+                    ttl: self.ttl,
+                    values: self.values.clone(),
+                    region: self.region.clone(),
+                    weight: self.weight,
+                },
+            },
+        }
+    }
+}
+
+/// `changes` as stored in a change row.
+pub fn actions_json(changes: &[Change]) -> Vec<ActionView> {
+    changes.iter().map(ActionView::of).collect()
+}
+
+/// Marks change rows submitted with what is being sent.
+pub async fn mark_submitted(conn: &mut PgConnection, rows: &[(i64, Vec<ActionView>)]) -> sqlx::Result<()> {
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let actions: Vec<Json<&Vec<ActionView>>> = rows.iter().map(|(_, a)| Json(a)).collect();
+    sqlx::query(
+        "UPDATE dns_changes c SET submitted_at = clock_timestamp(), attempts = attempts + 1, \
+         actions = u.actions FROM unnest($1::bigint[], $2::jsonb[]) AS u(id, actions) WHERE c.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&actions)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Puts submitted rows back in the queue, with the reason they were not applied (if any).
+pub async fn requeue(conn: &mut PgConnection, ids: &[i64], error: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE dns_changes SET submitted_at = NULL, error = $2 WHERE id = ANY($1)")
+        .bind(ids)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Closes rows with a final status.
+pub async fn close(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    status: &str,
+    change_id: Option<&str>,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE dns_changes SET status = $2, provider_change_id = $3, error = $4, \
+         completed_at = clock_timestamp() WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .bind(status)
+    .bind(change_id)
+    .bind(error)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! The reconciler: brings the provider's zone to the plan. One worker per zone at a time
+//! (a Postgres advisory lock held on its own connection; another replica takes over when that
+//! connection drops), so two replicas never apply a change twice.
+//!
+//! Each round: plan the hosts in the outbox (failovers first), then send one batch. Planning
+//! again before every batch is what lets a change learned while a batch is in flight go right
+//! after it, and a failover jump the queue. A batch the provider refuses is split in halves,
+//! down to the one host it refuses, which is quarantined with the provider's error while the
+//! rest goes through. Throttling and outages back off exponentially, with jitter.
+
+pub mod batches;
+pub mod changes;
+pub mod pacing;
+pub mod planning;
+pub mod resync;
+pub mod sets;
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use flotilla_core::AppContext;
+use sqlx::postgres::PgListener;
+use sqlx::{Connection, PgConnection};
+use tokio::time::Instant;
+
+use self::batches::Batch;
+use self::pacing::Pacer;
+use self::sets::HostId;
+use crate::providers::{Failure, Provider};
+
+/// The channel the outbox triggers notify.
+pub const CHANNEL: &str = "flotilla_dns";
+/// How often the whole zone is read again, to catch changes made behind Flotilla's back.
+const RESYNC_EVERY: Duration = Duration::from_secs(15 * 60);
+/// Longest sleep without a notification (a safety net; notifications wake the worker).
+const IDLE_WAIT: Duration = Duration::from_secs(5);
+/// Advisory lock class of zone workers (the lock's second key is the zone's hash).
+const LOCK_CLASS: i32 = 0x646e73; // "dns"
+
+/// Runs the reconciler for the configured provider, forever.
+pub async fn run(ctx: AppContext, provider: Arc<Provider>) {
+    let zone = crate::providers::zone_of(&ctx.config);
+    loop {
+        if let Err(e) = work_zone(&ctx, &provider, &zone).await {
+            tracing::warn!(zone = %zone, error = format!("{e:#}"), "dns reconciler stopped; restarting");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Takes the zone's lock (waiting while another replica holds it), then works it.
+async fn work_zone(ctx: &AppContext, provider: &Provider, zone: &str) -> anyhow::Result<()> {
+    let mut lock: PgConnection = ctx.db.acquire().await?.detach();
+    sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+        .bind(LOCK_CLASS)
+        .bind(zone)
+        .execute(&mut lock)
+        .await?;
+    tracing::info!(zone = %zone, "dns reconciler took the zone");
+    let mut listener = PgListener::connect_with(&ctx.db).await?;
+    listener.listen(CHANNEL).await?;
+    let mut worker = Worker {
+        ctx,
+        provider,
+        zone,
+        pace: Pacer::new(provider.min_interval()),
+        splits: VecDeque::new(),
+        resync_due: Instant::now(),
+    };
+    loop {
+        if !matches!(provider, Provider::None) && Instant::now() >= worker.resync_due {
+            worker.resync().await?;
+        }
+        while planning::plan_dirty(&ctx.db, zone, provider.flavour()).await? > 0 {}
+        // The lock's connection must still be ours before anything is sent.
+        lock.ping().await?;
+        let sent = match provider {
+            Provider::None => false,
+            _ => worker.send_next().await?,
+        };
+        if !sent {
+            while listener.next_buffered().is_some() {}
+            let _ = tokio::time::timeout(IDLE_WAIT, listener.recv()).await;
+        }
+    }
+}
+
+struct Worker<'a> {
+    ctx: &'a AppContext,
+    provider: &'a Provider,
+    zone: &'a str,
+    pace: Pacer,
+    /// Halves of refused batches, waiting to be tried on their own.
+    splits: VecDeque<Vec<HostId>>,
+    resync_due: Instant,
+}
+
+impl Worker<'_> {
+    /// Reads the zone, retrying with backoff until it can.
+    async fn resync(&mut self) -> anyhow::Result<()> {
+        loop {
+            let started = Instant::now();
+            match resync::resync(&self.ctx.db, self.zone, self.provider, &mut self.pace).await {
+                Ok(found) => {
+                    self.pace.succeeded();
+                    self.splits.clear();
+                    self.resync_due = Instant::now() + RESYNC_EVERY;
+                    tracing::info!(zone = %self.zone, listed = found.listed, owned = found.owned,
+                        requests = found.requests, ms = started.elapsed().as_millis() as u64, "dns zone read");
+                    return Ok(());
+                }
+                Err(resync::ResyncError::Provider(failure)) => {
+                    let delay = self.pace.failed();
+                    tracing::warn!(zone = %self.zone, error = %failure, retry_ms = delay.as_millis() as u64, "dns zone cannot be read");
+                    tokio::time::sleep(delay).await;
+                }
+                Err(resync::ResyncError::Database(e)) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Sends the next batch, if there is one. New work goes before halves of refused batches.
+    async fn send_next(&mut self) -> anyhow::Result<bool> {
+        let waiting: BTreeSet<HostId> = self.splits.iter().flatten().cloned().collect();
+        let mut batch = batches::next(&self.ctx.db, self.zone, None, &waiting).await?;
+        while batch.is_none() {
+            let Some(hosts) = self.splits.pop_front() else { return Ok(false) };
+            batch = batches::next(&self.ctx.db, self.zone, Some(&hosts), &BTreeSet::new()).await?;
+        }
+        if let Some(batch) = batch {
+            self.submit(batch).await?;
+        }
+        Ok(true)
+    }
+
+    async fn submit(&mut self, batch: Batch) -> anyhow::Result<()> {
+        let db = &self.ctx.db;
+        let rows: Vec<(i64, Vec<changes::ActionView>)> = batch
+            .hosts
+            .iter()
+            .map(|h| (h.row_id, changes::actions_json(&h.changes)))
+            .collect();
+        let mut conn = db.acquire().await?;
+        changes::mark_submitted(&mut conn, &rows).await?;
+        drop(conn);
+        self.pace.ready().await;
+        let changes = batch.changes();
+        let outcome = self.provider.apply(&changes).await;
+        let ids = batch.row_ids();
+        let mut tx = db.begin().await?;
+        match outcome {
+            Ok(ack) => {
+                sets::mark_applied(&mut tx, self.zone, &changes).await?;
+                changes::close(&mut tx, &ids, "applied", ack.change_id.as_deref(), None).await?;
+                tx.commit().await?;
+                self.pace.succeeded();
+                let oldest = batch.hosts.iter().map(|h| h.learned_at).min();
+                let lag = oldest.map(|t| (chrono::Utc::now() - t).num_milliseconds()).unwrap_or(0);
+                tracing::info!(zone = %self.zone, hosts = batch.hosts.len(), changes = changes.len(),
+                    change_id = ack.change_id.as_deref().unwrap_or("-"), lag_ms = lag, "dns changes applied");
+            }
+            Err(Failure::Rejected(reason)) if batch.hosts.len() > 1 => {
+                changes::requeue(&mut tx, &ids, None).await?;
+                tx.commit().await?;
+                let hosts = batch.host_ids();
+                let (left, right) = hosts.split_at(hosts.len() / 2);
+                self.splits.push_front(right.to_vec());
+                self.splits.push_front(left.to_vec());
+                tracing::info!(zone = %self.zone, hosts = hosts.len(), reason = %reason, "dns batch refused; splitting it");
+            }
+            Err(Failure::Rejected(reason)) => {
+                let host = &batch.hosts[0];
+                batches::quarantine(&mut tx, self.zone, &host.host, host.row_id, &reason).await?;
+                tx.commit().await?;
+                tracing::warn!(zone = %self.zone, host = %host.host.1, reason = %reason, "dns change quarantined");
+            }
+            Err(failure @ (Failure::Throttled(_) | Failure::Unavailable(_))) => {
+                changes::requeue(&mut tx, &ids, Some(&failure.to_string())).await?;
+                tx.commit().await?;
+                let delay = self.pace.failed();
+                tracing::warn!(zone = %self.zone, error = %failure, retry_ms = delay.as_millis() as u64, "dns batch not applied; backing off");
+            }
+            Err(failure @ Failure::Unknown(_)) => {
+                // The rows stay submitted: the resync decides whether they were applied.
+                tx.commit().await?;
+                self.pace.failed();
+                self.resync_due = Instant::now();
+                tracing::warn!(zone = %self.zone, error = %failure, "dns batch outcome unknown; re-reading the zone");
+            }
+        }
+        Ok(())
+    }
+}

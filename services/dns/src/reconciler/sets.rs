@@ -1,0 +1,144 @@
+//! The record sets of a zone as Postgres keeps them, and the changes that take the provider
+//! from what it holds (`applied`) to the plan (`desired`).
+
+use std::collections::BTreeMap;
+
+use sqlx::types::Json;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::records::{Action, Change, RecordData, RecordKey, RecordSet};
+
+/// One stored record set of a host.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredSet {
+    /// Qualified name.
+    pub name: String,
+    /// Record type.
+    #[sqlx(rename = "type")]
+    pub rtype: String,
+    /// Set identifier, or empty.
+    pub set_id: String,
+    /// Owner.
+    pub account_id: Uuid,
+    /// The host the set belongs to.
+    pub host: String,
+    /// What the plan wants.
+    pub desired: Option<Json<RecordData>>,
+    /// What the provider holds of ours.
+    pub applied: Option<Json<RecordData>>,
+    /// Why the host is quarantined.
+    pub quarantine: Option<String>,
+}
+
+impl StoredSet {
+    /// The set's key.
+    pub fn key(&self) -> RecordKey {
+        RecordKey { name: self.name.clone(), rtype: self.rtype.clone(), set_id: self.set_id.clone() }
+    }
+
+    /// Whether the provider holds what the plan wants.
+    pub fn settled(&self) -> bool {
+        self.desired.as_ref().map(|j| &j.0) == self.applied.as_ref().map(|j| &j.0)
+    }
+}
+
+/// A host: its account and name.
+pub type HostId = (Uuid, String);
+
+/// The stored sets of `hosts` in `zone`, grouped by host.
+pub async fn load(
+    conn: &mut PgConnection,
+    zone: &str,
+    hosts: &[HostId],
+) -> sqlx::Result<BTreeMap<HostId, Vec<StoredSet>>> {
+    let (accounts, names): (Vec<Uuid>, Vec<String>) = hosts.iter().cloned().unzip();
+    let rows: Vec<StoredSet> = sqlx::query_as(
+        "SELECT s.name, s.type, s.set_id, s.account_id, s.host, s.desired, s.applied, s.quarantine \
+         FROM dns_record_sets s JOIN unnest($2::uuid[], $3::text[]) AS h(account_id, host) \
+           ON s.account_id = h.account_id AND s.host = h.host \
+         WHERE s.zone = $1 ORDER BY s.name, s.type, s.set_id",
+    )
+    .bind(zone)
+    .bind(&accounts)
+    .bind(&names)
+    .fetch_all(conn)
+    .await?;
+    let mut by_host: BTreeMap<HostId, Vec<StoredSet>> = BTreeMap::new();
+    for row in rows {
+        by_host.entry((row.account_id, row.host.clone())).or_default().push(row);
+    }
+    Ok(by_host)
+}
+
+/// The changes that take a host's sets from applied to desired: deletes first (a name may
+/// change type), then writes of sets Flotilla holds, then creations.
+pub fn diff(sets: &[StoredSet]) -> Vec<Change> {
+    let mut changes: Vec<Change> = Vec::new();
+    for s in sets {
+        let change = match (&s.desired, &s.applied) {
+            (Some(d), None) => Some((Action::Create, d.0.clone())),
+            (Some(d), Some(a)) if d.0 != a.0 => Some((Action::Upsert, d.0.clone())),
+            (None, Some(a)) => Some((Action::Delete, a.0.clone())),
+            _ => None,
+        };
+        if let Some((action, data)) = change {
+            changes.push(Change { action, set: RecordSet { key: s.key(), data } });
+        }
+    }
+    let rank = |a: Action| match a {
+        Action::Delete => 0,
+        Action::Upsert => 1,
+        Action::Create => 2,
+    };
+    changes.sort_by_key(|c| rank(c.action));
+    changes
+}
+
+/// What a host's sets hold at the provider (applied), for checking a batch against.
+pub fn applied_sets(sets: &[StoredSet]) -> Vec<RecordSet> {
+    sets.iter()
+        .filter_map(|s| s.applied.as_ref().map(|a| RecordSet { key: s.key(), data: a.0.clone() }))
+        .collect()
+}
+
+/// Records that the provider now holds what `changes` wrote.
+pub async fn mark_applied(conn: &mut PgConnection, zone: &str, changes: &[Change]) -> sqlx::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+        "UPDATE dns_record_sets s SET applied = c.data, applied_at = now() FROM (",
+    );
+    q.push_values(changes, |mut row, c| {
+        row.push_bind(&c.set.key.name)
+            .push_bind(&c.set.key.rtype)
+            .push_bind(&c.set.key.set_id)
+            .push_bind((c.action != Action::Delete).then(|| Json(&c.set.data)))
+            .push_unseparated("::jsonb");
+    });
+    q.push(") AS c(name, type, set_id, data) WHERE s.zone = ")
+        .push_bind(zone)
+        .push(" AND s.name = c.name AND s.type = c.type AND s.set_id = c.set_id");
+    q.build().execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL")
+        .bind(zone)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Record sets in the zone that are not Flotilla's, at `names`.
+pub async fn foreign_at(conn: &mut PgConnection, zone: &str, names: &[String]) -> sqlx::Result<Vec<RecordSet>> {
+    let rows: Vec<(String, String, String, Json<RecordData>)> = sqlx::query_as(
+        "SELECT name, type, set_id, data FROM dns_foreign_sets WHERE zone = $1 AND name = ANY($2)",
+    )
+    .bind(zone)
+    .bind(names)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, rtype, set_id, data)| RecordSet { key: RecordKey { name, rtype, set_id }, data: data.0 })
+        .collect())
+}

@@ -1,0 +1,224 @@
+//! `GET .../dns/records` and `GET .../dns/changes`: what Flotilla plans for the account's
+//! hosts and whether the provider holds it, and the history of changes sent for them. Members
+//! (viewer or more) read them; nothing of another account is ever selected.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use flotilla_core::auth::{AccountAccess, Role};
+use flotilla_core::http::paging::PageQuery;
+use flotilla_core::{AppContext, Error, Problem};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json as Jsonb;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::reconciler::changes::ActionView;
+use crate::records::RecordData;
+use crate::providers::zone_of;
+
+/// One record set of a host.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordView {
+    /// The host it serves.
+    pub host: String,
+    /// The set's name, qualified.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub rtype: String,
+    /// The set identifier (region of a latency set, cluster of a weighted one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_identifier: Option<String>,
+    /// What Flotilla plans there; absent when the set is being removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned: Option<RecordDataView>,
+    /// Whether the provider holds exactly the plan.
+    pub applied: bool,
+    /// `applied`, `pending` (not yet applied) or `quarantined` (the provider refused it).
+    pub status: String,
+    /// Why it is quarantined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What a record set holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordDataView {
+    /// Seconds.
+    pub ttl: i64,
+    /// Values.
+    pub values: Vec<String>,
+    /// The AWS region of a latency set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The weight of a weighted set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<i64>,
+}
+
+impl From<RecordData> for RecordDataView {
+    fn from(d: RecordData) -> Self {
+        RecordDataView { ttl: d.ttl, values: d.values, region: d.region, weight: d.weight }
+    }
+}
+
+/// The account's record sets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordList {
+    /// The zone they live in (provider and zone).
+    pub zone: String,
+    /// Record sets, by host and name.
+    pub records: Vec<RecordView>,
+}
+
+/// Filters of the record list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecordQuery {
+    /// Only this host's sets.
+    pub host: Option<String>,
+}
+
+/// The planned record sets of the account's hosts and whether each is applied.
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/dns/records", tag = "dns",
+    params(("account" = String, Path, description = "The account's name"), RecordQuery),
+    responses(
+        (status = 200, description = "The record sets", body = RecordList),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn records(
+    State(ctx): State<AppContext>,
+    access: AccountAccess,
+    Path(_account): Path<String>,
+    Query(query): Query<RecordQuery>,
+) -> Result<Json<RecordList>, Error> {
+    access.require(Role::Viewer)?;
+    let zone = zone_of(&ctx.config);
+    type Row = (String, String, String, String, Option<Jsonb<RecordData>>, Option<Jsonb<RecordData>>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT host, name, type, set_id, desired, applied, quarantine FROM dns_record_sets \
+         WHERE zone = $1 AND account_id = $2 AND ($3::text IS NULL OR host = lower(trim(trailing '.' from $3))) \
+         ORDER BY host, name, type, set_id",
+    )
+    .bind(&zone)
+    .bind(access.account_id)
+    .bind(&query.host)
+    .fetch_all(&ctx.db)
+    .await?;
+    let records = rows
+        .into_iter()
+        .map(|(host, name, rtype, set_id, desired, applied, quarantine)| {
+            let is_applied = desired.as_ref().map(|d| &d.0) == applied.as_ref().map(|a| &a.0);
+            let status = match (&quarantine, is_applied) {
+                (_, true) => "applied",
+                (Some(_), false) => "quarantined",
+                (None, false) => "pending",
+            };
+            RecordView {
+                host,
+                name,
+                rtype,
+                set_identifier: (!set_id.is_empty()).then_some(set_id),
+                planned: desired.map(|d| d.0.into()),
+                applied: is_applied,
+                status: status.into(),
+                error: quarantine.filter(|_| !is_applied),
+            }
+        })
+        .collect();
+    Ok(Json(RecordList { zone, records }))
+}
+
+/// One change of one host.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ChangeView {
+    /// The change's id (a cursor for paging).
+    pub id: i64,
+    /// The host.
+    pub host: String,
+    /// `pending` (queued, or sent and not yet answered), `applied`, `failed` (its outcome was
+    /// lost; what is missing was sent again) or `quarantined` (refused by the provider or the
+    /// preflight check; see `error`).
+    pub status: String,
+    /// Whether it took an endpoint out (such changes go first).
+    pub failover: bool,
+    /// What it does (or would do) to each record set.
+    #[sqlx(json)]
+    pub actions: Vec<ActionView>,
+    /// The provider's id for the request that applied it (Route53's `/change/...`).
+    pub provider_change_id: Option<String>,
+    /// Requests made for it.
+    pub attempts: i32,
+    /// The last error: why it is quarantined, or why the last attempt failed.
+    pub error: Option<String>,
+    /// When Flotilla learned what made the change (the report, or the cluster going offline).
+    pub learned_at: DateTime<Utc>,
+    /// When it was last sent.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When the provider acknowledged it (or it was quarantined or failed).
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A page of changes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeList {
+    /// Newest first.
+    pub changes: Vec<ChangeView>,
+    /// The `before` of the next page, if there is one.
+    pub next_before: Option<i64>,
+}
+
+/// Filters of the change history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangeQuery {
+    /// Only changes with this status.
+    pub status: Option<String>,
+    /// Only this host's changes.
+    pub host: Option<String>,
+}
+
+/// The history of the changes sent (or queued) for the account's hosts, newest first.
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/dns/changes", tag = "dns",
+    params(("account" = String, Path, description = "The account's name"), PageQuery, ChangeQuery),
+    responses(
+        (status = 200, description = "A page of changes", body = ChangeList),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad filter or page size", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn changes(
+    State(ctx): State<AppContext>,
+    access: AccountAccess,
+    Path(_account): Path<String>,
+    Query(page): Query<PageQuery>,
+    Query(query): Query<ChangeQuery>,
+) -> Result<Json<ChangeList>, Error> {
+    access.require(Role::Viewer)?;
+    let limit = page.limit()?;
+    if let Some(status) = &query.status {
+        if !["pending", "applied", "failed", "quarantined"].contains(&status.as_str()) {
+            return Err(Error::invalid("status", "must be pending, applied, failed or quarantined"));
+        }
+    }
+    let rows: Vec<ChangeView> = sqlx::query_as(
+        "SELECT id, host, status, failover, actions, provider_change_id, attempts, error, \
+                learned_at, submitted_at, completed_at \
+         FROM dns_changes WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2) \
+           AND ($3::text IS NULL OR status = $3) \
+           AND ($4::text IS NULL OR host = lower(trim(trailing '.' from $4))) \
+         ORDER BY id DESC LIMIT $5",
+    )
+    .bind(access.account_id)
+    .bind(page.before)
+    .bind(&query.status)
+    .bind(&query.host)
+    .bind(limit + 1)
+    .fetch_all(&ctx.db)
+    .await?;
+    let (changes, next_before) = page.page(rows, |c| c.id);
+    Ok(Json(ChangeList { changes, next_before }))
+}
