@@ -154,14 +154,13 @@ pub async fn get_account(
 }
 
 async fn read_account(ctx: &AppContext, access: AccountAccess) -> Result<Account> {
-    let (created_at, publish_spiffe_bundles, dns_ttl): (DateTime<Utc>, bool, i32) =
-        sqlx::query_as(
-            "SELECT created_at, publish_spiffe_bundles, dns_ttl FROM accounts WHERE id = $1",
-        )
-        .bind(access.account_id)
-        .fetch_optional(&ctx.db)
-        .await?
-        .ok_or_else(|| flotilla_core::auth::no_such_account(&access.account))?;
+    let (created_at, publish_spiffe_bundles, dns_ttl): (DateTime<Utc>, bool, i32) = sqlx::query_as(
+        "SELECT created_at, publish_spiffe_bundles, dns_ttl FROM accounts WHERE id = $1",
+    )
+    .bind(access.account_id)
+    .fetch_optional(&ctx.db)
+    .await?
+    .ok_or_else(|| flotilla_core::auth::no_such_account(&access.account))?;
     Ok(Account {
         domain: format!("{}.{}", access.account, ctx.config.dns_base_domain),
         name: access.account,

@@ -81,7 +81,10 @@ pub async fn put(
     });
     let weight = report.weight.unwrap_or(1);
     if !(0..=255).contains(&weight) {
-        errors.push(FieldError::new("/weight", format!("must be from 0 to 255 (got {weight})")));
+        errors.push(FieldError::new(
+            "/weight",
+            format!("must be from 0 to 255 (got {weight})"),
+        ));
     }
     let (Some(host), Some(targets), true) = (host, targets, errors.is_empty()) else {
         return Err(Error::Validation(errors));
@@ -117,7 +120,11 @@ pub async fn put(
         healthy,
         updated_at,
     };
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(view)))
 }
 

@@ -115,8 +115,15 @@ impl Targets {
         let name = targets[0].trim();
         let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
         // A numeric last label is a mistyped address, never a top-level domain.
-        let numeric_tld = name.rsplit('.').next().is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
-        if name.len() > 253 || !name.contains('.') || numeric_tld || !name.split('.').all(is_hostname_label) {
+        let numeric_tld = name
+            .rsplit('.')
+            .next()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+        if name.len() > 253
+            || !name.contains('.')
+            || numeric_tld
+            || !name.split('.').all(is_hostname_label)
+        {
             return Err(format!(
                 "{:?} is neither an IP address nor a fully qualified hostname",
                 targets[0]
@@ -182,16 +189,29 @@ mod tests {
 
     #[test]
     fn hosts_must_lie_in_the_account_domain() {
-        assert_eq!(host("Hello.acme.flotilla.test.").unwrap().as_str(), "hello.acme.flotilla.test");
+        assert_eq!(
+            host("Hello.acme.flotilla.test.").unwrap().as_str(),
+            "hello.acme.flotilla.test"
+        );
         assert!(host("acme.flotilla.test").is_ok());
         assert!(host("a.b.acme.flotilla.test").is_ok());
-        assert!(host("hello.other.flotilla.test").unwrap_err().contains("acme.flotilla.test"));
-        assert!(host("xacme.flotilla.test").unwrap_err().contains("under it"));
+        assert!(host("hello.other.flotilla.test")
+            .unwrap_err()
+            .contains("acme.flotilla.test"));
+        assert!(host("xacme.flotilla.test")
+            .unwrap_err()
+            .contains("under it"));
         assert!(host("hello.flotilla.test").is_err());
-        assert!(host("_flotilla.acme.flotilla.test").unwrap_err().contains("_flotilla"));
-        assert!(host("*.acme.flotilla.test").unwrap_err().contains("not a DNS label"));
+        assert!(host("_flotilla.acme.flotilla.test")
+            .unwrap_err()
+            .contains("_flotilla"));
+        assert!(host("*.acme.flotilla.test")
+            .unwrap_err()
+            .contains("not a DNS label"));
         assert!(host("a..acme.flotilla.test").is_err());
-        assert!(host(&format!("{}.acme.flotilla.test", "a.".repeat(100))).unwrap_err().contains("at most 200"));
+        assert!(host(&format!("{}.acme.flotilla.test", "a.".repeat(100)))
+            .unwrap_err()
+            .contains("at most 200"));
         assert!(host("").is_err());
     }
 
@@ -199,14 +219,19 @@ mod tests {
     fn derived_names_cannot_be_hosts() {
         let h = host("www.acme.flotilla.test").unwrap();
         assert_eq!(h.marker_name(), "_flotilla.www.acme.flotilla.test.");
-        assert_eq!(h.regional_name("eu-west-1"), "eu-west-1._flotilla.www.acme.flotilla.test.");
+        assert_eq!(
+            h.regional_name("eu-west-1"),
+            "eu-west-1._flotilla.www.acme.flotilla.test."
+        );
         assert!(host(h.regional_name("eu-west-1").trim_end_matches('.')).is_err());
     }
 
     #[test]
     fn targets_are_addresses_or_one_hostname() {
         assert_eq!(
-            targets(&["2001:DB8::1", "192.0.2.7", "192.0.2.7", "192.0.2.1"]).unwrap().to_strings(),
+            targets(&["2001:DB8::1", "192.0.2.7", "192.0.2.7", "192.0.2.1"])
+                .unwrap()
+                .to_strings(),
             ["192.0.2.1", "192.0.2.7", "2001:db8::1"]
         );
         assert_eq!(
@@ -214,13 +239,23 @@ mod tests {
             Targets::Hostname("lb-1.eu-west-1.elb.amazonaws.com".into())
         );
         assert!(targets(&[]).unwrap_err().contains("at least one"));
-        assert!(targets(&["192.0.2.1", "lb.example.com"]).unwrap_err().contains("mixes"));
-        assert!(targets(&["a.example.com", "b.example.com"]).unwrap_err().contains("several hostnames"));
-        assert!(targets(&["300.1.1.1"]).unwrap_err().contains("neither an IP address"));
-        assert!(targets(&["localhost"]).unwrap_err().contains("fully qualified"));
+        assert!(targets(&["192.0.2.1", "lb.example.com"])
+            .unwrap_err()
+            .contains("mixes"));
+        assert!(targets(&["a.example.com", "b.example.com"])
+            .unwrap_err()
+            .contains("several hostnames"));
+        assert!(targets(&["300.1.1.1"])
+            .unwrap_err()
+            .contains("neither an IP address"));
+        assert!(targets(&["localhost"])
+            .unwrap_err()
+            .contains("fully qualified"));
         assert!(targets(&["0.0.0.0"]).unwrap_err().contains("unspecified"));
         assert!(targets(&["ff02::1"]).unwrap_err().contains("multicast"));
-        assert!(targets(&["www.acme.flotilla.test"]).unwrap_err().contains("host itself"));
+        assert!(targets(&["www.acme.flotilla.test"])
+            .unwrap_err()
+            .contains("host itself"));
         let many: Vec<String> = (0..33).map(|i| format!("192.0.2.{i}")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         assert!(targets(&many).unwrap_err().contains("at most 32"));

@@ -35,7 +35,10 @@ pub fn spawn_workers(ctx: &AppContext) {
     tokio::spawn(async move {
         match Provider::from_config(&ctx.config).await {
             Ok(provider) => reconciler::run(ctx, Arc::new(provider)).await,
-            Err(e) => tracing::error!(error = format!("{e:#}"), "the DNS provider cannot be set up; DNS is not reconciled"),
+            Err(e) => tracing::error!(
+                error = format!("{e:#}"),
+                "the DNS provider cannot be set up; DNS is not reconciled"
+            ),
         }
     });
 }

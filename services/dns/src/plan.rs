@@ -25,13 +25,44 @@ pub const MARKER_TTL: i64 = 300;
 
 /// Regions Route53 accepts for latency records (`ResourceRecordSetRegion`).
 pub const LATENCY_REGIONS: &[&str] = &[
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2",
-    "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
-    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-    "ca-central-1", "ca-west-1", "cn-north-1", "cn-northwest-1", "eu-central-1",
-    "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",
-    "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1",
-    "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
 ];
 
 /// How a provider can route: with latency and weights, or plainly.
@@ -82,17 +113,33 @@ pub fn marker_text(account: &str) -> String {
 }
 
 /// Plans `host` of `account` from its `endpoints`.
-pub fn plan(account: &str, host: &Host, flavour: Flavour, ttl: i64, endpoints: &[Endpoint]) -> Plan {
+pub fn plan(
+    account: &str,
+    host: &Host,
+    flavour: Flavour,
+    ttl: i64,
+    endpoints: &[Endpoint],
+) -> Plan {
     let mut out = Plan::default();
     let serving: Vec<&Endpoint> = endpoints.iter().filter(|e| e.serving).collect();
     // Fail open: with nothing serving, every endpoint is served rather than none.
-    let candidates = if serving.is_empty() { endpoints.iter().collect() } else { serving };
+    let candidates = if serving.is_empty() {
+        endpoints.iter().collect()
+    } else {
+        serving
+    };
     match flavour {
         Flavour::Routed => routed(host, ttl, &candidates, &mut out),
         Flavour::Plain => plain(host, ttl, &candidates, &mut out),
     }
     if !out.sets.is_empty() {
-        out.sets.push(set(host.marker_name(), RecordType::TXT, "", MARKER_TTL, vec![txt(&marker_text(account))]));
+        out.sets.push(set(
+            host.marker_name(),
+            RecordType::TXT,
+            "",
+            MARKER_TTL,
+            vec![txt(&marker_text(account))],
+        ));
     }
     out.sets.sort_by(|a, b| a.key.cmp(&b.key));
     out
@@ -105,7 +152,9 @@ fn routed(host: &Host, ttl: i64, candidates: &[&Endpoint], out: &mut Plan) {
             Some(r) if LATENCY_REGIONS.contains(&r) => regions.entry(r).or_default().push(e),
             Some(r) => out.left_out.push(LeftOut {
                 cluster: e.cluster.clone(),
-                reason: format!("region label {r:?} is not an AWS region Route53 routes by latency"),
+                reason: format!(
+                    "region label {r:?} is not an AWS region Route53 routes by latency"
+                ),
             }),
             None => out.left_out.push(LeftOut {
                 cluster: e.cluster.clone(),
@@ -115,7 +164,9 @@ fn routed(host: &Host, ttl: i64, candidates: &[&Endpoint], out: &mut Plan) {
     }
     for (region, endpoints) in regions {
         // One regional name cannot hold both a CNAME and addresses: addresses win.
-        let any_addresses = endpoints.iter().any(|e| matches!(e.targets, Targets::Addresses(_)));
+        let any_addresses = endpoints
+            .iter()
+            .any(|e| matches!(e.targets, Targets::Addresses(_)));
         let regional = host.regional_name(region);
         for e in endpoints {
             let weight = Some(e.weight);
@@ -135,7 +186,13 @@ fn routed(host: &Host, ttl: i64, candidates: &[&Endpoint], out: &mut Plan) {
                     ),
                 }),
                 Targets::Hostname(name) => {
-                    let mut s = set(regional.clone(), RecordType::CNAME, &e.cluster, ttl, vec![fqdn(name)]);
+                    let mut s = set(
+                        regional.clone(),
+                        RecordType::CNAME,
+                        &e.cluster,
+                        ttl,
+                        vec![fqdn(name)],
+                    );
                     s.data.weight = weight;
                     out.sets.push(s);
                 }
@@ -149,8 +206,16 @@ fn routed(host: &Host, ttl: i64, candidates: &[&Endpoint], out: &mut Plan) {
 
 fn plain(host: &Host, ttl: i64, candidates: &[&Endpoint], out: &mut Plan) {
     // Weight 0 means "only when nothing else is there", as in Route53.
-    let weighted: Vec<&Endpoint> = candidates.iter().copied().filter(|e| e.weight > 0).collect();
-    let candidates = if weighted.is_empty() { candidates.to_vec() } else { weighted };
+    let weighted: Vec<&Endpoint> = candidates
+        .iter()
+        .copied()
+        .filter(|e| e.weight > 0)
+        .collect();
+    let candidates = if weighted.is_empty() {
+        candidates.to_vec()
+    } else {
+        weighted
+    };
     let mut addresses: Vec<IpAddr> = candidates
         .iter()
         .filter_map(|e| match &e.targets {
@@ -165,7 +230,10 @@ fn plain(host: &Host, ttl: i64, candidates: &[&Endpoint], out: &mut Plan) {
         for (rtype, values) in split_families(&addresses) {
             out.sets.push(set(host.fqdn(), rtype, "", ttl, values));
         }
-        for e in candidates.iter().filter(|e| matches!(e.targets, Targets::Hostname(_))) {
+        for e in candidates
+            .iter()
+            .filter(|e| matches!(e.targets, Targets::Hostname(_)))
+        {
             out.left_out.push(LeftOut {
                 cluster: e.cluster.clone(),
                 reason: "the host is served by addresses; a hostname target cannot share its name with them".into(),
@@ -175,15 +243,28 @@ fn plain(host: &Host, ttl: i64, candidates: &[&Endpoint], out: &mut Plan) {
     }
     // Only hostnames: a CNAME holds one, so the heaviest wins (then the first cluster by name).
     let mut hostnames: Vec<&Endpoint> = candidates.to_vec();
-    hostnames.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.cluster.cmp(&b.cluster)));
+    hostnames.sort_by(|a, b| {
+        b.weight
+            .cmp(&a.weight)
+            .then_with(|| a.cluster.cmp(&b.cluster))
+    });
     if let Some((first, rest)) = hostnames.split_first() {
         if let Targets::Hostname(name) = &first.targets {
-            out.sets.push(set(host.fqdn(), RecordType::CNAME, "", ttl, vec![fqdn(name)]));
+            out.sets.push(set(
+                host.fqdn(),
+                RecordType::CNAME,
+                "",
+                ttl,
+                vec![fqdn(name)],
+            ));
         }
         for e in rest {
             out.left_out.push(LeftOut {
                 cluster: e.cluster.clone(),
-                reason: format!("a CNAME holds one hostname; cluster {}'s is served", first.cluster),
+                reason: format!(
+                    "a CNAME holds one hostname; cluster {}'s is served",
+                    first.cluster
+                ),
             });
         }
     }
@@ -191,8 +272,16 @@ fn plain(host: &Host, ttl: i64, candidates: &[&Endpoint], out: &mut Plan) {
 
 /// Addresses split into an A set and an AAAA set (either may be absent).
 fn split_families(list: &[IpAddr]) -> Vec<(RecordType, Vec<String>)> {
-    let v4: Vec<String> = list.iter().filter(|a| a.is_ipv4()).map(IpAddr::to_string).collect();
-    let v6: Vec<String> = list.iter().filter(|a| a.is_ipv6()).map(IpAddr::to_string).collect();
+    let v4: Vec<String> = list
+        .iter()
+        .filter(|a| a.is_ipv4())
+        .map(IpAddr::to_string)
+        .collect();
+    let v6: Vec<String> = list
+        .iter()
+        .filter(|a| a.is_ipv6())
+        .map(IpAddr::to_string)
+        .collect();
     [(RecordType::A, v4), (RecordType::AAAA, v6)]
         .into_iter()
         .filter(|(_, values)| !values.is_empty())
@@ -201,8 +290,17 @@ fn split_families(list: &[IpAddr]) -> Vec<(RecordType, Vec<String>)> {
 
 fn set(name: String, rtype: RecordType, set_id: &str, ttl: i64, values: Vec<String>) -> RecordSet {
     RecordSet {
-        key: RecordKey { name, rtype: rtype.as_str().to_owned(), set_id: set_id.to_owned() },
-        data: RecordData { ttl, values, region: None, weight: None },
+        key: RecordKey {
+            name,
+            rtype: rtype.as_str().to_owned(),
+            set_id: set_id.to_owned(),
+        },
+        data: RecordData {
+            ttl,
+            values,
+            region: None,
+            weight: None,
+        },
     }
 }
 

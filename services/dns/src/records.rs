@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The record types Flotilla writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 pub enum RecordType {
     /// IPv4 addresses.
     A,
@@ -126,7 +128,8 @@ pub struct Change {
 pub fn canonical_values(rtype: &str, values: Vec<String>) -> Vec<String> {
     match rtype {
         "A" | "AAAA" => {
-            let parsed: Option<Vec<std::net::IpAddr>> = values.iter().map(|v| v.parse().ok()).collect();
+            let parsed: Option<Vec<std::net::IpAddr>> =
+                values.iter().map(|v| v.parse().ok()).collect();
             match parsed {
                 Some(mut list) => {
                     list.sort();
@@ -169,7 +172,10 @@ mod tests {
             weight: Some(3),
         };
         let json = serde_json::to_value(&data).unwrap();
-        assert_eq!(json, serde_json::json!({"ttl": 1, "values": ["192.0.2.1"], "weight": 3}));
+        assert_eq!(
+            json,
+            serde_json::json!({"ttl": 1, "values": ["192.0.2.1"], "weight": 3})
+        );
         assert_eq!(serde_json::from_value::<RecordData>(json).unwrap(), data);
         assert_eq!(fqdn("Hello.Acme.Example."), "hello.acme.example.");
         assert_eq!(fqdn("hello.acme.example"), "hello.acme.example.");

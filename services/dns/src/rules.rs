@@ -18,8 +18,15 @@ pub const MAX_SET_ID: usize = 128;
 
 /// What one change costs against the per-request limits: (records, characters).
 pub fn cost(change: &Change) -> (usize, usize) {
-    let times = if change.action == Action::Upsert { 2 } else { 1 };
-    (change.set.data.values.len() * times, change.set.value_chars() * times)
+    let times = if change.action == Action::Upsert {
+        2
+    } else {
+        1
+    };
+    (
+        change.set.data.values.len() * times,
+        change.set.value_chars() * times,
+    )
 }
 
 /// Checks `changes` against Route53's rules, given `current`: every set the zone holds at the
@@ -79,19 +86,34 @@ fn check_set(set: &RecordSet) -> Result<(), String> {
     let (key, data) = (&set.key, &set.data);
     let what = describe(key);
     let labels: Vec<&str> = key.name.trim_end_matches('.').split('.').collect();
-    if !key.name.ends_with('.') || key.name.len() > 255 || labels.iter().any(|l| l.is_empty() || l.len() > 63) {
+    if !key.name.ends_with('.')
+        || key.name.len() > 255
+        || labels.iter().any(|l| l.is_empty() || l.len() > 63)
+    {
         return Err(format!("{what}: not a valid DNS name"));
     }
     match (&data.region, data.weight) {
-        (Some(_), Some(_)) => return Err(format!("{what}: a set is either latency or weighted, not both")),
-        (None, None) if !key.set_id.is_empty() => {
-            return Err(format!("{what}: a set identifier needs a routing policy (region or weight)"))
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "{what}: a set is either latency or weighted, not both"
+            ))
         }
-        (Some(_), None) | (None, Some(_)) if key.set_id.is_empty() || key.set_id.len() > MAX_SET_ID => {
-            return Err(format!("{what}: set identifiers must be 1-{MAX_SET_ID} characters"))
+        (None, None) if !key.set_id.is_empty() => {
+            return Err(format!(
+                "{what}: a set identifier needs a routing policy (region or weight)"
+            ))
+        }
+        (Some(_), None) | (None, Some(_))
+            if key.set_id.is_empty() || key.set_id.len() > MAX_SET_ID =>
+        {
+            return Err(format!(
+                "{what}: set identifiers must be 1-{MAX_SET_ID} characters"
+            ))
         }
         (Some(region), None) if !LATENCY_REGIONS.contains(&region.as_str()) => {
-            return Err(format!("{what}: {region:?} is not a region Route53 routes by latency"))
+            return Err(format!(
+                "{what}: {region:?} is not a region Route53 routes by latency"
+            ))
         }
         (None, Some(weight)) if !(0..=255).contains(&weight) => {
             return Err(format!("{what}: weight {weight} is outside 0-255"))
@@ -112,7 +134,10 @@ fn check_set(set: &RecordSet) -> Result<(), String> {
         _ => true,
     };
     if let Some(bad) = data.values.iter().find(|v| !valid(v)) {
-        return Err(format!("{what}: {bad:?} is not a valid {} value", key.rtype));
+        return Err(format!(
+            "{what}: {bad:?} is not a valid {} value",
+            key.rtype
+        ));
     }
     if key.rtype == "CNAME" && data.values.len() > 1 {
         return Err(format!("{what}: a CNAME holds exactly one value"));
@@ -130,21 +155,41 @@ fn check_name(name: &str, zone: &BTreeMap<&RecordKey, &RecordData>) -> Result<()
         .collect();
     let types: BTreeSet<&str> = at_name.iter().map(|(k, _)| k.rtype.as_str()).collect();
     if types.contains("CNAME") && types.len() > 1 {
-        return Err(format!("{name}: a CNAME cannot share its name with other types ({})", types.into_iter().collect::<Vec<_>>().join(", ")));
+        return Err(format!(
+            "{name}: a CNAME cannot share its name with other types ({})",
+            types.into_iter().collect::<Vec<_>>().join(", ")
+        ));
     }
     for rtype in types {
-        let group: Vec<&RecordData> = at_name.iter().filter(|(k, _)| k.rtype == rtype).map(|(_, d)| *d).collect();
-        let simple = group.iter().filter(|d| d.region.is_none() && d.weight.is_none()).count();
+        let group: Vec<&RecordData> = at_name
+            .iter()
+            .filter(|(k, _)| k.rtype == rtype)
+            .map(|(_, d)| *d)
+            .collect();
+        let simple = group
+            .iter()
+            .filter(|d| d.region.is_none() && d.weight.is_none())
+            .count();
         let latency: Vec<&str> = group.iter().filter_map(|d| d.region.as_deref()).collect();
         let weighted: Vec<&&RecordData> = group.iter().filter(|d| d.weight.is_some()).collect();
         if (simple > 0 && group.len() > 1) || (!latency.is_empty() && !weighted.is_empty()) {
-            return Err(format!("{name} {rtype}: routing policies cannot be mixed in one group"));
+            return Err(format!(
+                "{name} {rtype}: routing policies cannot be mixed in one group"
+            ));
         }
         if latency.iter().collect::<BTreeSet<_>>().len() != latency.len() {
             return Err(format!("{name} {rtype}: two latency sets for one region"));
         }
-        if weighted.iter().map(|d| d.ttl).collect::<BTreeSet<_>>().len() > 1 {
-            return Err(format!("{name} {rtype}: the sets of a weighted group must share one TTL"));
+        if weighted
+            .iter()
+            .map(|d| d.ttl)
+            .collect::<BTreeSet<_>>()
+            .len()
+            > 1
+        {
+            return Err(format!(
+                "{name} {rtype}: the sets of a weighted group must share one TTL"
+            ));
         }
     }
     Ok(())

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json as Jsonb;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::providers::zone_of;
 use crate::reconciler::changes::ActionView;
 use crate::records::RecordData;
-use crate::providers::zone_of;
 
 /// One record set of a host.
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,7 +58,12 @@ pub struct RecordDataView {
 
 impl From<RecordData> for RecordDataView {
     fn from(d: RecordData) -> Self {
-        RecordDataView { ttl: d.ttl, values: d.values, region: d.region, weight: d.weight }
+        RecordDataView {
+            ttl: d.ttl,
+            values: d.values,
+            region: d.region,
+            weight: d.weight,
+        }
     }
 }
 
@@ -96,7 +101,15 @@ pub async fn records(
 ) -> Result<Json<RecordList>, Error> {
     access.require(Role::Viewer)?;
     let zone = zone_of(&ctx.config);
-    type Row = (String, String, String, String, Option<Jsonb<RecordData>>, Option<Jsonb<RecordData>>, Option<String>);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<Jsonb<RecordData>>,
+        Option<Jsonb<RecordData>>,
+        Option<String>,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT host, name, type, set_id, desired, applied, quarantine FROM dns_record_sets \
          WHERE zone = $1 AND account_id = $2 AND ($3::text IS NULL OR host = lower(trim(trailing '.' from $3))) \
@@ -109,24 +122,26 @@ pub async fn records(
     .await?;
     let records = rows
         .into_iter()
-        .map(|(host, name, rtype, set_id, desired, applied, quarantine)| {
-            let is_applied = desired.as_ref().map(|d| &d.0) == applied.as_ref().map(|a| &a.0);
-            let status = match (&quarantine, is_applied) {
-                (_, true) => "applied",
-                (Some(_), false) => "quarantined",
-                (None, false) => "pending",
-            };
-            RecordView {
-                host,
-                name,
-                rtype,
-                set_identifier: (!set_id.is_empty()).then_some(set_id),
-                planned: desired.map(|d| d.0.into()),
-                applied: is_applied,
-                status: status.into(),
-                error: quarantine.filter(|_| !is_applied),
-            }
-        })
+        .map(
+            |(host, name, rtype, set_id, desired, applied, quarantine)| {
+                let is_applied = desired.as_ref().map(|d| &d.0) == applied.as_ref().map(|a| &a.0);
+                let status = match (&quarantine, is_applied) {
+                    (_, true) => "applied",
+                    (Some(_), false) => "quarantined",
+                    (None, false) => "pending",
+                };
+                RecordView {
+                    host,
+                    name,
+                    rtype,
+                    set_identifier: (!set_id.is_empty()).then_some(set_id),
+                    planned: desired.map(|d| d.0.into()),
+                    applied: is_applied,
+                    status: status.into(),
+                    error: quarantine.filter(|_| !is_applied),
+                }
+            },
+        )
         .collect();
     Ok(Json(RecordList { zone, records }))
 }
@@ -201,7 +216,10 @@ pub async fn changes(
     let limit = page.limit()?;
     if let Some(status) = &query.status {
         if !["pending", "applied", "failed", "quarantined"].contains(&status.as_str()) {
-            return Err(Error::invalid("status", "must be pending, applied, failed or quarantined"));
+            return Err(Error::invalid(
+                "status",
+                "must be pending, applied, failed or quarantined",
+            ));
         }
     }
     let rows: Vec<ChangeView> = sqlx::query_as(
@@ -220,5 +238,8 @@ pub async fn changes(
     .fetch_all(&ctx.db)
     .await?;
     let (changes, next_before) = page.page(rows, |c| c.id);
-    Ok(Json(ChangeList { changes, next_before }))
+    Ok(Json(ChangeList {
+        changes,
+        next_before,
+    }))
 }

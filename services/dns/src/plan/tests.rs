@@ -4,7 +4,13 @@ fn host() -> Host {
     Host::parse("www.acme.flotilla.test", "acme", "flotilla.test").unwrap()
 }
 
-fn endpoint(cluster: &str, region: Option<&str>, targets: &[&str], weight: i64, serving: bool) -> Endpoint {
+fn endpoint(
+    cluster: &str,
+    region: Option<&str>,
+    targets: &[&str],
+    weight: i64,
+    serving: bool,
+) -> Endpoint {
     let targets: Vec<String> = targets.iter().map(|s| s.to_string()).collect();
     Endpoint {
         cluster: cluster.into(),
@@ -29,7 +35,11 @@ fn lines(plan: &Plan) -> Vec<String> {
                 "{} {} {} {}{} {}",
                 s.key.name,
                 s.key.rtype,
-                if s.key.set_id.is_empty() { "-" } else { &s.key.set_id },
+                if s.key.set_id.is_empty() {
+                    "-"
+                } else {
+                    &s.key.set_id
+                },
                 s.data.ttl,
                 routing,
                 s.data.values.join(",")
@@ -46,7 +56,13 @@ fn routed_plan_has_a_latency_record_per_region_and_a_weighted_record_per_cluster
         Flavour::Routed,
         1,
         &[
-            endpoint("use1-a", Some("us-east-1"), &["192.0.2.1", "2001:db8::1"], 2, true),
+            endpoint(
+                "use1-a",
+                Some("us-east-1"),
+                &["192.0.2.1", "2001:db8::1"],
+                2,
+                true,
+            ),
             endpoint("use1-b", Some("us-east-1"), &["192.0.2.2"], 1, true),
             endpoint("euw1", Some("eu-west-1"), &["198.51.100.1"], 1, true),
         ],
@@ -85,9 +101,19 @@ fn with_nothing_serving_the_plan_fails_open_and_without_endpoints_it_is_empty() 
         endpoint("euw1", Some("eu-west-1"), &["198.51.100.1"], 1, false),
     ];
     let all_down = plan("acme", &host(), Flavour::Routed, 1, &down);
-    assert_eq!(lines(&all_down).len(), 5, "both regions and both clusters stay");
-    assert_eq!(plan("acme", &host(), Flavour::Routed, 1, &[]), Plan::default());
-    assert_eq!(plan("acme", &host(), Flavour::Plain, 1, &[]), Plan::default());
+    assert_eq!(
+        lines(&all_down).len(),
+        5,
+        "both regions and both clusters stay"
+    );
+    assert_eq!(
+        plan("acme", &host(), Flavour::Routed, 1, &[]),
+        Plan::default()
+    );
+    assert_eq!(
+        plan("acme", &host(), Flavour::Plain, 1, &[]),
+        Plan::default()
+    );
 }
 
 #[test]
@@ -102,7 +128,10 @@ fn clusters_without_a_latency_region_are_left_out_with_the_reason() {
             endpoint("onprem", Some("dc-1"), &["192.0.2.2"], 1, true),
         ],
     );
-    assert!(plan.sets.is_empty(), "no region, no records: not even the marker");
+    assert!(
+        plan.sets.is_empty(),
+        "no region, no records: not even the marker"
+    );
     assert_eq!(plan.left_out.len(), 2);
     assert!(plan.left_out[0].reason.contains("no region label"));
     assert!(plan.left_out[1].reason.contains("\"dc-1\""));
@@ -116,9 +145,21 @@ fn hostnames_get_weighted_cnames_unless_their_region_serves_addresses() {
         Flavour::Routed,
         5,
         &[
-            endpoint("alb", Some("us-east-1"), &["lb-1.us-east-1.elb.amazonaws.com"], 1, true),
+            endpoint(
+                "alb",
+                Some("us-east-1"),
+                &["lb-1.us-east-1.elb.amazonaws.com"],
+                1,
+                true,
+            ),
             endpoint("ip", Some("us-east-1"), &["192.0.2.1"], 1, true),
-            endpoint("alb-eu", Some("eu-west-1"), &["lb-2.eu-west-1.elb.amazonaws.com"], 3, true),
+            endpoint(
+                "alb-eu",
+                Some("eu-west-1"),
+                &["lb-2.eu-west-1.elb.amazonaws.com"],
+                3,
+                true,
+            ),
         ],
     );
     let lines = lines(&plan);
@@ -136,7 +177,13 @@ fn plain_plan_serves_every_address_of_the_host_as_one_set() {
         Flavour::Plain,
         1,
         &[
-            endpoint("a", Some("us-east-1"), &["192.0.2.2", "2001:db8::2"], 1, true),
+            endpoint(
+                "a",
+                Some("us-east-1"),
+                &["192.0.2.2", "2001:db8::2"],
+                1,
+                true,
+            ),
             endpoint("b", Some("eu-west-1"), &["192.0.2.1"], 1, true),
             endpoint("c", None, &["192.0.2.9"], 1, false),
             endpoint("zero", None, &["192.0.2.8"], 0, true),

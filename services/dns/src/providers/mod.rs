@@ -23,7 +23,10 @@ pub fn zone_of(config: &Config) -> String {
         DnsProvider::None => format!("none:{}.", config.dns_base_domain),
         DnsProvider::Pdns => format!("pdns:{}.", config.dns_base_domain),
         DnsProvider::Route53 => {
-            format!("route53:{}", config.route53_hosted_zone_id.as_deref().unwrap_or_default())
+            format!(
+                "route53:{}",
+                config.route53_hosted_zone_id.as_deref().unwrap_or_default()
+            )
         }
     }
 }
@@ -98,7 +101,10 @@ impl Provider {
     }
 
     /// Lists the zone, reporting each request to `before_request` first (for pacing).
-    pub async fn list(&self, pace: &mut crate::reconciler::pacing::Pacer) -> Result<Listing, Failure> {
+    pub async fn list(
+        &self,
+        pace: &mut crate::reconciler::pacing::Pacer,
+    ) -> Result<Listing, Failure> {
         match self {
             Provider::None => Ok(Listing::default()),
             Provider::Pdns(p) => {
@@ -112,7 +118,9 @@ impl Provider {
     /// Applies `changes` as one atomic batch.
     pub async fn apply(&self, changes: &[Change]) -> Result<Ack, Failure> {
         match self {
-            Provider::None => Err(Failure::Unavailable("the `none` provider applies nothing".into())),
+            Provider::None => Err(Failure::Unavailable(
+                "the `none` provider applies nothing".into(),
+            )),
             Provider::Pdns(p) => p.apply(changes).await,
             Provider::Route53(r) => r.apply(changes).await,
         }

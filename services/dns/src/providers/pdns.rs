@@ -65,7 +65,13 @@ impl Pdns {
         let zones_url = api.join(&format!("api/v1/servers/{server}/zones"))?;
         let zone_url = api.join(&format!("api/v1/servers/{server}/zones/{zone}"))?;
         let client = Client::builder().timeout(REQUEST_TIMEOUT).build()?;
-        Ok(Pdns { client, zone_url, zones_url, zone, key })
+        Ok(Pdns {
+            client,
+            zone_url,
+            zones_url,
+            zone,
+            key,
+        })
     }
 
     /// The zone's name, qualified.
@@ -78,18 +84,34 @@ impl Pdns {
         let response = self.send(self.client.get(self.zone_url.clone())).await?;
         if response.status() == StatusCode::NOT_FOUND {
             self.create_zone().await?;
-            return Ok(Listing { sets: Vec::new(), requests: 2 });
+            return Ok(Listing {
+                sets: Vec::new(),
+                requests: 2,
+            });
         }
         let zone: Zone = read(response).await?;
         let sets = zone
             .rrsets
             .into_iter()
             .filter_map(|r| {
-                let values: Vec<String> =
-                    r.records.into_iter().filter(|r| !r.disabled).map(|r| r.content).collect();
+                let values: Vec<String> = r
+                    .records
+                    .into_iter()
+                    .filter(|r| !r.disabled)
+                    .map(|r| r.content)
+                    .collect();
                 (!values.is_empty()).then(|| RecordSet {
-                    key: RecordKey { name: r.name.to_ascii_lowercase(), set_id: String::new(), rtype: r.rtype.clone() },
-                    data: RecordData { ttl: r.ttl, values: canonical_values(&r.rtype, values), region: None, weight: None },
+                    key: RecordKey {
+                        name: r.name.to_ascii_lowercase(),
+                        set_id: String::new(),
+                        rtype: r.rtype.clone(),
+                    },
+                    data: RecordData {
+                        ttl: r.ttl,
+                        values: canonical_values(&r.rtype, values),
+                        region: None,
+                        weight: None,
+                    },
                 })
             })
             .collect();
@@ -98,7 +120,9 @@ impl Pdns {
 
     async fn create_zone(&self) -> Result<(), Failure> {
         let body = json!({ "name": self.zone, "kind": "Native", "nameservers": [] });
-        let response = self.send(self.client.post(self.zones_url.clone()).json(&body)).await?;
+        let response = self
+            .send(self.client.post(self.zones_url.clone()).json(&body))
+            .await?;
         read_empty(response).await
     }
 
@@ -106,8 +130,11 @@ impl Pdns {
     pub async fn apply(&self, changes: &[Change]) -> Result<Ack, Failure> {
         let listing = self.list().await?;
         let touched: Vec<&str> = changes.iter().map(|c| c.set.key.name.as_str()).collect();
-        let current: Vec<RecordSet> =
-            listing.sets.into_iter().filter(|s| touched.contains(&s.key.name.as_str())).collect();
+        let current: Vec<RecordSet> = listing
+            .sets
+            .into_iter()
+            .filter(|s| touched.contains(&s.key.name.as_str()))
+            .collect();
         rules::check(changes, &current).map_err(Failure::Rejected)?;
         let rrsets: Vec<serde_json::Value> = changes
             .iter()
@@ -125,7 +152,10 @@ impl Pdns {
                 }
             })
             .collect();
-        let request = self.client.patch(self.zone_url.clone()).json(&json!({ "rrsets": rrsets }));
+        let request = self
+            .client
+            .patch(self.zone_url.clone())
+            .json(&json!({ "rrsets": rrsets }));
         read_empty(self.send(request).await?).await?;
         Ok(Ack::default())
     }
@@ -148,7 +178,11 @@ async fn failure(response: reqwest::Response) -> Failure {
         .and_then(|v| v["error"].as_str().map(str::to_owned))
         .unwrap_or_else(|| body.chars().take(300).collect());
     let message = format!("PowerDNS answered {status}: {message}");
-    if status.is_server_error() || status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+    if status.is_server_error() {
+        // PowerDNS applies a PATCH in one transaction, but a gateway in front of it may have
+        // passed the request on: only a re-read of the zone can tell.
+        Failure::Unknown(message)
+    } else if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         Failure::Unavailable(message)
     } else if status == StatusCode::TOO_MANY_REQUESTS {
         Failure::Throttled(message)

@@ -14,7 +14,9 @@ use r53::config::retry::RetryConfig;
 use r53::config::timeout::TimeoutConfig;
 use r53::config::{BehaviorVersion, Region, StalledStreamProtectionConfig};
 use r53::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use r53::types::{ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, ResourceRecordSetRegion, RrType};
+use r53::types::{
+    ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, ResourceRecordSetRegion, RrType,
+};
 
 use super::{Ack, Failure, Listing, REQUEST_TIMEOUT};
 use crate::reconciler::pacing::Pacer;
@@ -41,7 +43,10 @@ impl Route53 {
             .build_https();
         // Reads AWS_ENDPOINT_URL_ROUTE_53 (or AWS_ENDPOINT_URL), credentials and region as the
         // AWS CLI does.
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).http_client(http).load().await;
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .load()
+            .await;
         let mut builder = r53::config::Builder::from(&sdk);
         if sdk.region().is_none() {
             // Route53 is a global service, signed for us-east-1.
@@ -56,7 +61,10 @@ impl Route53 {
             .timeout_config(timeouts)
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .build();
-        Ok(Route53 { client: r53::Client::from_conf(conf), zone_id })
+        Ok(Route53 {
+            client: r53::Client::from_conf(conf),
+            zone_id,
+        })
     }
 
     /// The hosted zone's id.
@@ -71,9 +79,16 @@ impl Route53 {
         let mut next: Option<(String, RrType, Option<String>)> = None;
         loop {
             pace.ready().await;
-            let mut request = self.client.list_resource_record_sets().hosted_zone_id(&self.zone_id).max_items(PAGE);
+            let mut request = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(&self.zone_id)
+                .max_items(PAGE);
             if let Some((name, rtype, id)) = next.take() {
-                request = request.start_record_name(name).start_record_type(rtype).set_start_record_identifier(id);
+                request = request
+                    .start_record_name(name)
+                    .start_record_type(rtype)
+                    .set_start_record_identifier(id);
             }
             let page = request.send().await.map_err(|e| failure(&e))?;
             listing.requests += 1;
@@ -94,10 +109,17 @@ impl Route53 {
             if new == 0 {
                 return Err(Failure::Unknown("the zone listing does not advance".into()));
             }
-            let (Some(name), Some(rtype)) = (page.next_record_name(), page.next_record_type()) else {
-                return Err(Failure::Unknown("a truncated listing without a next record".into()));
+            let (Some(name), Some(rtype)) = (page.next_record_name(), page.next_record_type())
+            else {
+                return Err(Failure::Unknown(
+                    "a truncated listing without a next record".into(),
+                ));
             };
-            next = Some((name.to_owned(), rtype.clone(), page.next_record_identifier().map(str::to_owned)));
+            next = Some((
+                name.to_owned(),
+                rtype.clone(),
+                page.next_record_identifier().map(str::to_owned),
+            ));
         }
     }
 
@@ -121,7 +143,9 @@ impl Route53 {
             .send()
             .await
             .map_err(|e| failure(&e))?;
-        Ok(Ack { change_id: output.change_info().map(|i| i.id().to_owned()) })
+        Ok(Ack {
+            change_id: output.change_info().map(|i| i.id().to_owned()),
+        })
     }
 }
 
@@ -129,13 +153,21 @@ impl Route53 {
 /// sets with their target as the value.
 fn from_sdk(set: &ResourceRecordSet) -> Option<RecordSet> {
     let rtype = set.r#type().as_str().to_owned();
-    let mut values: Vec<String> = set.resource_records().iter().map(|r| r.value().to_owned()).collect();
+    let mut values: Vec<String> = set
+        .resource_records()
+        .iter()
+        .map(|r| r.value().to_owned())
+        .collect();
     if let Some(alias) = set.alias_target() {
         values.push(format!("ALIAS {}", alias.dns_name()));
     }
     let name = fqdn(&unescape(set.name()));
     Some(RecordSet {
-        key: RecordKey { name, rtype: rtype.clone(), set_id: set.set_identifier().unwrap_or_default().to_owned() },
+        key: RecordKey {
+            name,
+            rtype: rtype.clone(),
+            set_id: set.set_identifier().unwrap_or_default().to_owned(),
+        },
         data: RecordData {
             ttl: set.ttl().unwrap_or(0),
             values: canonical_values(&rtype, values),
@@ -151,7 +183,9 @@ fn unescape(name: &str) -> String {
     let mut rest = name;
     while let Some(i) = rest.find('\\') {
         out.push_str(&rest[..i]);
-        let code = rest.get(i + 1..i + 4).and_then(|d| u8::from_str_radix(d, 8).ok());
+        let code = rest
+            .get(i + 1..i + 4)
+            .and_then(|d| u8::from_str_radix(d, 8).ok());
         match code {
             Some(byte) => {
                 out.push(char::from(byte));
@@ -193,7 +227,10 @@ fn to_sdk(change: &Change) -> Result<r53::types::Change, r53::error::BuildError>
         Action::Upsert => ChangeAction::Upsert,
         Action::Delete => ChangeAction::Delete,
     };
-    r53::types::Change::builder().action(action).resource_record_set(set.build()?).build()
+    r53::types::Change::builder()
+        .action(action)
+        .resource_record_set(set.build()?)
+        .build()
 }
 
 /// What an SDK error means for the reconciler.
@@ -206,11 +243,21 @@ where
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let e = service.err();
-            let message = format!("{}: {}", e.code().unwrap_or("error"), e.message().unwrap_or_default());
+            let message = format!(
+                "{}: {}",
+                e.code().unwrap_or("error"),
+                e.message().unwrap_or_default()
+            );
             match e.code() {
-                Some("Throttling" | "ThrottlingException" | "PriorRequestNotComplete") => Failure::Throttled(message),
+                Some("Throttling" | "ThrottlingException" | "PriorRequestNotComplete") => {
+                    Failure::Throttled(message)
+                }
                 Some("InvalidChangeBatch" | "InvalidInput") => Failure::Rejected(message),
-                _ if status >= 500 => Failure::Unavailable(format!("Route53 answered {status}: {message}")),
+                // Sent, and answered by a failure: whether it was applied, only a re-read of the
+                // zone can tell.
+                _ if status >= 500 => {
+                    Failure::Unknown(format!("Route53 answered {status}: {message}"))
+                }
                 // Not an AWS error document: a proxy's page, or a body cut short.
                 None => Failure::Unknown(format!("Route53's answer ({status}) cannot be read")),
                 // Credentials, a missing zone, access denied: nothing was applied, and an
@@ -218,7 +265,9 @@ where
                 Some(_) => Failure::Unavailable(message),
             }
         }
-        SdkError::TimeoutError(_) => Failure::Unknown(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())),
+        SdkError::TimeoutError(_) => {
+            Failure::Unknown(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))
+        }
         SdkError::DispatchFailure(d) if d.is_timeout() => Failure::Unknown(detail),
         SdkError::DispatchFailure(_) => Failure::Unavailable(detail),
         SdkError::ResponseError(_) => Failure::Unknown(detail),

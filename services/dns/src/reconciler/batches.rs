@@ -41,7 +41,10 @@ pub struct Batch {
 impl Batch {
     /// Every change, in order.
     pub fn changes(&self) -> Vec<Change> {
-        self.hosts.iter().flat_map(|h| h.changes.iter().cloned()).collect()
+        self.hosts
+            .iter()
+            .flat_map(|h| h.changes.iter().cloned())
+            .collect()
     }
 
     /// The hosts.
@@ -71,7 +74,8 @@ pub async fn next(
     only: Option<&[HostId]>,
     exclude: &BTreeSet<HostId>,
 ) -> anyhow::Result<Option<Batch>> {
-    let (only_accounts, only_hosts): (Vec<Uuid>, Vec<String>) = only.unwrap_or_default().iter().cloned().unzip();
+    let (only_accounts, only_hosts): (Vec<Uuid>, Vec<String>) =
+        only.unwrap_or_default().iter().cloned().unzip();
     let queued: Vec<Queued> = sqlx::query_as(
         "SELECT id, account_id, host, failover, learned_at FROM dns_changes \
          WHERE zone = $1 AND status = 'pending' AND submitted_at IS NULL \
@@ -85,13 +89,18 @@ pub async fn next(
     .bind(HOSTS_PER_BATCH + exclude.len() as i64)
     .fetch_all(db)
     .await?;
-    let queued: Vec<Queued> =
-        queued.into_iter().filter(|q| !exclude.contains(&(q.account_id, q.host.clone()))).collect();
+    let queued: Vec<Queued> = queued
+        .into_iter()
+        .filter(|q| !exclude.contains(&(q.account_id, q.host.clone())))
+        .collect();
     if queued.is_empty() {
         return Ok(None);
     }
     let mut tx = db.begin().await?;
-    let ids: Vec<HostId> = queued.iter().map(|q| (q.account_id, q.host.clone())).collect();
+    let ids: Vec<HostId> = queued
+        .iter()
+        .map(|q| (q.account_id, q.host.clone()))
+        .collect();
     let stored = sets::load(&mut tx, zone, &ids).await?;
     let mut batch = Batch::default();
     let (mut records, mut chars) = (0usize, 0usize);
@@ -104,8 +113,12 @@ pub async fn next(
             nothing_to_do.push(q.id);
             continue;
         }
-        let names: Vec<String> =
-            changes.iter().map(|c| c.set.key.name.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let names: Vec<String> = changes
+            .iter()
+            .map(|c| c.set.key.name.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut current = sets::applied_sets(&host_sets);
         current.extend(sets::foreign_at(&mut tx, zone, &names).await?);
         if let Err(reason) = rules::check(&changes, &current) {
@@ -113,7 +126,10 @@ pub async fn next(
             quarantine(&mut tx, zone, &id, q.id, &reason).await?;
             continue;
         }
-        let (r, c) = changes.iter().map(rules::cost).fold((0, 0), |(r, c), (a, b)| (r + a, c + b));
+        let (r, c) = changes
+            .iter()
+            .map(rules::cost)
+            .fold((0, 0), |(r, c), (a, b)| (r + a, c + b));
         if records + r > MAX_RECORDS || chars + c > MAX_CHARS {
             if !batch.hosts.is_empty() {
                 break;
@@ -124,7 +140,13 @@ pub async fn next(
         }
         records += r;
         chars += c;
-        batch.hosts.push(HostWork { row_id: q.id, host: id, learned_at: q.learned_at, failover: q.failover, changes });
+        batch.hosts.push(HostWork {
+            row_id: q.id,
+            host: id,
+            learned_at: q.learned_at,
+            failover: q.failover,
+            changes,
+        });
     }
     sqlx::query("DELETE FROM dns_changes WHERE id = ANY($1)")
         .bind(&nothing_to_do)

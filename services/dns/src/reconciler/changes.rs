@@ -75,7 +75,10 @@ pub fn actions_json(changes: &[Change]) -> Vec<ActionView> {
 }
 
 /// Marks change rows submitted with what is being sent.
-pub async fn mark_submitted(conn: &mut PgConnection, rows: &[(i64, Vec<ActionView>)]) -> sqlx::Result<()> {
+pub async fn mark_submitted(
+    conn: &mut PgConnection,
+    rows: &[(i64, Vec<ActionView>)],
+) -> sqlx::Result<()> {
     let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
     let actions: Vec<Json<&Vec<ActionView>>> = rows.iter().map(|(_, a)| Json(a)).collect();
     sqlx::query(
@@ -90,8 +93,22 @@ pub async fn mark_submitted(conn: &mut PgConnection, rows: &[(i64, Vec<ActionVie
 }
 
 /// Puts submitted rows back in the queue, with the reason they were not applied (if any).
-pub async fn requeue(conn: &mut PgConnection, ids: &[i64], error: Option<&str>) -> sqlx::Result<()> {
+pub async fn requeue(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    error: Option<&str>,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE dns_changes SET submitted_at = NULL, error = $2 WHERE id = ANY($1)")
+        .bind(ids)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Notes why rows' last attempt did not (yet) succeed, leaving them as they are.
+pub async fn note_error(conn: &mut PgConnection, ids: &[i64], error: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE dns_changes SET error = $2 WHERE id = ANY($1)")
         .bind(ids)
         .bind(error)
         .execute(conn)

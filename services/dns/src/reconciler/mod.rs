@@ -125,7 +125,9 @@ impl Worker<'_> {
         let waiting: BTreeSet<HostId> = self.splits.iter().flatten().cloned().collect();
         let mut batch = batches::next(&self.ctx.db, self.zone, None, &waiting).await?;
         while batch.is_none() {
-            let Some(hosts) = self.splits.pop_front() else { return Ok(false) };
+            let Some(hosts) = self.splits.pop_front() else {
+                return Ok(false);
+            };
             batch = batches::next(&self.ctx.db, self.zone, Some(&hosts), &BTreeSet::new()).await?;
         }
         if let Some(batch) = batch {
@@ -156,7 +158,9 @@ impl Worker<'_> {
                 tx.commit().await?;
                 self.pace.succeeded();
                 let oldest = batch.hosts.iter().map(|h| h.learned_at).min();
-                let lag = oldest.map(|t| (chrono::Utc::now() - t).num_milliseconds()).unwrap_or(0);
+                let lag = oldest
+                    .map(|t| (chrono::Utc::now() - t).num_milliseconds())
+                    .unwrap_or(0);
                 tracing::info!(zone = %self.zone, hosts = batch.hosts.len(), changes = changes.len(),
                     change_id = ack.change_id.as_deref().unwrap_or("-"), lag_ms = lag, "dns changes applied");
             }
@@ -183,6 +187,7 @@ impl Worker<'_> {
             }
             Err(failure @ Failure::Unknown(_)) => {
                 // The rows stay submitted: the resync decides whether they were applied.
+                changes::note_error(&mut tx, &ids, &failure.to_string()).await?;
                 tx.commit().await?;
                 self.pace.failed();
                 self.resync_due = Instant::now();

@@ -21,7 +21,11 @@ pub struct Pacer {
 impl Pacer {
     /// A pacer allowing one request per `min_interval` (or unpaced).
     pub fn new(min_interval: Option<Duration>) -> Pacer {
-        Pacer { min_interval, next: Instant::now(), failures: 0 }
+        Pacer {
+            min_interval,
+            next: Instant::now(),
+            failures: 0,
+        }
     }
 
     /// Waits until the next request may go, and books it.
@@ -47,7 +51,9 @@ impl Pacer {
 
 /// The delay after `failures` earlier failures, with `jitter` in [0, 1).
 pub fn backoff(failures: u32, jitter: f64) -> Duration {
-    let full = BACKOFF_BASE.saturating_mul(1u32 << failures.min(16)).min(BACKOFF_CAP);
+    let full = BACKOFF_BASE
+        .saturating_mul(1u32 << failures.min(16))
+        .min(BACKOFF_CAP);
     full / 2 + full.mul_f64(jitter / 2.0)
 }
 
@@ -77,6 +83,10 @@ mod tests {
             pacer.ready().await;
         }
         // A lower bound only: six requests cannot go out faster than five intervals.
-        assert!(start.elapsed() >= Duration::from_millis(100), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(100),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -52,7 +52,10 @@ pub async fn plan_dirty(db: &PgPool, zone: &str, flavour: Flavour) -> anyhow::Re
     if dirty.is_empty() {
         return Ok(0);
     }
-    let hosts: Vec<HostId> = dirty.iter().map(|d| (d.account_id, d.host.clone())).collect();
+    let hosts: Vec<HostId> = dirty
+        .iter()
+        .map(|d| (d.account_id, d.host.clone()))
+        .collect();
     let (account_ids, names): (Vec<Uuid>, Vec<String>) = hosts.iter().cloned().unzip();
     let endpoints: Vec<EndpointRow> = sqlx::query_as(
         "SELECT e.account_id, e.host, c.name AS cluster, c.labels ->> 'region' AS region, e.weight, \
@@ -77,13 +80,16 @@ pub async fn plan_dirty(db: &PgPool, zone: &str, flavour: Flavour) -> anyhow::Re
     .collect();
     let mut by_host: BTreeMap<HostId, Vec<Endpoint>> = BTreeMap::new();
     for e in endpoints {
-        by_host.entry((e.account_id, e.host)).or_default().push(Endpoint {
-            cluster: e.cluster,
-            region: e.region,
-            weight: i64::from(e.weight),
-            serving: e.serving,
-            targets: Targets::from_stored(&e.targets),
-        });
+        by_host
+            .entry((e.account_id, e.host))
+            .or_default()
+            .push(Endpoint {
+                cluster: e.cluster,
+                region: e.region,
+                weight: i64::from(e.weight),
+                serving: e.serving,
+                targets: Targets::from_stored(&e.targets),
+            });
     }
     let stored = sets::load(&mut tx, zone, &hosts).await?;
 
@@ -107,14 +113,19 @@ pub async fn plan_dirty(db: &PgPool, zone: &str, flavour: Flavour) -> anyhow::Re
             None => BTreeMap::new(),
         };
         let old = stored.get(&id).cloned().unwrap_or_default();
-        let before: BTreeMap<RecordKey, RecordData> =
-            old.iter().filter_map(|s| s.desired.as_ref().map(|j| (s.key(), j.0.clone()))).collect();
+        let before: BTreeMap<RecordKey, RecordData> = old
+            .iter()
+            .filter_map(|s| s.desired.as_ref().map(|j| (s.key(), j.0.clone())))
+            .collect();
         let changed = before != desired;
         // The sets after this plan, for deciding whether the host has work queued.
         let mut after: Vec<StoredSet> = Vec::new();
         let keys: BTreeSet<RecordKey> = before.keys().chain(desired.keys()).cloned().collect();
         for key in keys {
-            let applied = old.iter().find(|s| s.key() == key).and_then(|s| s.applied.clone());
+            let applied = old
+                .iter()
+                .find(|s| s.key() == key)
+                .and_then(|s| s.applied.clone());
             let want = desired.get(&key).cloned();
             if before.get(&key) != want.as_ref() {
                 writes.push((key.clone(), id.clone(), want.clone()));
@@ -216,9 +227,11 @@ async fn write_desired(
         );
         q.build().execute(&mut *conn).await?;
     }
-    sqlx::query("DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL")
-        .bind(zone)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL",
+    )
+    .bind(zone)
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -41,10 +41,18 @@ pub enum ResyncError {
 }
 
 /// Reads the zone and records what the provider holds of Flotilla's sets.
-pub async fn resync(db: &PgPool, zone: &str, provider: &Provider, pace: &mut Pacer) -> Result<Resynced, ResyncError> {
+pub async fn resync(
+    db: &PgPool,
+    zone: &str,
+    provider: &Provider,
+    pace: &mut Pacer,
+) -> Result<Resynced, ResyncError> {
     let listing = provider.list(pace).await?;
-    let listed: BTreeMap<RecordKey, RecordData> =
-        listing.sets.iter().map(|s| (s.key.clone(), s.data.clone())).collect();
+    let listed: BTreeMap<RecordKey, RecordData> = listing
+        .sets
+        .iter()
+        .map(|s| (s.key.clone(), s.data.clone()))
+        .collect();
     let mut tx = db.begin().await?;
     let rows: Vec<StoredSet> = sqlx::query_as(
         "SELECT name, type, set_id, account_id, host, desired, applied, quarantine \
@@ -53,15 +61,22 @@ pub async fn resync(db: &PgPool, zone: &str, provider: &Provider, pace: &mut Pac
     .bind(zone)
     .fetch_all(&mut *tx)
     .await?;
-    let accounts: BTreeMap<Uuid, String> = sqlx::query_as::<_, (Uuid, String)>("SELECT id, name FROM accounts")
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .collect();
+    let accounts: BTreeMap<Uuid, String> =
+        sqlx::query_as::<_, (Uuid, String)>("SELECT id, name FROM accounts")
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
     let marked = |account: Uuid, host: &str| {
-        let marker = RecordKey { name: format!("{DERIVED_LABEL}.{host}."), rtype: "TXT".into(), set_id: String::new() };
+        let marker = RecordKey {
+            name: format!("{DERIVED_LABEL}.{host}."),
+            rtype: "TXT".into(),
+            set_id: String::new(),
+        };
         accounts.get(&account).is_some_and(|name| {
-            listed.get(&marker).is_some_and(|d| d.values.contains(&txt(&marker_text(name))))
+            listed
+                .get(&marker)
+                .is_some_and(|d| d.values.contains(&txt(&marker_text(name))))
         })
     };
     let mut claimed: BTreeSet<RecordKey> = BTreeSet::new();
@@ -80,17 +95,27 @@ pub async fn resync(db: &PgPool, zone: &str, provider: &Provider, pace: &mut Pac
     }
     // Sets under a host carrying our marker that Postgres has forgotten (e.g. restored from an
     // older backup): ours, to be planned again.
-    let by_name: BTreeMap<&str, Uuid> = accounts.iter().map(|(id, name)| (name.as_str(), *id)).collect();
+    let by_name: BTreeMap<&str, Uuid> = accounts
+        .iter()
+        .map(|(id, name)| (name.as_str(), *id))
+        .collect();
     let known_hosts: BTreeSet<&str> = rows.iter().map(|r| r.host.as_str()).collect();
     let mut adopted: Vec<(RecordKey, Uuid, String, RecordData)> = Vec::new();
     for (key, data) in &listed {
-        let Some(host) = key.name.strip_prefix(&format!("{DERIVED_LABEL}.")).and_then(|h| h.strip_suffix('.')) else {
+        let Some(host) = key
+            .name
+            .strip_prefix(&format!("{DERIVED_LABEL}."))
+            .and_then(|h| h.strip_suffix('.'))
+        else {
             continue;
         };
         if key.rtype != "TXT" || known_hosts.contains(host) {
             continue;
         }
-        let Some((_, &account)) = by_name.iter().find(|(name, _)| data.values.contains(&txt(&marker_text(name)))) else {
+        let Some((_, &account)) = by_name
+            .iter()
+            .find(|(name, _)| data.values.contains(&txt(&marker_text(name))))
+        else {
             continue;
         };
         let derived = format!(".{DERIVED_LABEL}.{host}.");
@@ -103,8 +128,9 @@ pub async fn resync(db: &PgPool, zone: &str, provider: &Provider, pace: &mut Pac
     }
     write_applied(&mut tx, zone, &applied).await?;
     if !adopted.is_empty() {
-        let mut q: QueryBuilder<Postgres> =
-            QueryBuilder::new("INSERT INTO dns_record_sets (zone, name, type, set_id, account_id, host, applied) ");
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "INSERT INTO dns_record_sets (zone, name, type, set_id, account_id, host, applied) ",
+        );
         q.push_values(&adopted, |mut row, (key, account, host, data)| {
             row.push_bind(zone)
                 .push_bind(&key.name)
@@ -117,23 +143,36 @@ pub async fn resync(db: &PgPool, zone: &str, provider: &Provider, pace: &mut Pac
         q.push(" ON CONFLICT DO NOTHING");
         q.build().execute(&mut *tx).await?;
     }
-    sqlx::query("DELETE FROM dns_foreign_sets WHERE zone = $1").bind(zone).execute(&mut *tx).await?;
-    let foreign: Vec<&RecordSet> = listing.sets.iter().filter(|s| !claimed.contains(&s.key)).collect();
+    sqlx::query("DELETE FROM dns_foreign_sets WHERE zone = $1")
+        .bind(zone)
+        .execute(&mut *tx)
+        .await?;
+    let foreign: Vec<&RecordSet> = listing
+        .sets
+        .iter()
+        .filter(|s| !claimed.contains(&s.key))
+        .collect();
     for chunk in foreign.chunks(5000) {
         let mut q: QueryBuilder<Postgres> =
             QueryBuilder::new("INSERT INTO dns_foreign_sets (zone, name, type, set_id, data) ");
         q.push_values(chunk, |mut row, s| {
-            row.push_bind(zone).push_bind(&s.key.name).push_bind(&s.key.rtype).push_bind(&s.key.set_id).push_bind(Json(&s.data));
+            row.push_bind(zone)
+                .push_bind(&s.key.name)
+                .push_bind(&s.key.rtype)
+                .push_bind(&s.key.set_id)
+                .push_bind(Json(&s.data));
         });
         q.push(" ON CONFLICT DO NOTHING");
         q.build().execute(&mut *tx).await?;
     }
     settle_interrupted(&mut tx, zone).await?;
     // Everything is planned again, quarantines included: a foreign set may have gone.
-    sqlx::query("UPDATE dns_record_sets SET quarantine = NULL WHERE zone = $1 AND quarantine IS NOT NULL")
-        .bind(zone)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE dns_record_sets SET quarantine = NULL WHERE zone = $1 AND quarantine IS NOT NULL",
+    )
+    .bind(zone)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "INSERT INTO dns_dirty_hosts (account_id, host) \
          SELECT account_id, host FROM dns_record_sets WHERE zone = $1 \
@@ -144,7 +183,11 @@ pub async fn resync(db: &PgPool, zone: &str, provider: &Provider, pace: &mut Pac
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Resynced { listed: listing.sets.len(), owned: claimed.len(), requests: listing.requests })
+    Ok(Resynced {
+        listed: listing.sets.len(),
+        owned: claimed.len(),
+        requests: listing.requests,
+    })
 }
 
 async fn write_applied(
@@ -153,7 +196,8 @@ async fn write_applied(
     applied: &[(RecordKey, Option<RecordData>)],
 ) -> sqlx::Result<()> {
     for chunk in applied.chunks(5000) {
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new("UPDATE dns_record_sets s SET applied = c.data FROM (");
+        let mut q: QueryBuilder<Postgres> =
+            QueryBuilder::new("UPDATE dns_record_sets s SET applied = c.data FROM (");
         q.push_values(chunk, |mut row, (key, data)| {
             row.push_bind(&key.name)
                 .push_bind(&key.rtype)
@@ -166,10 +210,12 @@ async fn write_applied(
             .push(" AND s.name = c.name AND s.type = c.type AND s.set_id = c.set_id");
         q.build().execute(&mut *conn).await?;
     }
-    sqlx::query("DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL")
-        .bind(zone)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL",
+    )
+    .bind(zone)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -203,7 +249,11 @@ async fn settle_interrupted(conn: &mut sqlx::PgConnection, zone: &str) -> sqlx::
             };
             all_held &= ok;
         }
-        if all_held { held.push(id) } else { lost.push(id) }
+        if all_held {
+            held.push(id)
+        } else {
+            lost.push(id)
+        }
     }
     changes::close(conn, &held, "applied", None, Some("the answer was lost (restart or timeout); re-reading the zone showed the change applied")).await?;
     changes::close(conn, &lost, "failed", None, Some("the answer was lost (restart or timeout) and the zone does not hold the change; what is missing is sent again")).await

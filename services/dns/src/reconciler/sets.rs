@@ -34,7 +34,11 @@ pub struct StoredSet {
 impl StoredSet {
     /// The set's key.
     pub fn key(&self) -> RecordKey {
-        RecordKey { name: self.name.clone(), rtype: self.rtype.clone(), set_id: self.set_id.clone() }
+        RecordKey {
+            name: self.name.clone(),
+            rtype: self.rtype.clone(),
+            set_id: self.set_id.clone(),
+        }
     }
 
     /// Whether the provider holds what the plan wants.
@@ -66,7 +70,10 @@ pub async fn load(
     .await?;
     let mut by_host: BTreeMap<HostId, Vec<StoredSet>> = BTreeMap::new();
     for row in rows {
-        by_host.entry((row.account_id, row.host.clone())).or_default().push(row);
+        by_host
+            .entry((row.account_id, row.host.clone()))
+            .or_default()
+            .push(row);
     }
     Ok(by_host)
 }
@@ -83,7 +90,10 @@ pub fn diff(sets: &[StoredSet]) -> Vec<Change> {
             _ => None,
         };
         if let Some((action, data)) = change {
-            changes.push(Change { action, set: RecordSet { key: s.key(), data } });
+            changes.push(Change {
+                action,
+                set: RecordSet { key: s.key(), data },
+            });
         }
     }
     let rank = |a: Action| match a {
@@ -98,12 +108,21 @@ pub fn diff(sets: &[StoredSet]) -> Vec<Change> {
 /// What a host's sets hold at the provider (applied), for checking a batch against.
 pub fn applied_sets(sets: &[StoredSet]) -> Vec<RecordSet> {
     sets.iter()
-        .filter_map(|s| s.applied.as_ref().map(|a| RecordSet { key: s.key(), data: a.0.clone() }))
+        .filter_map(|s| {
+            s.applied.as_ref().map(|a| RecordSet {
+                key: s.key(),
+                data: a.0.clone(),
+            })
+        })
         .collect()
 }
 
 /// Records that the provider now holds what `changes` wrote.
-pub async fn mark_applied(conn: &mut PgConnection, zone: &str, changes: &[Change]) -> sqlx::Result<()> {
+pub async fn mark_applied(
+    conn: &mut PgConnection,
+    zone: &str,
+    changes: &[Change],
+) -> sqlx::Result<()> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -121,15 +140,21 @@ pub async fn mark_applied(conn: &mut PgConnection, zone: &str, changes: &[Change
         .push_bind(zone)
         .push(" AND s.name = c.name AND s.type = c.type AND s.set_id = c.set_id");
     q.build().execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL")
-        .bind(zone)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL",
+    )
+    .bind(zone)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Record sets in the zone that are not Flotilla's, at `names`.
-pub async fn foreign_at(conn: &mut PgConnection, zone: &str, names: &[String]) -> sqlx::Result<Vec<RecordSet>> {
+pub async fn foreign_at(
+    conn: &mut PgConnection,
+    zone: &str,
+    names: &[String],
+) -> sqlx::Result<Vec<RecordSet>> {
     let rows: Vec<(String, String, String, Json<RecordData>)> = sqlx::query_as(
         "SELECT name, type, set_id, data FROM dns_foreign_sets WHERE zone = $1 AND name = ANY($2)",
     )
@@ -139,6 +164,13 @@ pub async fn foreign_at(conn: &mut PgConnection, zone: &str, names: &[String]) -
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(name, rtype, set_id, data)| RecordSet { key: RecordKey { name, rtype, set_id }, data: data.0 })
+        .map(|(name, rtype, set_id, data)| RecordSet {
+            key: RecordKey {
+                name,
+                rtype,
+                set_id,
+            },
+            data: data.0,
+        })
         .collect())
 }

@@ -5,6 +5,7 @@ mod accounts;
 mod binary;
 mod clusters;
 mod directory;
+mod dns;
 mod docs;
 mod errors;
 mod migrations;

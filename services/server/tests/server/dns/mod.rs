@@ -1,0 +1,131 @@
+//! Global DNS end to end: agents report endpoints, and the records appear in real providers:
+//! PowerDNS (answers checked with `dig`) and moto's Route53 (record sets listed through its
+//! API). Faults come from a proxy in front of the provider: outages, throttling, a refused
+//! change, answers lost after the change was applied.
+
+mod endpoints;
+mod pdns;
+pub mod peers;
+mod route53;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+
+use crate::clusters::pki::Leaf;
+use crate::clusters::{body, identity, Fleet};
+
+/// The account domain of `acme` under the default base domain.
+pub const DOMAIN: &str = "acme.flotilla.localhost";
+
+/// `<label>.acme.flotilla.localhost`.
+pub fn host(label: &str) -> String {
+    format!("{label}.{DOMAIN}")
+}
+
+/// Registers `cluster` of `acme` in `region` and makes it ready with a heartbeat; its agent's
+/// leaf.
+pub async fn ready_cluster(fleet: &Fleet, cluster: &str, region: &str) -> Leaf {
+    let (ca, leaf) = identity(cluster);
+    let r = fleet
+        .put(cluster, &fleet.admin, body(&ca, &[("region", region)]))
+        .await;
+    assert_eq!(r.status(), 201, "register {cluster}");
+    let r = fleet
+        .heartbeat("acme", cluster, &fleet.assertion(cluster, &leaf))
+        .await;
+    assert_eq!(r.status(), 200, "heartbeat of {cluster}");
+    leaf
+}
+
+/// `PUT` of `cluster`'s endpoint for `host`, with its agent's assertion.
+pub async fn report(
+    fleet: &Fleet,
+    cluster: &str,
+    leaf: &Leaf,
+    host: &str,
+    report: Value,
+) -> Response {
+    let url = fleet.acme(&format!("/clusters/{cluster}/endpoints/{host}"));
+    fleet
+        .call(
+            Method::PUT,
+            &url,
+            &fleet.assertion(cluster, leaf),
+            Some(report),
+        )
+        .await
+}
+
+/// Reports `targets` (healthy) and expects it accepted.
+pub async fn serve(fleet: &Fleet, cluster: &str, leaf: &Leaf, host: &str, targets: &[&str]) {
+    let r = report(fleet, cluster, leaf, host, json!({ "targets": targets })).await;
+    assert!(
+        r.status() == 200 || r.status() == 201,
+        "report {cluster} {host}: {}",
+        r.status()
+    );
+}
+
+/// Reports `cluster`'s endpoint for `host` unhealthy (same targets).
+pub async fn unhealthy(fleet: &Fleet, cluster: &str, leaf: &Leaf, host: &str, targets: &[&str]) {
+    let r = report(
+        fleet,
+        cluster,
+        leaf,
+        host,
+        json!({ "targets": targets, "healthy": false }),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "report {cluster} {host} unhealthy");
+}
+
+/// The account's record sets (`GET .../dns/records`).
+pub async fn records(fleet: &Fleet) -> Vec<Value> {
+    let v = fleet.get(&fleet.acme("/dns/records"), &fleet.admin).await;
+    v["records"]
+        .as_array()
+        .unwrap_or_else(|| panic!("records: {v}"))
+        .clone()
+}
+
+/// The account's changes, newest first (`GET .../dns/changes`).
+pub async fn changes(fleet: &Fleet, query: &str) -> Vec<Value> {
+    let v = fleet
+        .get(&fleet.acme(&format!("/dns/changes{query}")), &fleet.admin)
+        .await;
+    v["changes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("changes: {v}"))
+        .clone()
+}
+
+/// Whether every record set of `host` is applied (and there is at least one).
+pub async fn host_applied(fleet: &Fleet, host: &str) -> bool {
+    let sets: Vec<Value> = records(fleet)
+        .await
+        .into_iter()
+        .filter(|r| r["host"] == host)
+        .collect();
+    !sets.is_empty() && sets.iter().all(|r| r["status"] == "applied")
+}
+
+/// Polls `check` until it gives `Some`, at most `within`; panics with `what` otherwise.
+pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if start.elapsed() > within {
+            panic!("not within {within:?}: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

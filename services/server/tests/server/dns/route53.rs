@@ -1,0 +1,219 @@
+//! Against moto's Route53 (through a fault proxy): latency records per region leading to
+//! weighted records per cluster, as `ListResourceRecordSets` shows them; throttling retried;
+//! a refused change isolated by splitting the batch; foreign records untouched.
+
+use aws_sdk_route53 as r53;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use r53::config::{BehaviorVersion, Credentials, Region};
+use r53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+
+use super::peers::{Fault, Moto};
+use super::*;
+
+/// A client of moto itself (not through the proxy), for setting up and reading the zone.
+fn client(moto: &Moto) -> r53::Client {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let conf = r53::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::from_static("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .endpoint_url(&moto.url)
+        .http_client(http)
+        .build();
+    r53::Client::from_conf(conf)
+}
+
+/// A new hosted zone for the base domain holding a foreign record; its id.
+async fn zone(r53: &r53::Client) -> String {
+    let caller = format!("flotilla-test-{}", uuid::Uuid::new_v4());
+    let zone = r53
+        .create_hosted_zone()
+        .name("flotilla.localhost")
+        .caller_reference(caller)
+        .send()
+        .await
+        .unwrap();
+    let id = zone
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned();
+    let legacy = ResourceRecordSet::builder()
+        .name(format!("legacy.{DOMAIN}."))
+        .r#type(RrType::A)
+        .ttl(300)
+        .resource_records(
+            ResourceRecord::builder()
+                .value("192.0.2.250")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let change = Change::builder()
+        .action(ChangeAction::Create)
+        .resource_record_set(legacy)
+        .build()
+        .unwrap();
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&id)
+        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    id
+}
+
+/// The zone's record sets as `name type set-id ttl region|weight values` lines.
+async fn listing(r53: &r53::Client, zone: &str) -> Vec<String> {
+    let out = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .max_items(1000)
+        .send()
+        .await
+        .unwrap();
+    let mut lines: Vec<String> = out
+        .resource_record_sets()
+        .iter()
+        .filter(|s| !matches!(s.r#type(), RrType::Ns | RrType::Soa))
+        .map(|s| {
+            let routing = match (s.region(), s.weight()) {
+                (Some(r), _) => format!(" region={}", r.as_str()),
+                (None, Some(w)) => format!(" weight={w}"),
+                _ => String::new(),
+            };
+            let values: Vec<&str> = s.resource_records().iter().map(|r| r.value()).collect();
+            format!(
+                "{} {} {} {}{} {}",
+                s.name(),
+                s.r#type().as_str(),
+                s.set_identifier().unwrap_or("-"),
+                s.ttl().unwrap_or(0),
+                routing,
+                values.join(",")
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a_refused_change() {
+    let moto = Moto::shared().await;
+    let r53 = client(moto);
+    let zone = zone(&r53).await;
+    let fleet = Fleet::start_with(&[
+        "--dns-provider",
+        "route53",
+        "--route53-hosted-zone-id",
+        &zone,
+    ])
+    .await;
+    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
+    let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
+    let (www, api) = (host("www"), host("api"));
+    serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
+    serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2"]).await;
+    serve(
+        &fleet,
+        "euw1",
+        &euw1,
+        &api,
+        &["lb-1.eu-west-1.elb.amazonaws.com"],
+    )
+    .await;
+    for h in [&www, &api] {
+        eventually(Duration::from_secs(15), &format!("{h} applied"), || async {
+            host_applied(&fleet, h).await.then_some(())
+        })
+        .await;
+    }
+    let expected = [
+        format!("_flotilla.{api}. TXT - 300 \"heritage=flotilla,account=acme\""),
+        format!("_flotilla.{www}. TXT - 300 \"heritage=flotilla,account=acme\""),
+        format!("api.{DOMAIN}. CNAME eu-west-1 1 region=eu-west-1 eu-west-1._flotilla.{api}."),
+        format!(
+            "eu-west-1._flotilla.{api}. CNAME euw1 1 weight=1 lb-1.eu-west-1.elb.amazonaws.com."
+        ),
+        format!("eu-west-1._flotilla.{www}. A euw1 1 weight=1 192.0.2.2"),
+        format!("legacy.{DOMAIN}. A - 300 192.0.2.250"),
+        format!("us-east-1._flotilla.{www}. A use1 1 weight=1 192.0.2.1"),
+        format!("www.{DOMAIN}. CNAME eu-west-1 1 region=eu-west-1 eu-west-1._flotilla.{www}."),
+        format!("www.{DOMAIN}. CNAME us-east-1 1 region=us-east-1 us-east-1._flotilla.{www}."),
+    ];
+    let mut expected = expected.to_vec();
+    expected.sort();
+    assert_eq!(listing(&r53, &zone).await, expected);
+    let applied = changes(&fleet, "?status=applied").await;
+    assert!(
+        applied.iter().all(|c| c["provider_change_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("/change/"))),
+        "{applied:#?}"
+    );
+
+    // Throttled twice: retried with backoff until applied.
+    moto.proxy.set(&zone, vec![Fault::Throttle(2)]);
+    unhealthy(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
+    eventually(Duration::from_secs(15), "www without us-east-1", || async {
+        let now = listing(&r53, &zone).await;
+        now.iter().all(|l| !l.contains("us-east-1")).then_some(())
+    })
+    .await;
+    let failover = changes(&fleet, &format!("?host={www}&status=applied"))
+        .await
+        .remove(0);
+    assert_eq!(failover["attempts"], 3, "{failover:#}");
+    assert_eq!(failover["failover"], true);
+    assert!(
+        failover["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["action"] == "DELETE"),
+        "{failover:#}"
+    );
+
+    // One change refused in a batch: split until it is alone, quarantined; the rest applied.
+    moto.proxy.set(&zone, vec![Fault::Down]);
+    let names = ["one", "bad", "two", "three"];
+    for name in names {
+        serve(&fleet, "use1", &use1, &host(name), &["192.0.2.7"]).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    moto.proxy
+        .set(&zone, vec![Fault::Refuse(format!("bad.{DOMAIN}"))]);
+    for name in ["one", "two", "three"] {
+        let h = host(name);
+        eventually(Duration::from_secs(30), &format!("{h} applied"), || async {
+            host_applied(&fleet, &h).await.then_some(())
+        })
+        .await;
+    }
+    let bad = eventually(Duration::from_secs(10), "bad quarantined", || async {
+        changes(&fleet, &format!("?host={}&status=quarantined", host("bad")))
+            .await
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert!(
+        bad["error"]
+            .as_str()
+            .unwrap()
+            .contains("InvalidChangeBatch"),
+        "{bad:#}"
+    );
+    let now = listing(&r53, &zone).await;
+    assert!(now.iter().all(|l| !l.contains("bad.")), "{now:#?}");
+    assert!(
+        now.contains(&format!("legacy.{DOMAIN}. A - 300 192.0.2.250")),
+        "foreign record untouched: {now:#?}"
+    );
+    moto.proxy.set(&zone, vec![]);
+}
