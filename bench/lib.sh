@@ -52,7 +52,7 @@ start_server() {
   port=$(free_port)
   base="http://127.0.0.1:$port"
   (cd "$work" && exec taskset -c "$server_cpus" env DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/flotilla" \
-    FLOTILLA_LISTEN="127.0.0.1:$port" FLOTILLA_PUBLIC_URL="$base" FLOTILLA_DEV=1 RUST_LOG=warn \
+    FLOTILLA_LISTEN="127.0.0.1:$port" FLOTILLA_PUBLIC_URL="$base" FLOTILLA_DEV=1 RUST_LOG="${SERVER_RUST_LOG:-warn}" \
     "$SERVER" "$@" >>"$work/server.log" 2>&1) &
   pid=$!
   for _ in $(seq 1 600); do curl -sf -o /dev/null "$base/readyz" && break; sleep 0.1; done

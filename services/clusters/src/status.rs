@@ -109,7 +109,7 @@ pub async fn run_sweeper(ctx: AppContext) {
             0
         });
         // Counted now and then, and at once when this replica moved clusters.
-        if moved > 0 || round % GAUGE_EVERY == 0 {
+        if moved > 0 || round.is_multiple_of(GAUGE_EVERY) {
             if let Err(e) = refresh_gauges(&ctx).await {
                 tracing::warn!(error = %e, "counting clusters failed");
             }

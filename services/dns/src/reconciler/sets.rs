@@ -133,7 +133,7 @@ pub async fn mark_applied(
         row.push_bind(&c.set.key.name)
             .push_bind(&c.set.key.rtype)
             .push_bind(&c.set.key.set_id)
-            .push_bind((c.action != Action::Delete).then(|| Json(&c.set.data)))
+            .push_bind((c.action != Action::Delete).then_some(Json(&c.set.data)))
             .push_unseparated("::jsonb");
     });
     q.push(") AS c(name, type, set_id, data) WHERE s.zone = ")

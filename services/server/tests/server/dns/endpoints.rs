@@ -22,7 +22,7 @@ async fn reports_are_checked_and_refused_with_the_reason() {
     )
     .await;
     assert_eq!(r.status(), 201);
-    let created: Value = r.json().await.unwrap();
+    let created: Value = r.json().await.expect("JSON");
     assert_eq!(created["host"], www);
     assert_eq!(created["region"], "us-east-1");
     assert_eq!(created["weight"], 1);
@@ -208,10 +208,16 @@ async fn without_a_provider_the_plan_and_its_changes_are_visible_and_nothing_is_
         "one queued change for the host: {queued:#?}"
     );
     assert_eq!(queued[0]["status"], "pending");
-    assert_eq!(queued[0]["actions"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        queued[0]["actions"]
+            .as_array()
+            .expect("the test setup")
+            .len(),
+        5
+    );
     assert!(queued[0]["actions"]
         .as_array()
-        .unwrap()
+        .expect("the test setup")
         .iter()
         .all(|a| a["action"] == "CREATE"));
 
@@ -225,7 +231,10 @@ async fn without_a_provider_the_plan_and_its_changes_are_visible_and_nothing_is_
         )
         .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["dns_ttl"], 30);
+    assert_eq!(
+        r.json::<Value>().await.expect("the test setup")["dns_ttl"],
+        30
+    );
     eventually(
         Duration::from_secs(10),
         "records with the new TTL",

@@ -99,7 +99,7 @@ async fn endpoints_reach_powerdns_and_fail_over_and_foreign_records_are_never_to
         c.into_iter().find(|c| c["status"] == "quarantined")
     })
     .await;
-    let error = quarantined["error"].as_str().unwrap();
+    let error = quarantined["error"].as_str().expect("the test setup");
     assert!(
         error.contains(&format!("taken.{DOMAIN}. A")) && error.contains("already exists"),
         "{error}"
@@ -227,7 +227,10 @@ async fn outages_lost_answers_and_a_refused_change_converge_with_nothing_lost() 
     )
     .await;
     assert!(
-        pending["error"].as_str().unwrap().contains("503"),
+        pending["error"]
+            .as_str()
+            .expect("the test setup")
+            .contains("503"),
         "{pending:#}"
     );
     assert!(!host_applied(&fleet, &a).await);
@@ -256,7 +259,7 @@ async fn outages_lost_answers_and_a_refused_change_converge_with_nothing_lost() 
     assert!(
         refused["error"]
             .as_str()
-            .unwrap()
+            .expect("the test setup")
             .contains("already exists"),
         "{refused:#}"
     );

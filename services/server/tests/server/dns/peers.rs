@@ -142,11 +142,13 @@ impl Moto {
                  while kill -0 {parent} 2>/dev/null; do sleep 0.5; done; kill $child",
                 parent = std::process::id()
             );
-            std::process::Command::new("bash")
+            let mut child = std::process::Command::new("bash")
                 .args(["-c", &watchdog])
                 .stdin(Stdio::null())
                 .spawn()
                 .expect("start moto");
+            // Reaped by a thread; the watchdog itself ends with this process.
+            std::thread::spawn(move || child.wait());
             let url = format!("http://127.0.0.1:{port}");
             let http = reqwest::Client::new();
             for _ in 0..600 {

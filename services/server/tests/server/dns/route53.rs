@@ -34,10 +34,10 @@ async fn zone(r53: &r53::Client) -> String {
         .caller_reference(caller)
         .send()
         .await
-        .unwrap();
+        .expect("the test setup");
     let id = zone
         .hosted_zone()
-        .unwrap()
+        .expect("the test setup")
         .id()
         .trim_start_matches("/hostedzone/")
         .to_owned();
@@ -49,21 +49,26 @@ async fn zone(r53: &r53::Client) -> String {
             ResourceRecord::builder()
                 .value("192.0.2.250")
                 .build()
-                .unwrap(),
+                .expect("the test setup"),
         )
         .build()
-        .unwrap();
+        .expect("the test setup");
     let change = Change::builder()
         .action(ChangeAction::Create)
         .resource_record_set(legacy)
         .build()
-        .unwrap();
+        .expect("the test setup");
     r53.change_resource_record_sets()
         .hosted_zone_id(&id)
-        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(change)
+                .build()
+                .expect("the test setup"),
+        )
         .send()
         .await
-        .unwrap();
+        .expect("the test setup");
     id
 }
 
@@ -75,7 +80,7 @@ async fn listing(r53: &r53::Client, zone: &str) -> Vec<String> {
         .max_items(1000)
         .send()
         .await
-        .unwrap();
+        .expect("the test setup");
     let mut lines: Vec<String> = out
         .resource_record_sets()
         .iter()
@@ -173,7 +178,7 @@ async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a
     assert!(
         failover["actions"]
             .as_array()
-            .unwrap()
+            .expect("the test setup")
             .iter()
             .all(|a| a["action"] == "DELETE"),
         "{failover:#}"
@@ -205,7 +210,7 @@ async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a
     assert!(
         bad["error"]
             .as_str()
-            .unwrap()
+            .expect("the test setup")
             .contains("InvalidChangeBatch"),
         "{bad:#}"
     );
