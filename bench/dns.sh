@@ -24,6 +24,7 @@ CLUSTERS=${BENCH_DNS_CLUSTERS:-100}
 HOSTS=${BENCH_DNS_HOSTS:-1000}
 RESYNC_HOSTS=${BENCH_DNS_RESYNC_HOSTS:-1430} # about 10,000 record sets
 FAILOVERS=${BENCH_DNS_FAILOVERS:-50}
+PROVIDERS=${BENCH_DNS_PROVIDERS:-pdns route53}
 venv=tests/spiffe/.venv
 peers=()
 cleanup() { for p in "${peers[@]}"; do kill "$p" 2>/dev/null || true; done; stop_all; }
@@ -51,6 +52,7 @@ fresh_database() { psql -c "DROP DATABASE flotilla WITH (FORCE)" -c "CREATE DATA
 echo "== Postgres (throwaway, default settings)"
 start_postgres
 
+if [[ " $PROVIDERS " == *" pdns "* ]]; then
 echo "== PowerDNS"
 dns_port=$(free_port) api_port=$(free_port)
 bash tests/dns-peers/pdns.sh "$work/pdns" "$dns_port" "$api_port" bench-key >/dev/null 2>&1 &
@@ -63,13 +65,16 @@ account
 driver seed --hosts "$HOSTS"
 driver failover --provider pdns --hosts "$HOSTS" --rounds "$FAILOVERS" --dig-port "$dns_port"
 stop_server
+fi
+[[ " $PROVIDERS " == *" route53 "* ]] || exit 0
 
 echo "== moto (Route53)"
 moto_port=$(free_port)
 bash tests/dns-peers/moto.sh "$moto_port" >/dev/null 2>&1 &
 peers+=($!)
 for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$moto_port/moto-api/" && break; sleep 0.1; done
-export AWS_ENDPOINT_URL_ROUTE_53="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL_ROUTE_53="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
+  AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 new_zone() { "$venv/bin/python" -c 'import boto3,uuid; print(boto3.client("route53").create_hosted_zone(Name="flotilla.localhost", CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"].split("/")[-1])'; }
 zone=$(new_zone)
 fresh_database

@@ -123,7 +123,9 @@ def failover(args):
             to_dig.append(time.time() - t0)
         while not (row := newest_applied(args, host(args, j), last)):
             if time.time() - t0 > 30:
-                raise SystemExit("a failover was not applied within 30 s")
+                rows = sql(args, "SELECT id, status, attempts, error FROM dns_changes "
+                                 f"WHERE host = '{host(args, j)}' AND id > {last}")
+                raise SystemExit(f"a failover of {host(args, j)} was not applied within 30 s: {rows}")
             time.sleep(0.01)
         to_ack.append(float(row.split("|")[1]))
         report(args, i, j, True)
@@ -143,7 +145,9 @@ def failover(args):
                 offline.append(float(worst))
                 break
             if time.time() - start > 30:
-                raise SystemExit("an offline cluster's hosts were not applied within 30 s")
+                rows = sql(args, "SELECT id, host, status, attempts, error FROM dns_changes "
+                                 f"WHERE id > {last}")
+                raise SystemExit(f"cluster c-{i}'s {len(hosts)} hosts were not applied within 30 s: {rows}")
             time.sleep(0.02)
         call("POST", f"{args.api}/clusters/c-{i}/heartbeat", jwt(args, i), {"agent_version": "bench"})
         wait_settled(args)

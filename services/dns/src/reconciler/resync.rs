@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::changes::{self, ActionView};
 use super::pacing::Pacer;
-use super::sets::StoredSet;
+use super::sets::{self, StoredSet};
 use crate::hosts::DERIVED_LABEL;
 use crate::plan::marker_text;
 use crate::providers::{Failure, Provider};
@@ -126,7 +126,7 @@ pub async fn resync(
             }
         }
     }
-    write_applied(&mut tx, zone, &applied).await?;
+    sets::write_applied(&mut tx, zone, &applied).await?;
     if !adopted.is_empty() {
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
             "INSERT INTO dns_record_sets (zone, name, type, set_id, account_id, host, applied) ",
@@ -188,35 +188,6 @@ pub async fn resync(
         owned: claimed.len(),
         requests: listing.requests,
     })
-}
-
-async fn write_applied(
-    conn: &mut sqlx::PgConnection,
-    zone: &str,
-    applied: &[(RecordKey, Option<RecordData>)],
-) -> sqlx::Result<()> {
-    for chunk in applied.chunks(5000) {
-        let mut q: QueryBuilder<Postgres> =
-            QueryBuilder::new("UPDATE dns_record_sets s SET applied = c.data FROM (");
-        q.push_values(chunk, |mut row, (key, data)| {
-            row.push_bind(&key.name)
-                .push_bind(&key.rtype)
-                .push_bind(&key.set_id)
-                .push_bind(data.as_ref().map(Json))
-                .push_unseparated("::jsonb");
-        });
-        q.push(") AS c(name, type, set_id, data) WHERE s.zone = ")
-            .push_bind(zone)
-            .push(" AND s.name = c.name AND s.type = c.type AND s.set_id = c.set_id");
-        q.build().execute(&mut *conn).await?;
-    }
-    sqlx::query(
-        "DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL",
-    )
-    .bind(zone)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Closes change rows whose request was in flight when a worker stopped: applied if the zone

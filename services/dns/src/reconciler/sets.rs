@@ -123,23 +123,46 @@ pub async fn mark_applied(
     zone: &str,
     changes: &[Change],
 ) -> sqlx::Result<()> {
-    if changes.is_empty() {
-        return Ok(());
+    let applied: Vec<(RecordKey, Option<RecordData>)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.set.key.clone(),
+                (c.action != Action::Delete).then(|| c.set.data.clone()),
+            )
+        })
+        .collect();
+    write_applied(conn, zone, &applied).await
+}
+
+/// Records what the provider holds at each key (None: nothing of ours), then forgets sets
+/// that are neither desired nor held.
+pub async fn write_applied(
+    conn: &mut PgConnection,
+    zone: &str,
+    applied: &[(RecordKey, Option<RecordData>)],
+) -> sqlx::Result<()> {
+    for chunk in applied.chunks(5000) {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "UPDATE dns_record_sets s SET applied = c.data, applied_at = now() FROM (",
+        );
+        q.push_values(chunk, |mut row, (key, data)| {
+            row.push_bind(&key.name)
+                .push_bind(&key.rtype)
+                .push_bind(&key.set_id)
+                .push_bind(data.as_ref().map(Json))
+                .push_unseparated("::jsonb");
+        });
+        q.push(") AS c(name, type, set_id, data) WHERE s.zone = ")
+            .push_bind(zone)
+            .push(" AND s.name = c.name AND s.type = c.type AND s.set_id = c.set_id");
+        q.build().execute(&mut *conn).await?;
     }
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-        "UPDATE dns_record_sets s SET applied = c.data, applied_at = now() FROM (",
-    );
-    q.push_values(changes, |mut row, c| {
-        row.push_bind(&c.set.key.name)
-            .push_bind(&c.set.key.rtype)
-            .push_bind(&c.set.key.set_id)
-            .push_bind((c.action != Action::Delete).then_some(Json(&c.set.data)))
-            .push_unseparated("::jsonb");
-    });
-    q.push(") AS c(name, type, set_id, data) WHERE s.zone = ")
-        .push_bind(zone)
-        .push(" AND s.name = c.name AND s.type = c.type AND s.set_id = c.set_id");
-    q.build().execute(&mut *conn).await?;
+    forget_empty(conn, zone).await
+}
+
+/// Forgets the sets that are neither desired nor held.
+pub async fn forget_empty(conn: &mut PgConnection, zone: &str) -> sqlx::Result<()> {
     sqlx::query(
         "DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL",
     )
