@@ -302,3 +302,31 @@ async fn outages_lost_answers_and_a_refused_change_converge_with_nothing_lost() 
         .count();
     assert_eq!(sent, 1, "the lost change was not sent again");
 }
+
+#[tokio::test]
+async fn a_slow_provider_delays_changes_but_loses_and_repeats_nothing() {
+    let (pdns, proxy, fleet) = start(&[]).await;
+    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
+    let www = host("www");
+    proxy.set("zones", vec![Fault::Delay(Duration::from_millis(1500))]);
+    let start = Instant::now();
+    serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
+    dig_until(&pdns, &www, "A", &["192.0.2.1"], Duration::from_secs(20)).await;
+    assert!(
+        start.elapsed() >= Duration::from_millis(1500),
+        "the delay was in the way: {:?}",
+        start.elapsed()
+    );
+    eventually(Duration::from_secs(10), "www applied", || async {
+        host_applied(&fleet, &www).await.then_some(())
+    })
+    .await;
+    let history = changes(&fleet, &format!("?host={www}")).await;
+    assert_eq!(history.len(), 1, "{history:#?}");
+    assert_eq!(history[0]["status"], "applied");
+    assert_eq!(
+        history[0]["attempts"], 1,
+        "slow is not failed: {history:#?}"
+    );
+    assert_eq!(proxy.changes_seen().len(), 1, "one PATCH");
+}

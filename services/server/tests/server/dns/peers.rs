@@ -186,6 +186,8 @@ pub enum Fault {
     Refuse(String),
     /// Pass change requests on, then answer 502 as if the answer was lost on the way back.
     LoseAnswers(usize),
+    /// Hold every request this long before passing it on (a slow provider).
+    Delay(Duration),
 }
 
 struct ProxyState {
@@ -272,6 +274,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         .unwrap_or_default();
     let is_change = method == Method::POST || method == Method::PATCH;
     let mut lose_answer = false;
+    let mut delay = None;
     {
         let mut faults = state.faults.lock().expect("faults");
         let text = String::from_utf8_lossy(&body);
@@ -295,9 +298,13 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
                     *n -= 1;
                     lose_answer = true;
                 }
+                Fault::Delay(d) => delay = Some(*d),
                 _ => {}
             }
         }
+    }
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
     }
     let mut outgoing = state
         .http
