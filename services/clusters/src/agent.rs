@@ -78,6 +78,12 @@ pub fn own_cluster(agent: &Agent, cluster: &str) -> Result<(), Error> {
     }
 }
 
+/// The answer to an agent whose cluster was deregistered after its assertion was checked
+/// (a request racing the deregistration).
+pub fn no_longer_registered() -> Error {
+    Error::Unauthorized("This cluster is no longer registered.".into())
+}
+
 /// A member of the path's account (viewer or more), or the agent of the path's cluster.
 #[derive(Debug, Clone)]
 pub enum Reader {

@@ -68,8 +68,7 @@ pub async fn heartbeat(
     let previous = beats
         .beat(&ctx, agent.cluster_id, body.agent_version, figures)
         .await?;
-    let previous = previous
-        .ok_or_else(|| Error::Unauthorized("This cluster is no longer registered.".into()))?;
+    let previous = previous.ok_or_else(crate::agent::no_longer_registered)?;
     if previous != Status::Ready.as_str() {
         back_to_ready(&ctx, agent.cluster_id, &previous).await?;
         tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %previous, "cluster ready");

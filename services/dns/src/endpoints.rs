@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use flotilla_clusters::agent::AgentOf;
+use flotilla_clusters::agent::{no_longer_registered, AgentOf};
 use flotilla_core::problem::FieldError;
 use flotilla_core::{AppContext, Error, Problem};
 use serde::{Deserialize, Serialize};
@@ -109,7 +109,7 @@ pub async fn put(
     .await
     .map_err(deregistered)?;
     let Some((created, updated_at, region)) = row else {
-        return Err(gone());
+        return Err(no_longer_registered());
     };
     let view = EndpointView {
         host: host.as_str().to_owned(),
@@ -167,15 +167,12 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The answer when the cluster was deregistered while its agent was reporting.
-fn gone() -> Error {
-    Error::Unauthorized("This cluster is no longer registered.".into())
-}
-
 /// A foreign-key violation here means the cluster row went away under the report.
 fn deregistered(e: sqlx::Error) -> Error {
     match &e {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => gone(),
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => {
+            no_longer_registered()
+        }
         _ => Error::Database(e),
     }
 }

@@ -73,6 +73,17 @@ impl Host {
     }
 }
 
+/// The host a qualified name of Flotilla's belongs to: `H.`, `_flotilla.H.` and
+/// `<region>._flotilla.H.` all belong to `H` (returned without the trailing dot).
+pub fn host_of(name: &str) -> &str {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let derived = format!(".{DERIVED_LABEL}.");
+    match name.find(&derived) {
+        Some(i) => &name[i + derived.len()..],
+        None => name.strip_prefix(&derived[1..]).unwrap_or(name),
+    }
+}
+
 /// What an endpoint serves: addresses, or one hostname (such as a load balancer's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Targets {
@@ -224,6 +235,17 @@ mod tests {
             "eu-west-1._flotilla.www.acme.flotilla.test."
         );
         assert!(host(h.regional_name("eu-west-1").trim_end_matches('.')).is_err());
+    }
+
+    #[test]
+    fn derived_names_lead_back_to_their_host() {
+        let h = host("www.acme.flotilla.test").unwrap();
+        assert_eq!(host_of(&h.fqdn()), "www.acme.flotilla.test");
+        assert_eq!(host_of(&h.marker_name()), "www.acme.flotilla.test");
+        assert_eq!(
+            host_of(&h.regional_name("eu-west-1")),
+            "www.acme.flotilla.test"
+        );
     }
 
     #[test]

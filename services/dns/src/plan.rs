@@ -112,6 +112,14 @@ pub fn marker_text(account: &str) -> String {
     format!("heritage=flotilla,account={account}")
 }
 
+/// The account a marker's TXT value (as the zone holds it, quoted) names, if it is one.
+pub fn marker_account(value: &str) -> Option<&str> {
+    value
+        .strip_prefix('"')?
+        .strip_suffix('"')?
+        .strip_prefix("heritage=flotilla,account=")
+}
+
 /// Plans `host` of `account` from its `endpoints`.
 pub fn plan(
     account: &str,

@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The record types Flotilla writes.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordType {
     /// IPv4 addresses.
     A,
@@ -34,17 +32,6 @@ impl RecordType {
             RecordType::TXT => "TXT",
         }
     }
-
-    /// The type named `s`, if Flotilla writes such records.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "A" => Some(RecordType::A),
-            "AAAA" => Some(RecordType::AAAA),
-            "CNAME" => Some(RecordType::CNAME),
-            "TXT" => Some(RecordType::TXT),
-            _ => None,
-        }
-    }
 }
 
 /// What identifies a record set in a zone.
@@ -61,7 +48,7 @@ pub struct RecordKey {
 /// What a record set holds. Weighted sets have `weight`, latency sets `region`; simple sets
 /// neither. Numbers are kept wide so that the preflight check, not a parser, refuses a value
 /// out of Route53's range.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RecordData {
     /// Seconds.
     pub ttl: i64,
@@ -101,17 +88,6 @@ pub enum Action {
     Upsert,
     /// Removes a set, repeating its exact current data.
     Delete,
-}
-
-impl Action {
-    /// The action as Route53 writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "CREATE",
-            Action::Upsert => "UPSERT",
-            Action::Delete => "DELETE",
-        }
-    }
 }
 
 /// One change of a batch: for a delete, `set` is the exact current set.

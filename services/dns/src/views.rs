@@ -31,7 +31,7 @@ pub struct RecordView {
     pub set_identifier: Option<String>,
     /// What Flotilla plans there; absent when the set is being removed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub planned: Option<RecordDataView>,
+    pub planned: Option<RecordData>,
     /// Whether the provider holds exactly the plan.
     pub applied: bool,
     /// `applied`, `pending` (not yet applied) or `quarantined` (the provider refused it).
@@ -39,32 +39,6 @@ pub struct RecordView {
     /// Why it is quarantined.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-/// What a record set holds.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RecordDataView {
-    /// Seconds.
-    pub ttl: i64,
-    /// Values.
-    pub values: Vec<String>,
-    /// The AWS region of a latency set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// The weight of a weighted set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weight: Option<i64>,
-}
-
-impl From<RecordData> for RecordDataView {
-    fn from(d: RecordData) -> Self {
-        RecordDataView {
-            ttl: d.ttl,
-            values: d.values,
-            region: d.region,
-            weight: d.weight,
-        }
-    }
 }
 
 /// The account's record sets.
@@ -135,7 +109,7 @@ pub async fn records(
                     name,
                     rtype,
                     set_identifier: (!set_id.is_empty()).then_some(set_id),
-                    planned: desired.map(|d| d.0.into()),
+                    planned: desired.map(|d| d.0),
                     applied: is_applied,
                     status: status.into(),
                     error: quarantine.filter(|_| !is_applied),

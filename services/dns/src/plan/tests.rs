@@ -229,3 +229,21 @@ fn the_plan_is_a_function_of_its_inputs_alone() {
         plan("acme", &host(), Flavour::Routed, 1, &reversed)
     );
 }
+
+#[test]
+fn the_marker_names_its_account() {
+    let plan = plan(
+        "acme",
+        &host(),
+        Flavour::Plain,
+        1,
+        &[endpoint("a", None, &["192.0.2.1"], 1, true)],
+    );
+    let marker = plan
+        .sets
+        .iter()
+        .find(|s| s.key.rtype == "TXT")
+        .expect("a marker");
+    assert_eq!(marker_account(&marker.data.values[0]), Some("acme"));
+    assert_eq!(marker_account("\"v=spf1 -all\""), None);
+}

@@ -3,9 +3,9 @@
 //!
 //! PowerDNS has no latency or weighted routing, so plans for it are plain (see
 //! [`crate::plan`]). It does not refuse a REPLACE over a record set someone else wrote, so
-//! before each batch the zone is read and the batch checked against it: a create where a
-//! set already exists, or a CNAME beside other types, is refused here, exactly as Route53
-//! would refuse it, and never reaches the server.
+//! before a batch that creates sets the zone is read and the batch checked against it: a
+//! create where a set already exists is refused here, exactly as Route53 would refuse it,
+//! and never reaches the server.
 
 use flotilla_core::config::Config;
 use reqwest::{Client, StatusCode};
@@ -74,11 +74,6 @@ impl Pdns {
         })
     }
 
-    /// The zone's name, qualified.
-    pub fn zone(&self) -> &str {
-        &self.zone
-    }
-
     /// Every record set of the zone (one request). A missing zone is created, empty.
     pub async fn list(&self) -> Result<Listing, Failure> {
         let response = self.send(self.client.get(self.zone_url.clone())).await?;
@@ -126,16 +121,21 @@ impl Pdns {
         read_empty(response).await
     }
 
-    /// Applies `changes` in one PATCH, after checking them against what the zone holds.
+    /// Applies `changes` in one PATCH. A batch that creates sets is first checked against
+    /// what the zone holds, since PowerDNS would replace a foreign set silently; one that only
+    /// replaces or deletes Flotilla's own sets (a failover) goes at once: PowerDNS itself
+    /// refuses a CNAME beside other types, and a DELETE of nothing is harmless.
     pub async fn apply(&self, changes: &[Change]) -> Result<Ack, Failure> {
-        let listing = self.list().await?;
-        let touched: Vec<&str> = changes.iter().map(|c| c.set.key.name.as_str()).collect();
-        let current: Vec<RecordSet> = listing
-            .sets
-            .into_iter()
-            .filter(|s| touched.contains(&s.key.name.as_str()))
-            .collect();
-        rules::check(changes, &current).map_err(Failure::Rejected)?;
+        if changes.iter().any(|c| c.action == Action::Create) {
+            let listing = self.list().await?;
+            let touched: Vec<&str> = changes.iter().map(|c| c.set.key.name.as_str()).collect();
+            let current: Vec<RecordSet> = listing
+                .sets
+                .into_iter()
+                .filter(|s| touched.contains(&s.key.name.as_str()))
+                .collect();
+            rules::check(changes, &current).map_err(Failure::Rejected)?;
+        }
         let rrsets: Vec<serde_json::Value> = changes
             .iter()
             .map(|c| {

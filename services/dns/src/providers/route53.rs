@@ -67,11 +67,6 @@ impl Route53 {
         })
     }
 
-    /// The hosted zone's id.
-    pub fn zone_id(&self) -> &str {
-        &self.zone_id
-    }
-
     /// Every record set of the zone, a page (300 sets) per request.
     pub async fn list(&self, pace: &mut Pacer) -> Result<Listing, Failure> {
         let mut listing = Listing::default();

@@ -102,25 +102,45 @@ pub async fn next(
         .map(|q| (q.account_id, q.host.clone()))
         .collect();
     let stored = sets::load(&mut tx, zone, &ids).await?;
+    let work: Vec<(Queued, Vec<Change>)> = queued
+        .into_iter()
+        .map(|q| {
+            let changes = stored
+                .get(&(q.account_id, q.host.clone()))
+                .map(|s| sets::diff(s))
+                .unwrap_or_default();
+            (q, changes)
+        })
+        .collect();
+    // What foreign sets stand at the names of every change, in one query.
+    let names: Vec<String> = work
+        .iter()
+        .flat_map(|(_, changes)| changes.iter().map(|c| c.set.key.name.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let foreign = sets::foreign_at(&mut tx, zone, &names).await?;
     let mut batch = Batch::default();
     let (mut records, mut chars) = (0usize, 0usize);
     let mut nothing_to_do = Vec::new();
-    for q in queued {
+    for (q, changes) in work {
         let id = (q.account_id, q.host.clone());
-        let host_sets = stored.get(&id).cloned().unwrap_or_default();
-        let mut changes = sets::diff(&host_sets);
         if changes.is_empty() {
             nothing_to_do.push(q.id);
             continue;
         }
-        let names: Vec<String> = changes
-            .iter()
-            .map(|c| c.set.key.name.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut current = sets::applied_sets(&host_sets);
-        current.extend(sets::foreign_at(&mut tx, zone, &names).await?);
+        let mut current = stored
+            .get(&id)
+            .map(|s| sets::applied_sets(s))
+            .unwrap_or_default();
+        current.extend(
+            foreign
+                .iter()
+                .filter(|f| changes.iter().any(|c| c.set.key.name == f.key.name))
+                .cloned(),
+        );
+        // The check includes the per-request limits, so a host that passes fits a request on
+        // its own; one that would not is quarantined with that reason.
         if let Err(reason) = rules::check(&changes, &current) {
             let reason = format!("refused before sending: {reason}");
             quarantine(&mut tx, zone, &id, q.id, &reason).await?;
@@ -131,12 +151,7 @@ pub async fn next(
             .map(rules::cost)
             .fold((0, 0), |(r, c), (a, b)| (r + a, c + b));
         if records + r > MAX_RECORDS || chars + c > MAX_CHARS {
-            if !batch.hosts.is_empty() {
-                break;
-            }
-            // A host too large for one request on its own goes in parts; the rest stays
-            // queued and follows in the next batch.
-            changes.truncate(fitting_prefix(&changes));
+            break;
         }
         records += r;
         chars += c;
@@ -154,20 +169,6 @@ pub async fn next(
         .await?;
     tx.commit().await?;
     Ok((!batch.hosts.is_empty()).then_some(batch))
-}
-
-/// How many of `changes`, from the first, fit in one request.
-pub fn fitting_prefix(changes: &[Change]) -> usize {
-    let (mut records, mut chars) = (0, 0);
-    for (i, change) in changes.iter().enumerate() {
-        let (r, c) = rules::cost(change);
-        if records + r > MAX_RECORDS || chars + c > MAX_CHARS {
-            return i.max(1);
-        }
-        records += r;
-        chars += c;
-    }
-    changes.len()
 }
 
 /// Quarantines a host: its change row closes with `reason`, and it is left alone until its

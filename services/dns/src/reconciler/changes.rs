@@ -20,50 +20,36 @@ pub struct ActionView {
     /// Its set identifier (region or cluster), for routed sets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_identifier: Option<String>,
-    /// TTL in seconds.
-    pub ttl: i64,
-    /// Values.
-    pub values: Vec<String>,
-    /// The AWS region of a latency set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// The weight of a weighted set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<i64>,
+    /// What the set holds (for a DELETE, what it held).
+    #[serde(flatten)]
+    pub data: RecordData,
 }
 
 impl ActionView {
     /// The view of `change`.
     pub fn of(change: &Change) -> ActionView {
-        let (key, data) = (&change.set.key, &change.set.data);
+        let key = &change.set.key;
         ActionView {
             action: change.action,
             name: key.name.clone(),
             rtype: key.rtype.clone(),
             set_identifier: (!key.set_id.is_empty()).then(|| key.set_id.clone()),
-            ttl: data.ttl,
-            values: data.values.clone(),
-            region: data.region.clone(),
-            weight: data.weight,
+            data: change.set.data.clone(),
         }
     }
 
     /// The change this view describes.
     pub fn change(&self) -> Change {
+        let key = RecordKey {
+            name: self.name.clone(),
+            rtype: self.rtype.clone(),
+            set_id: self.set_identifier.clone().unwrap_or_default(),
+        };
         Change {
             action: self.action,
             set: RecordSet {
-                key: RecordKey {
-                    name: self.name.clone(),
-                    rtype: self.rtype.clone(),
-                    set_id: self.set_identifier.clone().unwrap_or_default(),
-                },
-                data: RecordData {
-                    ttl: self.ttl,
-                    values: self.values.clone(),
-                    region: self.region.clone(),
-                    weight: self.weight,
-                },
+                key,
+                data: self.data.clone(),
             },
         }
     }

@@ -111,9 +111,9 @@ impl Worker<'_> {
                     return Ok(());
                 }
                 Err(resync::ResyncError::Provider(failure)) => {
+                    // The pacer holds the next listing request back.
                     let delay = self.pace.failed();
                     tracing::warn!(zone = %self.zone, error = %failure, retry_ms = delay.as_millis() as u64, "dns zone cannot be read");
-                    tokio::time::sleep(delay).await;
                 }
                 Err(resync::ResyncError::Database(e)) => return Err(e.into()),
             }
@@ -143,9 +143,7 @@ impl Worker<'_> {
             .iter()
             .map(|h| (h.row_id, changes::actions_json(&h.changes)))
             .collect();
-        let mut conn = db.acquire().await?;
-        changes::mark_submitted(&mut conn, &rows).await?;
-        drop(conn);
+        changes::mark_submitted(&mut *db.acquire().await?, &rows).await?;
         self.pace.ready().await;
         let changes = batch.changes();
         let outcome = self.provider.apply(&changes).await;

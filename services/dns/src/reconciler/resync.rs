@@ -13,10 +13,10 @@ use uuid::Uuid;
 use super::changes::{self, ActionView};
 use super::pacing::Pacer;
 use super::sets::{self, StoredSet};
-use crate::hosts::DERIVED_LABEL;
-use crate::plan::marker_text;
+use crate::hosts::{host_of, DERIVED_LABEL};
+use crate::plan::marker_account;
 use crate::providers::{Failure, Provider};
-use crate::records::{txt, Action, RecordData, RecordKey, RecordSet};
+use crate::records::{Action, RecordData, RecordKey, RecordSet};
 
 /// What a resync found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -61,23 +61,42 @@ pub async fn resync(
     .bind(zone)
     .fetch_all(&mut *tx)
     .await?;
-    let accounts: BTreeMap<Uuid, String> =
-        sqlx::query_as::<_, (Uuid, String)>("SELECT id, name FROM accounts")
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect();
-    let marked = |account: Uuid, host: &str| {
-        let marker = RecordKey {
-            name: format!("{DERIVED_LABEL}.{host}."),
-            rtype: "TXT".into(),
-            set_id: String::new(),
-        };
-        accounts.get(&account).is_some_and(|name| {
-            listed
-                .get(&marker)
-                .is_some_and(|d| d.values.contains(&txt(&marker_text(name))))
+    // Hosts carrying an ownership marker, and the account it names.
+    let markers: BTreeMap<&str, &str> = listing
+        .sets
+        .iter()
+        .filter(|s| s.key.rtype == "TXT" && s.key.name.starts_with(DERIVED_LABEL))
+        .filter_map(|s| {
+            Some((
+                host_of(&s.key.name),
+                s.data.values.iter().find_map(|v| marker_account(v))?,
+            ))
         })
+        .collect();
+    let ids: Vec<Uuid> = rows
+        .iter()
+        .map(|r| r.account_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let names: Vec<&str> = markers
+        .values()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let accounts: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM accounts WHERE id = ANY($1) OR name = ANY($2)")
+            .bind(&ids)
+            .bind(&names)
+            .fetch_all(&mut *tx)
+            .await?;
+    let name_of: BTreeMap<Uuid, &str> = accounts.iter().map(|(id, n)| (*id, n.as_str())).collect();
+    let id_of: BTreeMap<&str, Uuid> = accounts.iter().map(|(id, n)| (n.as_str(), *id)).collect();
+    let marked = |account: Uuid, host: &str| {
+        name_of
+            .get(&account)
+            .is_some_and(|name| markers.get(host) == Some(name))
     };
     let mut claimed: BTreeSet<RecordKey> = BTreeSet::new();
     let mut applied: Vec<(RecordKey, Option<RecordData>)> = Vec::new();
@@ -93,45 +112,26 @@ pub async fn resync(
             applied.push((key, held.cloned()));
         }
     }
-    // Sets under a host carrying our marker that Postgres has forgotten (e.g. restored from an
+    // Sets of a host carrying our marker that Postgres has forgotten (e.g. restored from an
     // older backup): ours, to be planned again.
-    let by_name: BTreeMap<&str, Uuid> = accounts
-        .iter()
-        .map(|(id, name)| (name.as_str(), *id))
-        .collect();
     let known_hosts: BTreeSet<&str> = rows.iter().map(|r| r.host.as_str()).collect();
     let mut adopted: Vec<(RecordKey, Uuid, String, RecordData)> = Vec::new();
     for (key, data) in &listed {
-        let Some(host) = key
-            .name
-            .strip_prefix(&format!("{DERIVED_LABEL}."))
-            .and_then(|h| h.strip_suffix('.'))
-        else {
-            continue;
-        };
-        if key.rtype != "TXT" || known_hosts.contains(host) {
+        let host = host_of(&key.name);
+        if known_hosts.contains(host) {
             continue;
         }
-        let Some((_, &account)) = by_name
-            .iter()
-            .find(|(name, _)| data.values.contains(&txt(&marker_text(name))))
-        else {
-            continue;
-        };
-        let derived = format!(".{DERIVED_LABEL}.{host}.");
-        for (k, d) in &listed {
-            if k.name == format!("{host}.") || k.name == key.name || k.name.ends_with(&derived) {
-                claimed.insert(k.clone());
-                adopted.push((k.clone(), account, host.to_owned(), d.clone()));
-            }
+        if let Some(&account) = markers.get(host).and_then(|name| id_of.get(name)) {
+            claimed.insert(key.clone());
+            adopted.push((key.clone(), account, host.to_owned(), data.clone()));
         }
     }
     sets::write_applied(&mut tx, zone, &applied).await?;
-    if !adopted.is_empty() {
+    for chunk in adopted.chunks(5000) {
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
             "INSERT INTO dns_record_sets (zone, name, type, set_id, account_id, host, applied) ",
         );
-        q.push_values(&adopted, |mut row, (key, account, host, data)| {
+        q.push_values(chunk, |mut row, (key, account, host, data)| {
             row.push_bind(zone)
                 .push_bind(&key.name)
                 .push_bind(&key.rtype)
@@ -165,7 +165,12 @@ pub async fn resync(
         q.push(" ON CONFLICT DO NOTHING");
         q.build().execute(&mut *tx).await?;
     }
-    settle_interrupted(&mut tx, zone).await?;
+    // What the zone holds of ours, now: the claimed sets.
+    let ours: BTreeMap<&RecordKey, &RecordData> = listed
+        .iter()
+        .filter(|(k, _)| claimed.contains(*k))
+        .collect();
+    settle_interrupted(&mut tx, zone, &ours).await?;
     // Everything is planned again, quarantines included: a foreign set may have gone.
     sqlx::query(
         "UPDATE dns_record_sets SET quarantine = NULL WHERE zone = $1 AND quarantine IS NOT NULL",
@@ -192,7 +197,11 @@ pub async fn resync(
 
 /// Closes change rows whose request was in flight when a worker stopped: applied if the zone
 /// now holds what they sent, failed otherwise (what is missing is planned and sent again).
-async fn settle_interrupted(conn: &mut sqlx::PgConnection, zone: &str) -> sqlx::Result<()> {
+async fn settle_interrupted(
+    conn: &mut sqlx::PgConnection,
+    zone: &str,
+    ours: &BTreeMap<&RecordKey, &RecordData>,
+) -> sqlx::Result<()> {
     let rows: Vec<(i64, Json<Vec<ActionView>>)> = sqlx::query_as(
         "SELECT id, actions FROM dns_changes WHERE zone = $1 AND status = 'pending' AND submitted_at IS NOT NULL",
     )
@@ -201,25 +210,13 @@ async fn settle_interrupted(conn: &mut sqlx::PgConnection, zone: &str) -> sqlx::
     .await?;
     let (mut held, mut lost) = (Vec::new(), Vec::new());
     for (id, actions) in rows {
-        let mut all_held = true;
-        for view in &actions.0 {
-            let change = view.change();
-            let now: Option<Json<RecordData>> = sqlx::query_scalar(
-                "SELECT applied FROM dns_record_sets WHERE zone = $1 AND name = $2 AND type = $3 AND set_id = $4",
-            )
-            .bind(zone)
-            .bind(&change.set.key.name)
-            .bind(&change.set.key.rtype)
-            .bind(&change.set.key.set_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .flatten();
-            let ok = match change.action {
+        let all_held = actions.0.iter().all(|view| {
+            let now = ours.get(&view.change().set.key);
+            match view.action {
                 Action::Delete => now.is_none(),
-                Action::Create | Action::Upsert => now.is_some_and(|n| n.0 == change.set.data),
-            };
-            all_held &= ok;
-        }
+                Action::Create | Action::Upsert => now == Some(&&view.data),
+            }
+        });
         if all_held {
             held.push(id)
         } else {

@@ -9,6 +9,26 @@ use super::*;
 
 const ZONE: &str = "flotilla.localhost.";
 
+#[tokio::test]
+async fn a_missing_zone_is_created() {
+    let pdns = Pdns::start().await;
+    let args = [
+        "--dns-provider",
+        "pdns",
+        "--pdns-api-url",
+        &pdns.api_url,
+        "--pdns-api-key",
+        &pdns.key,
+    ];
+    let fleet = Fleet::start_with(&args).await;
+    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
+    let www = host("www");
+    serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
+    dig_until(&pdns, &www, "A", &["192.0.2.1"], Duration::from_secs(10)).await;
+    let (status, zone) = pdns.api(Method::GET, &format!("zones/{ZONE}"), None).await;
+    assert_eq!(status, 200, "{zone}");
+}
+
 /// A PowerDNS whose zone already holds records Flotilla did not write, behind a fault proxy,
 /// and a Flotilla using it (with `extra` arguments).
 async fn start(extra: &[&str]) -> (Pdns, FaultProxy, Fleet) {
@@ -125,10 +145,10 @@ async fn endpoints_reach_powerdns_and_fail_over_and_foreign_records_are_never_to
         .await
         .remove(0);
     assert_eq!(failover["failover"], true, "{failover:#}");
-    assert!(
-        failover["completed_at"].as_str() >= failover["learned_at"].as_str(),
-        "{failover:#}"
-    );
+    let at = |field: &str| {
+        chrono::DateTime::parse_from_rfc3339(failover[field].as_str().expect(field)).expect(field)
+    };
+    assert!(at("completed_at") >= at("learned_at"), "{failover:#}");
 
     // Nothing healthy: the host fails open to every endpoint rather than vanish.
     unhealthy(&fleet, "euw1", &euw1, &www, &["192.0.2.2", "2001:db8::2"]).await;

@@ -207,6 +207,9 @@ async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a
             .next()
     })
     .await;
+    // The good hosts went through the refused batch and at least one split of it.
+    let split = changes(&fleet, &format!("?host={}&status=applied", host("one"))).await;
+    assert!(split[0]["attempts"].as_i64() >= Some(2), "{split:#?}");
     assert!(
         bad["error"]
             .as_str()
