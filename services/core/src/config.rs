@@ -107,6 +107,11 @@ pub struct Config {
     #[arg(long, env = "FLOTILLA_ROUTE53_HOSTED_ZONE_ID")]
     pub route53_hosted_zone_id: Option<String>,
 
+    /// Seconds one DNS provider request may take; after that its outcome counts as unknown
+    /// and the zone is re-read to learn whether the change was applied (1-3600).
+    #[arg(long, env = "FLOTILLA_DNS_PROVIDER_TIMEOUT", default_value = "10", value_parser = parse_timeout)]
+    pub dns_provider_timeout: Seconds,
+
     /// PowerDNS HTTP API URL (required with `--dns-provider pdns`).
     #[arg(long, env = "FLOTILLA_PDNS_API_URL", value_parser = parse_http_url)]
     pub pdns_api_url: Option<Url>,
@@ -338,6 +343,7 @@ mod tests {
         assert_eq!(c.body_limit, 1024 * 1024);
         assert_eq!(c.dns_base_domain, "flotilla.localhost");
         assert_eq!(c.dns_provider, DnsProvider::None);
+        assert_eq!(c.dns_provider_timeout.0, Duration::from_secs(10));
         assert!(!c.dev);
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET"), "{e}");

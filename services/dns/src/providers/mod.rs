@@ -13,9 +13,6 @@ use flotilla_core::config::{Config, DnsProvider};
 use crate::plan::Flavour;
 use crate::records::{Change, RecordSet};
 
-/// How long one provider request may take before its outcome counts as unknown.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The zone the configured provider works on, as recorded with Flotilla's record sets: the
 /// provider and its zone, so that switching providers starts from a clean slate.
 pub fn zone_of(config: &Config) -> String {
@@ -127,13 +124,18 @@ impl Provider {
     }
 }
 
+/// A request not answered within `timeout` (`--dns-provider-timeout`): it may have been applied.
+pub fn no_answer(timeout: Duration) -> Failure {
+    Failure::Unknown(format!("no answer within {} s", timeout.as_secs()))
+}
+
 /// The failure a transport error stands for: nothing sent (unavailable), or no answer in time
 /// (unknown).
-pub fn transport_failure(e: &reqwest::Error) -> Failure {
+pub fn transport_failure(e: &reqwest::Error, timeout: Duration) -> Failure {
     if e.is_connect() {
         Failure::Unavailable(format!("cannot connect: {e}"))
     } else if e.is_timeout() {
-        Failure::Unknown(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))
+        no_answer(timeout)
     } else {
         Failure::Unknown(e.to_string())
     }

@@ -7,6 +7,8 @@
 //! create where a set already exists is refused here, exactly as Route53 would refuse it,
 //! and never reaches the server.
 
+use std::time::Duration;
+
 use flotilla_core::config::Config;
 use reqwest::{Client, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -14,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::{transport_failure, Ack, Failure, Listing, REQUEST_TIMEOUT};
+use super::{transport_failure, Ack, Failure, Listing};
 use crate::records::{canonical_values, Action, Change, RecordData, RecordKey, RecordSet};
 use crate::rules;
 
@@ -25,6 +27,7 @@ pub struct Pdns {
     zones_url: Url,
     zone: String,
     key: SecretString,
+    timeout: Duration,
 }
 
 #[derive(Deserialize)]
@@ -64,13 +67,15 @@ impl Pdns {
         let server = &config.pdns_server_id;
         let zones_url = api.join(&format!("api/v1/servers/{server}/zones"))?;
         let zone_url = api.join(&format!("api/v1/servers/{server}/zones/{zone}"))?;
-        let client = Client::builder().timeout(REQUEST_TIMEOUT).build()?;
+        let timeout = config.dns_provider_timeout.0;
+        let client = Client::builder().timeout(timeout).build()?;
         Ok(Pdns {
             client,
             zone_url,
             zones_url,
             zone,
             key,
+            timeout,
         })
     }
 
@@ -165,7 +170,7 @@ impl Pdns {
             .header("X-API-Key", self.key.expose_secret())
             .send()
             .await
-            .map_err(|e| transport_failure(&e))
+            .map_err(|e| transport_failure(&e, self.timeout))
     }
 }
 

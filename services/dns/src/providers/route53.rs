@@ -18,7 +18,7 @@ use r53::types::{
     ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, ResourceRecordSetRegion, RrType,
 };
 
-use super::{Ack, Failure, Listing, REQUEST_TIMEOUT};
+use super::{no_answer, Ack, Failure, Listing};
 use crate::reconciler::pacing::Pacer;
 use crate::records::{canonical_values, fqdn, Action, Change, RecordData, RecordKey, RecordSet};
 
@@ -29,6 +29,7 @@ const PAGE: i32 = 300;
 pub struct Route53 {
     client: r53::Client,
     zone_id: String,
+    timeout: Duration,
 }
 
 impl Route53 {
@@ -54,7 +55,7 @@ impl Route53 {
         }
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(3))
-            .operation_timeout(REQUEST_TIMEOUT)
+            .operation_timeout(config.dns_provider_timeout.0)
             .build();
         let conf = builder
             .retry_config(RetryConfig::disabled())
@@ -64,6 +65,7 @@ impl Route53 {
         Ok(Route53 {
             client: r53::Client::from_conf(conf),
             zone_id,
+            timeout: config.dns_provider_timeout.0,
         })
     }
 
@@ -85,7 +87,10 @@ impl Route53 {
                     .start_record_type(rtype)
                     .set_start_record_identifier(id);
             }
-            let page = request.send().await.map_err(|e| failure(&e))?;
+            let page = request
+                .send()
+                .await
+                .map_err(|e| failure(&e, self.timeout))?;
             listing.requests += 1;
             let mut new = 0;
             for set in page.resource_record_sets() {
@@ -137,7 +142,7 @@ impl Route53 {
             .change_batch(batch)
             .send()
             .await
-            .map_err(|e| failure(&e))?;
+            .map_err(|e| failure(&e, self.timeout))?;
         Ok(Ack {
             change_id: output.change_info().map(|i| i.id().to_owned()),
         })
@@ -229,7 +234,7 @@ fn to_sdk(change: &Change) -> Result<r53::types::Change, r53::error::BuildError>
 }
 
 /// What an SDK error means for the reconciler.
-fn failure<E>(err: &SdkError<E, HttpResponse>) -> Failure
+fn failure<E>(err: &SdkError<E, HttpResponse>, timeout: Duration) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -260,9 +265,7 @@ where
                 Some(_) => Failure::Unavailable(message),
             }
         }
-        SdkError::TimeoutError(_) => {
-            Failure::Unknown(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))
-        }
+        SdkError::TimeoutError(_) => no_answer(timeout),
         SdkError::DispatchFailure(d) if d.is_timeout() => Failure::Unknown(detail),
         SdkError::DispatchFailure(_) => Failure::Unavailable(detail),
         SdkError::ResponseError(_) => Failure::Unknown(detail),

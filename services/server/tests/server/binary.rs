@@ -63,7 +63,11 @@ async fn connect_embedded(data_dir: &Path) -> PgConnection {
 }
 
 /// Starts the binary in `workdir` and waits until it is ready.
-async fn start_ready(workdir: &Path, args: &[&str], envs: &[(&str, &str)]) -> ServerProcess {
+pub(crate) async fn start_ready(
+    workdir: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> ServerProcess {
     let mut server = ServerProcess::start(binary(), workdir, args, envs);
     server.wait_ready(Duration::from_secs(60)).await;
     server

@@ -110,13 +110,19 @@ pub struct Flotilla {
     pub ctx: AppContext,
     /// Its public URL (`http://127.0.0.1:<port>`): the issuer and the CSRF origin.
     pub url: String,
-    _db: TestDb,
+    db: TestDb,
 }
 
 impl Flotilla {
     /// Starts Flotilla on a free port with `args` (the public URL is added); `args` may
     /// refer to the port's URL as `{url}`.
     pub async fn start_on(port: u16, args: &[&str]) -> Self {
+        Self::start_serving(port, args, true).await
+    }
+
+    /// Like [`Flotilla::start_on`], with the background workers only when `workers` (a test
+    /// that runs them in another process serves the API alone).
+    pub async fn start_serving(port: u16, args: &[&str], workers: bool) -> Self {
         let url = format!("http://127.0.0.1:{port}");
         let mut owned: Vec<String> = args.iter().map(|a| a.replace("{url}", &url)).collect();
         owned.extend(["--public-url".to_owned(), url.clone()]);
@@ -124,13 +130,23 @@ impl Flotilla {
         let db = TestDb::new().await;
         let ctx = AppContext::new(test_config(&args), db.pool.clone());
         ctx.readiness.set_ready();
-        let server = TestServer::start_at(port, crate::build_with_workers(ctx.clone())).await;
+        let app = if workers {
+            crate::build_with_workers(ctx.clone())
+        } else {
+            crate::build(ctx.clone())
+        };
+        let server = TestServer::start_at(port, app).await;
         Self {
             _server: server,
             ctx,
             url,
-            _db: db,
+            db,
         }
+    }
+
+    /// A `postgres://` URL of its database, for another process to share.
+    pub fn database_url(&self) -> String {
+        self.db.url()
     }
 
     /// Flotilla in development mode (the developer sign-in), without a provider.

@@ -33,10 +33,20 @@ impl Fleet {
 
     /// With extra server arguments.
     pub async fn start_with(args: &[&str]) -> Self {
+        Self::start_serving(args, true).await
+    }
+
+    /// Serving the API only: the background workers (DNS reconciler, heartbeat sweeper) run
+    /// in another process on the same database.
+    pub async fn api_only(args: &[&str]) -> Self {
+        Self::start_serving(args, false).await
+    }
+
+    async fn start_serving(args: &[&str], workers: bool) -> Self {
         let port = flotilla_core::db::embedded::free_port().expect("a free port");
         let mut all = vec!["--dev"];
         all.extend_from_slice(args);
-        let flotilla = Flotilla::start_on(port, &all).await;
+        let flotilla = Flotilla::start_serving(port, &all, workers).await;
         let mut developer = flotilla.developer().await;
         developer.create_account(&flotilla.url, "acme").await;
         developer.create_account(&flotilla.url, "other").await;

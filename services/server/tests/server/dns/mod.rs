@@ -3,6 +3,7 @@
 //! API). Faults come from a proxy in front of the provider: outages, throttling, a refused
 //! change, answers lost after the change was applied.
 
+mod crash;
 mod endpoints;
 mod pdns;
 pub mod peers;

@@ -32,6 +32,23 @@ async fn a_missing_zone_is_created() {
 /// A PowerDNS whose zone already holds records Flotilla did not write, behind a fault proxy,
 /// and a Flotilla using it (with `extra` arguments).
 async fn start(extra: &[&str]) -> (Pdns, FaultProxy, Fleet) {
+    let (pdns, proxy) = foreign_zone().await;
+    let mut args = vec![
+        "--dns-provider",
+        "pdns",
+        "--pdns-api-url",
+        &proxy.url,
+        "--pdns-api-key",
+        &pdns.key,
+    ];
+    args.extend_from_slice(extra);
+    let fleet = Fleet::start_with(&args).await;
+    (pdns, proxy, fleet)
+}
+
+/// A PowerDNS whose zone already holds records Flotilla did not write (`legacy` and `taken`),
+/// behind a fault proxy.
+pub(super) async fn foreign_zone() -> (Pdns, FaultProxy) {
     let pdns = Pdns::start().await;
     let (status, body) = pdns
         .api(
@@ -52,21 +69,11 @@ async fn start(extra: &[&str]) -> (Pdns, FaultProxy, Fleet) {
         .await;
     assert_eq!(status, 204, "{body}");
     let proxy = FaultProxy::start(&pdns.api_url);
-    let mut args = vec![
-        "--dns-provider",
-        "pdns",
-        "--pdns-api-url",
-        &proxy.url,
-        "--pdns-api-key",
-        &pdns.key,
-    ];
-    args.extend_from_slice(extra);
-    let fleet = Fleet::start_with(&args).await;
-    (pdns, proxy, fleet)
+    (pdns, proxy)
 }
 
 /// Waits until `dig` answers `expected` for `name` and `rtype`; how long it took.
-async fn dig_until(
+pub(super) async fn dig_until(
     pdns: &Pdns,
     name: &str,
     rtype: &str,
@@ -349,4 +356,57 @@ async fn a_slow_provider_delays_changes_but_loses_and_repeats_nothing() {
         "slow is not failed: {history:#?}"
     );
     assert_eq!(proxy.changes_seen().len(), 1, "one PATCH");
+}
+
+#[tokio::test]
+async fn a_provider_answering_after_the_timeout_is_re_read_not_asked_again() {
+    let (pdns, proxy, fleet) = start(&["--dns-provider-timeout", "1"]).await;
+    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
+    let www = host("www");
+    serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
+    eventually(Duration::from_secs(10), "www applied", || async {
+        host_applied(&fleet, &www).await.then_some(())
+    })
+    .await;
+
+    // PowerDNS applies the next change at once but answers 30 s later; Flotilla gives up on
+    // the answer after 1 s, re-reads the zone and finds its change there.
+    proxy.set(
+        "zones",
+        vec![Fault::HoldAnswers(1, Duration::from_secs(30))],
+    );
+    serve(&fleet, "use1", &use1, &www, &["192.0.2.1", "192.0.2.5"]).await;
+    dig_until(
+        &pdns,
+        &www,
+        "A",
+        &["192.0.2.1", "192.0.2.5"],
+        Duration::from_secs(5),
+    )
+    .await;
+    let change = eventually(
+        Duration::from_secs(8),
+        "the change recorded long before its answer",
+        || async {
+            changes(&fleet, &format!("?host={www}"))
+                .await
+                .into_iter()
+                .find(|c| c.to_string().contains("192.0.2.5") && c["status"] != "pending")
+        },
+    )
+    .await;
+    assert_eq!(change["status"], "applied", "{change:#}");
+    assert!(
+        change["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("answer was lost")),
+        "{change:#}"
+    );
+    let sent = proxy
+        .changes_seen()
+        .iter()
+        .filter(|body| body.contains("192.0.2.5"))
+        .count();
+    assert_eq!(sent, 1, "the change was not sent again");
+    assert!(host_applied(&fleet, &www).await);
 }

@@ -188,6 +188,9 @@ pub enum Fault {
     LoseAnswers(usize),
     /// Hold every request this long before passing it on (a slow provider).
     Delay(Duration),
+    /// Pass the next `n` change requests on at once, then hold their answers this long (a
+    /// provider that applies a change but answers late, or a client gone before it answers).
+    HoldAnswers(usize, Duration),
 }
 
 struct ProxyState {
@@ -275,6 +278,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
     let is_change = method == Method::POST || method == Method::PATCH;
     let mut lose_answer = false;
     let mut delay = None;
+    let mut hold = None;
     {
         let mut faults = state.faults.lock().expect("faults");
         let text = String::from_utf8_lossy(&body);
@@ -299,6 +303,10 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
                     lose_answer = true;
                 }
                 Fault::Delay(d) => delay = Some(*d),
+                Fault::HoldAnswers(n, d) if is_change && *n > 0 => {
+                    *n -= 1;
+                    hold = Some(*d);
+                }
                 _ => {}
             }
         }
@@ -328,6 +336,9 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
             .lock()
             .expect("seen")
             .push(String::from_utf8_lossy(&body).into_owned());
+    }
+    if let Some(d) = hold {
+        tokio::time::sleep(d).await;
     }
     if lose_answer {
         return (StatusCode::BAD_GATEWAY, "the answer was lost").into_response();
