@@ -41,6 +41,16 @@ struct TransitionLabels {
     to: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FailoverLabels {
+    failover: bool,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
 type HistogramFamily = Family<RequestLabels, Histogram, fn() -> Histogram>;
 
 /// The process's metrics registry and the handles the middleware updates.
@@ -55,6 +65,13 @@ pub struct Metrics {
     pub long_polls: Gauge,
     /// Directory snapshots loaded from the database.
     pub directory_loads: Counter,
+    dns_changes: Family<StatusLabels, Counter>,
+    dns_change_seconds: Family<FailoverLabels, Histogram, fn() -> Histogram>,
+    dns_requests: Family<OutcomeLabels, Counter>,
+    /// DNS changes of the zone this replica works that are waiting or in flight.
+    pub dns_pending: Gauge,
+    /// Hosts of the zone this replica works whose changes are quarantined.
+    pub dns_quarantined_hosts: Gauge,
 }
 
 impl Default for Metrics {
@@ -116,8 +133,46 @@ impl Metrics {
             "Account directories this replica loaded from the database (one per change per account read)",
             directory_loads.clone(),
         );
+        let dns_changes = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "dns_changes",
+            "DNS changes this replica closed, by final status (applied, failed, quarantined)",
+            dns_changes.clone(),
+        );
+        let dns_change_seconds =
+            Family::<FailoverLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                duration_histogram,
+            );
+        registry.register(
+            "dns_change_seconds",
+            "Time from learning of a DNS change (an endpoint report, a cluster going offline) to the provider acknowledging it",
+            dns_change_seconds.clone(),
+        );
+        let dns_requests = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "dns_provider_requests",
+            "Change requests this replica sent to the DNS provider, by outcome (ok, refused, throttled, unavailable, unknown)",
+            dns_requests.clone(),
+        );
+        let dns_pending = Gauge::default();
+        registry.register(
+            "dns_pending_changes",
+            "DNS changes waiting or in flight in the zone this replica works (0 on the other replicas)",
+            dns_pending.clone(),
+        );
+        let dns_quarantined_hosts = Gauge::default();
+        registry.register(
+            "dns_quarantined_hosts",
+            "Hosts whose DNS changes are quarantined, in the zone this replica works (0 on the other replicas)",
+            dns_quarantined_hosts.clone(),
+        );
         Self {
             registry,
+            dns_changes,
+            dns_change_seconds,
+            dns_requests,
+            dns_pending,
+            dns_quarantined_hosts,
             durations,
             pool_connections,
             pool_max,
@@ -157,6 +212,27 @@ impl Metrics {
     pub fn count_transition(&self, from: &'static str, to: &'static str) {
         self.cluster_transitions
             .get_or_create(&TransitionLabels { from, to })
+            .inc();
+    }
+
+    /// Counts `n` DNS changes closed with `status`.
+    pub fn count_dns_changes(&self, status: &'static str, n: usize) {
+        self.dns_changes
+            .get_or_create(&StatusLabels { status })
+            .inc_by(n as u64);
+    }
+
+    /// Times one DNS change, from learning of it to the provider's acknowledgement.
+    pub fn observe_dns_change(&self, failover: bool, elapsed: std::time::Duration) {
+        self.dns_change_seconds
+            .get_or_create(&FailoverLabels { failover })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one change request sent to the DNS provider, by `outcome`.
+    pub fn count_dns_request(&self, outcome: &'static str) {
+        self.dns_requests
+            .get_or_create(&OutcomeLabels { outcome })
             .inc();
     }
 

@@ -45,6 +45,18 @@ pub enum Failure {
     Unknown(String),
 }
 
+impl Failure {
+    /// The failure's kind, as the metrics label it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::Rejected(_) => "refused",
+            Failure::Throttled(_) => "throttled",
+            Failure::Unavailable(_) => "unavailable",
+            Failure::Unknown(_) => "unknown",
+        }
+    }
+}
+
 /// The provider's acknowledgement of a batch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ack {

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use flotilla_core::http::metrics::Metrics;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -67,9 +68,11 @@ struct Queued {
     learned_at: DateTime<Utc>,
 }
 
-/// The next batch of queued hosts: among `only` when given, never among `exclude`.
+/// The next batch of queued hosts: among `only` when given, never among `exclude`. Hosts
+/// that fail the preflight check are quarantined on the way (and counted in `metrics`).
 pub async fn next(
     db: &PgPool,
+    metrics: &Metrics,
     zone: &str,
     only: Option<&[HostId]>,
     exclude: &BTreeSet<HostId>,
@@ -144,6 +147,7 @@ pub async fn next(
         if let Err(reason) = rules::check(&changes, &current) {
             let reason = format!("refused before sending: {reason}");
             quarantine(&mut tx, zone, &id, q.id, &reason).await?;
+            metrics.count_dns_changes("quarantined", 1);
             continue;
         }
         let (r, c) = changes

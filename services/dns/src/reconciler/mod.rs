@@ -37,6 +37,8 @@ const RESYNC_EVERY: Duration = Duration::from_secs(15 * 60);
 const IDLE_WAIT: Duration = Duration::from_secs(5);
 /// Advisory lock class of zone workers (the lock's second key is the zone's hash).
 const LOCK_CLASS: i32 = 0x646e73; // "dns"
+/// How often the backlog gauges are read from Postgres, at most.
+const GAUGES_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs the reconciler for the configured provider, forever.
 pub async fn run(ctx: AppContext, provider: Arc<Provider>) {
@@ -67,6 +69,8 @@ async fn work_zone(ctx: &AppContext, provider: &Provider, zone: &str) -> anyhow:
         pace: Pacer::new(provider.min_interval()),
         splits: VecDeque::new(),
         resync_due: Instant::now(),
+        gauges_due: Instant::now(),
+        pending_shown: 0,
     };
     loop {
         if !matches!(provider, Provider::None) && Instant::now() >= worker.resync_due {
@@ -79,6 +83,10 @@ async fn work_zone(ctx: &AppContext, provider: &Provider, zone: &str) -> anyhow:
             Provider::None => false,
             _ => worker.send_next().await?,
         };
+        // Idle: the gauge must not go on showing a backlog that is gone.
+        worker
+            .read_gauges(!sent && worker.pending_shown > 0)
+            .await?;
         if !sent {
             while listener.next_buffered().is_some() {}
             let _ = tokio::time::timeout(IDLE_WAIT, listener.recv()).await;
@@ -94,6 +102,9 @@ struct Worker<'a> {
     /// Halves of refused batches, waiting to be tried on their own.
     splits: VecDeque<Vec<HostId>>,
     resync_due: Instant,
+    gauges_due: Instant,
+    /// The pending changes the gauge last showed.
+    pending_shown: i64,
 }
 
 impl Worker<'_> {
@@ -103,6 +114,9 @@ impl Worker<'_> {
             let started = Instant::now();
             match resync::resync(&self.ctx.db, self.zone, self.provider, &mut self.pace).await {
                 Ok(found) => {
+                    let metrics = &self.ctx.metrics;
+                    metrics.count_dns_changes("applied", found.settled_applied);
+                    metrics.count_dns_changes("failed", found.settled_failed);
                     self.pace.succeeded();
                     self.splits.clear();
                     self.resync_due = Instant::now() + RESYNC_EVERY;
@@ -120,15 +134,43 @@ impl Worker<'_> {
         }
     }
 
+    /// Reads the backlog gauges, at most once a second unless `now`.
+    async fn read_gauges(&mut self, now: bool) -> anyhow::Result<()> {
+        if !now && Instant::now() < self.gauges_due {
+            return Ok(());
+        }
+        self.gauges_due = Instant::now() + GAUGES_EVERY;
+        let (pending, quarantined): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM dns_changes WHERE zone = $1 AND status = 'pending'), \
+                    (SELECT count(DISTINCT (account_id, host)) FROM dns_record_sets \
+                     WHERE zone = $1 AND quarantine IS NOT NULL)",
+        )
+        .bind(self.zone)
+        .fetch_one(&self.ctx.db)
+        .await?;
+        self.ctx.metrics.dns_pending.set(pending);
+        self.pending_shown = pending;
+        self.ctx.metrics.dns_quarantined_hosts.set(quarantined);
+        Ok(())
+    }
+
     /// Sends the next batch, if there is one. New work goes before halves of refused batches.
     async fn send_next(&mut self) -> anyhow::Result<bool> {
         let waiting: BTreeSet<HostId> = self.splits.iter().flatten().cloned().collect();
-        let mut batch = batches::next(&self.ctx.db, self.zone, None, &waiting).await?;
+        let mut batch =
+            batches::next(&self.ctx.db, &self.ctx.metrics, self.zone, None, &waiting).await?;
         while batch.is_none() {
             let Some(hosts) = self.splits.pop_front() else {
                 return Ok(false);
             };
-            batch = batches::next(&self.ctx.db, self.zone, Some(&hosts), &BTreeSet::new()).await?;
+            batch = batches::next(
+                &self.ctx.db,
+                &self.ctx.metrics,
+                self.zone,
+                Some(&hosts),
+                &BTreeSet::new(),
+            )
+            .await?;
         }
         if let Some(batch) = batch {
             self.submit(batch).await?;
@@ -148,6 +190,8 @@ impl Worker<'_> {
         let changes = batch.changes();
         let outcome = self.provider.apply(&changes).await;
         let ids = batch.row_ids();
+        let metrics = &self.ctx.metrics;
+        metrics.count_dns_request(outcome.as_ref().map_or_else(Failure::kind, |_| "ok"));
         let mut tx = db.begin().await?;
         match outcome {
             Ok(ack) => {
@@ -155,10 +199,14 @@ impl Worker<'_> {
                 changes::close(&mut tx, &ids, "applied", ack.change_id.as_deref(), None).await?;
                 tx.commit().await?;
                 self.pace.succeeded();
+                let now = chrono::Utc::now();
+                metrics.count_dns_changes("applied", ids.len());
+                for host in &batch.hosts {
+                    let took = (now - host.learned_at).to_std().unwrap_or_default();
+                    metrics.observe_dns_change(host.failover, took);
+                }
                 let oldest = batch.hosts.iter().map(|h| h.learned_at).min();
-                let lag = oldest
-                    .map(|t| (chrono::Utc::now() - t).num_milliseconds())
-                    .unwrap_or(0);
+                let lag = oldest.map(|t| (now - t).num_milliseconds()).unwrap_or(0);
                 tracing::info!(zone = %self.zone, hosts = batch.hosts.len(), changes = changes.len(),
                     change_id = ack.change_id.as_deref().unwrap_or("-"), lag_ms = lag, "dns changes applied");
             }
@@ -175,6 +223,7 @@ impl Worker<'_> {
                 let host = &batch.hosts[0];
                 batches::quarantine(&mut tx, self.zone, &host.host, host.row_id, &reason).await?;
                 tx.commit().await?;
+                metrics.count_dns_changes("quarantined", 1);
                 tracing::warn!(zone = %self.zone, host = %host.host.1, reason = %reason, "dns change quarantined");
             }
             Err(failure @ (Failure::Throttled(_) | Failure::Unavailable(_))) => {

@@ -27,6 +27,10 @@ pub struct Resynced {
     pub owned: usize,
     /// Requests the listing took.
     pub requests: u32,
+    /// Changes whose answer was lost, found applied in the zone.
+    pub settled_applied: usize,
+    /// Changes whose answer was lost, not found in the zone (to be sent again).
+    pub settled_failed: usize,
 }
 
 /// Why a resync did not finish.
@@ -170,7 +174,7 @@ pub async fn resync(
         .iter()
         .filter(|(k, _)| claimed.contains(*k))
         .collect();
-    settle_interrupted(&mut tx, zone, &ours).await?;
+    let (settled_applied, settled_failed) = settle_interrupted(&mut tx, zone, &ours).await?;
     // Everything is planned again, quarantines included: a foreign set may have gone.
     sqlx::query(
         "UPDATE dns_record_sets SET quarantine = NULL WHERE zone = $1 AND quarantine IS NOT NULL",
@@ -192,16 +196,19 @@ pub async fn resync(
         listed: listing.sets.len(),
         owned: claimed.len(),
         requests: listing.requests,
+        settled_applied,
+        settled_failed,
     })
 }
 
 /// Closes change rows whose request was in flight when a worker stopped: applied if the zone
 /// now holds what they sent, failed otherwise (what is missing is planned and sent again).
+/// How many of each.
 async fn settle_interrupted(
     conn: &mut sqlx::PgConnection,
     zone: &str,
     ours: &BTreeMap<&RecordKey, &RecordData>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<(usize, usize)> {
     let rows: Vec<(i64, Json<Vec<ActionView>>)> = sqlx::query_as(
         "SELECT id, actions FROM dns_changes WHERE zone = $1 AND status = 'pending' AND submitted_at IS NOT NULL",
     )
@@ -224,5 +231,6 @@ async fn settle_interrupted(
         }
     }
     changes::close(conn, &held, "applied", None, Some("the answer was lost (restart or timeout); re-reading the zone showed the change applied")).await?;
-    changes::close(conn, &lost, "failed", None, Some("the answer was lost (restart or timeout) and the zone does not hold the change; what is missing is sent again")).await
+    changes::close(conn, &lost, "failed", None, Some("the answer was lost (restart or timeout) and the zone does not hold the change; what is missing is sent again")).await?;
+    Ok((held.len(), lost.len()))
 }

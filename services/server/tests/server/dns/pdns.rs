@@ -157,6 +157,37 @@ async fn endpoints_reach_powerdns_and_fail_over_and_foreign_records_are_never_to
     };
     assert!(at("completed_at") >= at("learned_at"), "{failover:#}");
 
+    // What an operator watches: the changes by outcome, the failover timed, the backlog gone
+    // and the quarantined host counted.
+    let metrics = fleet.metrics().await;
+    assert_eq!(
+        metric(
+            &metrics,
+            "flotilla_dns_changes_total{status=\"quarantined\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert!(
+        metric(&metrics, "flotilla_dns_changes_total{status=\"applied\"}") >= Some(2.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "flotilla_dns_change_seconds_count{failover=\"true\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    eventually(Duration::from_secs(5), "the backlog gauges", || async {
+        let metrics = fleet.metrics().await;
+        (metric(&metrics, "flotilla_dns_pending_changes") == Some(0.0)
+            && metric(&metrics, "flotilla_dns_quarantined_hosts") == Some(1.0))
+        .then_some(())
+    })
+    .await;
+
     // Nothing healthy: the host fails open to every endpoint rather than vanish.
     unhealthy(&fleet, "euw1", &euw1, &www, &["192.0.2.2", "2001:db8::2"]).await;
     dig_until(

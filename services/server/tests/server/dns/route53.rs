@@ -174,6 +174,15 @@ async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a
         .await
         .remove(0);
     assert_eq!(failover["attempts"], 3, "{failover:#}");
+    let metrics = fleet.metrics().await;
+    assert_eq!(
+        metric(
+            &metrics,
+            "flotilla_dns_provider_requests_total{outcome=\"throttled\"}"
+        ),
+        Some(2.0),
+        "{metrics}"
+    );
     assert_eq!(failover["failover"], true);
     assert!(
         failover["actions"]
