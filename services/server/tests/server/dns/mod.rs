@@ -137,3 +137,62 @@ pub fn metric(text: &str, series: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .and_then(|value| value.trim().parse().ok())
 }
+
+/// Heartbeats of some clusters of `acme`, every 300 ms in the background, each while it is
+/// switched on.
+pub struct Heartbeats {
+    on: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Heartbeats {
+    /// Starts beating for `clusters` (name and agent leaf), all switched on.
+    pub fn start(fleet: &Fleet, clusters: &[(&str, &Leaf)]) -> Heartbeats {
+        let beats: Vec<(String, String, String)> = clusters
+            .iter()
+            .map(|(name, leaf)| {
+                let url = fleet.acme(&format!("/clusters/{name}/heartbeat"));
+                (name.to_string(), url, fleet.assertion(name, leaf))
+            })
+            .collect();
+        let on = std::sync::Arc::new(std::sync::Mutex::new(
+            beats
+                .iter()
+                .map(|(name, _, _)| name.clone())
+                .collect::<std::collections::BTreeSet<_>>(),
+        ));
+        let (switch, http) = (on.clone(), fleet.http.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                for (name, url, assertion) in &beats {
+                    if switch.lock().expect("switches").contains(name) {
+                        let _ = http
+                            .post(url)
+                            .bearer_auth(assertion)
+                            .json(&json!({ "agent_version": "0.17.2" }))
+                            .send()
+                            .await;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        });
+        Heartbeats { on, task }
+    }
+
+    /// Switches `cluster`'s heartbeats on or off.
+    pub fn set(&self, cluster: &str, beating: bool) {
+        let mut on = self.on.lock().expect("switches");
+        if beating {
+            on.insert(cluster.to_owned());
+        } else {
+            on.remove(cluster);
+        }
+    }
+}
+
+impl Drop for Heartbeats {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

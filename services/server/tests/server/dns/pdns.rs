@@ -365,28 +365,57 @@ async fn outages_lost_answers_and_a_refused_change_converge_with_nothing_lost() 
 async fn a_slow_provider_delays_changes_but_loses_and_repeats_nothing() {
     let (pdns, proxy, fleet) = start(&[]).await;
     let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
-    let www = host("www");
+    let (www, api) = (host("www"), host("api"));
     proxy.set("zones", vec![Fault::Delay(Duration::from_millis(1500))]);
     let start = Instant::now();
     serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
+    // Learned while www's batch is in flight: sent right after it, not a polling interval later.
+    eventually(Duration::from_secs(5), "www in flight", || async {
+        let c = changes(&fleet, &format!("?host={www}")).await;
+        c.into_iter()
+            .find(|c| c["status"] == "pending" && c["submitted_at"].is_string())
+    })
+    .await;
+    serve(&fleet, "use1", &use1, &api, &["192.0.2.9"]).await;
     dig_until(&pdns, &www, "A", &["192.0.2.1"], Duration::from_secs(20)).await;
     assert!(
         start.elapsed() >= Duration::from_millis(1500),
         "the delay was in the way: {:?}",
         start.elapsed()
     );
-    eventually(Duration::from_secs(10), "www applied", || async {
-        host_applied(&fleet, &www).await.then_some(())
-    })
-    .await;
-    let history = changes(&fleet, &format!("?host={www}")).await;
-    assert_eq!(history.len(), 1, "{history:#?}");
-    assert_eq!(history[0]["status"], "applied");
-    assert_eq!(
-        history[0]["attempts"], 1,
-        "slow is not failed: {history:#?}"
+    dig_until(&pdns, &api, "A", &["192.0.2.9"], Duration::from_secs(20)).await;
+    let mut done = Vec::new();
+    for h in [&www, &api] {
+        eventually(Duration::from_secs(10), &format!("{h} applied"), || async {
+            host_applied(&fleet, h).await.then_some(())
+        })
+        .await;
+        let history = changes(&fleet, &format!("?host={h}")).await;
+        assert_eq!(history.len(), 1, "{history:#?}");
+        assert_eq!(history[0]["status"], "applied");
+        assert_eq!(
+            history[0]["attempts"], 1,
+            "slow is not failed: {history:#?}"
+        );
+        done.push(history[0].clone());
+    }
+    let at = |change: &Value, field: &str| {
+        chrono::DateTime::parse_from_rfc3339(change[field].as_str().expect(field)).expect(field)
+    };
+    let gap = at(&done[1], "submitted_at") - at(&done[0], "completed_at");
+    assert!(
+        gap < chrono::TimeDelta::milliseconds(500),
+        "api sent {gap} after www's answer: {done:#?}"
     );
-    assert_eq!(proxy.changes_seen().len(), 1, "one PATCH");
+    let sent = |needle: &str| {
+        let seen = proxy.changes_seen();
+        seen.iter().filter(|body| body.contains(needle)).count()
+    };
+    assert_eq!(
+        (sent("192.0.2.1"), sent("192.0.2.9")),
+        (1, 1),
+        "one PATCH each"
+    );
 }
 
 #[tokio::test]

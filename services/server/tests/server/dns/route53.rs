@@ -234,3 +234,83 @@ async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a
     );
     moto.proxy.set(&zone, vec![]);
 }
+
+#[tokio::test]
+async fn route53_records_follow_clusters_going_offline_and_deregistered() {
+    let moto = Moto::shared().await;
+    let r53 = client(moto);
+    let zone = zone(&r53).await;
+    let fleet = Fleet::start_with(&[
+        "--dns-provider",
+        "route53",
+        "--route53-hosted-zone-id",
+        &zone,
+        "--cluster-stale-after",
+        "1",
+        "--cluster-offline-after",
+        "2",
+    ])
+    .await;
+    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
+    let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
+    let beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
+    let www = host("www");
+    serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
+    serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2"]).await;
+    let marker = format!("_flotilla.{www}. TXT - 300 \"heritage=flotilla,account=acme\"");
+    let legacy = format!("legacy.{DOMAIN}. A - 300 192.0.2.250");
+    let region = |r: &str, cluster: &str, address: &str| {
+        [
+            format!("{r}._flotilla.{www}. A {cluster} 1 weight=1 {address}"),
+            format!("www.{DOMAIN}. CNAME {r} 1 region={r} {r}._flotilla.{www}."),
+        ]
+    };
+    let sorted = |mut lines: Vec<String>| {
+        lines.sort();
+        lines
+    };
+    let both = sorted(
+        [marker.clone(), legacy.clone()]
+            .into_iter()
+            .chain(region("us-east-1", "use1", "192.0.2.1"))
+            .chain(region("eu-west-1", "euw1", "192.0.2.2"))
+            .collect(),
+    );
+    let listed = |expected: Vec<String>, what: &'static str| {
+        let (r53, zone) = (&r53, &zone);
+        async move {
+            eventually(Duration::from_secs(15), what, || {
+                let expected = expected.clone();
+                async move { (listing(r53, zone).await == expected).then_some(()) }
+            })
+            .await
+        }
+    };
+    listed(both.clone(), "both regions listed").await;
+
+    // euw1 falls silent and goes offline: eu-west-1 leaves the zone; it comes back with its
+    // heartbeats.
+    beats.set("euw1", false);
+    let without_euw1 = sorted(
+        [marker.clone(), legacy.clone()]
+            .into_iter()
+            .chain(region("us-east-1", "use1", "192.0.2.1"))
+            .collect(),
+    );
+    listed(without_euw1, "euw1 gone once offline").await;
+    beats.set("euw1", true);
+    listed(both, "euw1 back with its heartbeats").await;
+
+    // Deregistered one by one: their records go, then the host's marker; the foreign record
+    // stays.
+    assert_eq!(fleet.deregister("use1", &fleet.admin).await.status(), 204);
+    let only_euw1 = sorted(
+        [marker, legacy.clone()]
+            .into_iter()
+            .chain(region("eu-west-1", "euw1", "192.0.2.2"))
+            .collect(),
+    );
+    listed(only_euw1, "use1 gone").await;
+    assert_eq!(fleet.deregister("euw1", &fleet.admin).await.status(), 204);
+    listed(vec![legacy], "only the foreign record left").await;
+}
