@@ -95,10 +95,7 @@ async fn a_kill_9_at_any_point_loses_and_repeats_nothing() {
     );
     serve(&fleet, "use1", &use1, &a, &["192.0.2.1", "192.0.2.5"]).await;
     eventually(Duration::from_secs(10), "the change sent", || async {
-        let seen = proxy.changes_seen();
-        seen.iter()
-            .any(|body| body.contains("192.0.2.5"))
-            .then_some(())
+        (proxy.sent("192.0.2.5") > 0).then_some(())
     })
     .await;
     let in_flight = changes_with(&fleet, &a, "192.0.2.5").await;
@@ -141,19 +138,16 @@ async fn a_kill_9_at_any_point_loses_and_repeats_nothing() {
         );
     }
     assert_eq!(pdns.dig(&a, "A").await, ["192.0.2.1", "192.0.2.5"]);
-    let sent = |needle: &str| {
-        proxy
-            .changes_seen()
-            .iter()
-            .filter(|body| body.contains(needle))
-            .count()
-    };
     assert_eq!(
-        sent("192.0.2.5"),
+        proxy.sent("192.0.2.5"),
         1,
         "the interrupted change was not sent again"
     );
-    assert_eq!(sent("192.0.2.2"), 1, "b was sent once, after the restart");
+    assert_eq!(
+        proxy.sent("192.0.2.2"),
+        1,
+        "b was sent once, after the restart"
+    );
     assert_eq!(pdns.dig(&host("legacy"), "A").await, ["192.0.2.250"]);
     assert_eq!(pdns.dig(&host("taken"), "A").await, ["192.0.2.251"]);
     server.signal(Signal::SIGTERM);

@@ -244,9 +244,10 @@ impl FaultProxy {
         all.extend(faults.into_iter().map(|f| (zone.to_owned(), f)));
     }
 
-    /// The bodies of the change requests that reached the provider.
-    pub fn changes_seen(&self) -> Vec<String> {
-        self.state.changes_seen.lock().expect("seen").clone()
+    /// How many change requests that reached the provider mention `needle`.
+    pub fn sent(&self, needle: &str) -> usize {
+        let seen = self.state.changes_seen.lock().expect("seen");
+        seen.iter().filter(|body| body.contains(needle)).count()
     }
 }
 

@@ -107,18 +107,26 @@ async fn listing(r53: &r53::Client, zone: &str) -> Vec<String> {
     lines
 }
 
-#[tokio::test]
-async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a_refused_change() {
+/// moto, a client of it, a new zone (holding the foreign `legacy` record) and a Flotilla
+/// using that zone (with `extra` arguments).
+async fn start(extra: &[&str]) -> (&'static Moto, r53::Client, String, Fleet) {
     let moto = Moto::shared().await;
     let r53 = client(moto);
     let zone = zone(&r53).await;
-    let fleet = Fleet::start_with(&[
+    let mut args = vec![
         "--dns-provider",
         "route53",
         "--route53-hosted-zone-id",
         &zone,
-    ])
-    .await;
+    ];
+    args.extend_from_slice(extra);
+    let fleet = Fleet::start_with(&args).await;
+    (moto, r53, zone, fleet)
+}
+
+#[tokio::test]
+async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a_refused_change() {
+    let (moto, r53, zone, fleet) = start(&[]).await;
     let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
     let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
     let (www, api) = (host("www"), host("api"));
@@ -237,20 +245,8 @@ async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a
 
 #[tokio::test]
 async fn route53_records_follow_clusters_going_offline_and_deregistered() {
-    let moto = Moto::shared().await;
-    let r53 = client(moto);
-    let zone = zone(&r53).await;
-    let fleet = Fleet::start_with(&[
-        "--dns-provider",
-        "route53",
-        "--route53-hosted-zone-id",
-        &zone,
-        "--cluster-stale-after",
-        "1",
-        "--cluster-offline-after",
-        "2",
-    ])
-    .await;
+    let (_, r53, zone, fleet) =
+        start(&["--cluster-stale-after", "1", "--cluster-offline-after", "2"]).await;
     let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
     let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
     let beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
