@@ -58,12 +58,22 @@ impl Signer {
         })
     }
 
-    /// Signs `claims` as a JWT with the current key.
+    /// Signs `claims` as an access token for Flotilla's API (`typ` `at+jwt`, RFC 9068).
     pub async fn sign<T: Serialize>(&self, ctx: &AppContext, claims: &T) -> Result<String> {
+        self.sign_typed(ctx, "at+jwt", claims).await
+    }
+
+    /// Signs `claims` as a JWT of type `typ` with the current key.
+    pub async fn sign_typed<T: Serialize>(
+        &self,
+        ctx: &AppContext,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String> {
         let active = self.active_key(ctx).await?;
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(active.kid);
-        header.typ = Some("at+jwt".into());
+        header.typ = Some(typ.into());
         jsonwebtoken::encode(&header, claims, &active.key)
             .map_err(|e| Error::internal(anyhow::anyhow!("signing a token: {e}")))
     }

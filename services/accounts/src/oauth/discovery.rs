@@ -36,7 +36,7 @@ fn metadata(ctx: &AppContext) -> Value {
         "revocation_endpoint": format!("{issuer}/oauth/revoke"),
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "refresh_token", super::token::DEVICE_GRANT],
+        "grant_types_supported": ["authorization_code", "refresh_token", super::token::DEVICE_GRANT, super::exchange::EXCHANGE_GRANT],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none"],
         "revocation_endpoint_auth_methods_supported": ["none"],

@@ -1,11 +1,13 @@
 //! Flotilla as the OAuth 2.0 authorization server of its own API, for the CLI: the
 //! authorization-code grant with PKCE on a loopback redirect (RFC 8252) behind a consent
 //! page, the device authorization grant (RFC 8628), rotating refresh tokens with reuse
-//! detection, revocation (RFC 7009), and the discovery documents.
+//! detection, revocation (RFC 7009), token exchange for a cluster's audience (RFC 8693), and
+//! the discovery documents.
 
 pub mod authorize;
 pub mod device;
 pub mod discovery;
+pub mod exchange;
 pub mod grants;
 pub mod revoke;
 pub mod token;

@@ -1,5 +1,5 @@
 //! `POST /oauth/token`: the authorization-code (with PKCE), refresh-token and device-code
-//! grants. Errors are RFC 6749's JSON, never problem+json, since OAuth clients expect them.
+//! grants, and token exchange for a cluster's audience. Errors are RFC 6749's JSON, never problem+json, since OAuth clients expect them.
 
 use std::sync::Arc;
 
@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Json};
 use flotilla_core::auth::opaque;
 use flotilla_core::AppContext;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::exchange::{self, ExchangeResponse, EXCHANGE_GRANT};
 use super::grants::{self, TokenResponse};
 use super::{check_client, device, pkce_matches};
 use crate::error::{oauth, OAuthError, Result};
@@ -26,7 +27,8 @@ pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// A token request (form-encoded).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// `authorization_code`, `refresh_token` or `urn:ietf:params:oauth:grant-type:device_code`.
+    /// `authorization_code`, `refresh_token`, `urn:ietf:params:oauth:grant-type:device_code`
+    /// or `urn:ietf:params:oauth:grant-type:token-exchange`.
     pub grant_type: Option<String>,
     /// The client: `flotilla-cli`.
     pub client_id: Option<String>,
@@ -40,14 +42,22 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     /// For the device grant: the device code.
     pub device_code: Option<String>,
+    /// For token exchange: the person's access token.
+    pub subject_token: Option<String>,
+    /// For token exchange: `urn:ietf:params:oauth:token-type:access_token`.
+    pub subject_token_type: Option<String>,
+    /// For token exchange: the cluster's audience, `<issuer>/clusters/<account>/<cluster>`.
+    pub audience: Option<String>,
+    /// For token exchange: optional, `urn:ietf:params:oauth:token-type:jwt`.
+    pub requested_token_type: Option<String>,
 }
 
 /// Exchanges a grant for an access token and a refresh token.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Tokens", body = TokenResponse),
-        (status = 400, description = "An OAuth error: `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `authorization_pending`, `slow_down`, `expired_token`, `access_denied`", body = OAuthError),
+        (status = 200, description = "Tokens; for token exchange, a cluster token", body = TokenAnswer),
+        (status = 400, description = "An OAuth error: `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `authorization_pending`, `slow_down`, `expired_token`, `access_denied`, `invalid_target`", body = OAuthError),
         (status = 401, description = "`invalid_client`", body = OAuthError),
         (status = 429, description = "Rate limited (`temporarily_unavailable`)", body = OAuthError),
     ))]
@@ -61,6 +71,10 @@ pub async fn token(
     let request = super::form(form)?;
     let client_id = check_client(request.client_id.as_deref())?;
     let tokens = match request.grant_type.as_deref() {
+        Some(EXCHANGE_GRANT) => {
+            let issued = exchange::exchange(&ctx, &accounts, client_id, &request).await?;
+            return Ok(no_store(Json(TokenAnswer::Exchanged(issued))));
+        }
         Some("authorization_code") => authorization_code(&ctx, &accounts, client_id, &request).await?,
         Some("refresh_token") => {
             let presented = required(&request.refresh_token, "refresh_token")?;
@@ -70,14 +84,29 @@ pub async fn token(
             let code = required(&request.device_code, "device_code")?;
             device::redeem(&ctx, &accounts, client_id, code).await?
         }
-        Some(_) => return Err(oauth("unsupported_grant_type", "Supported: authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code.")),
+        Some(_) => return Err(oauth("unsupported_grant_type", "Supported: authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, urn:ietf:params:oauth:grant-type:token-exchange.")),
         None => return Err(oauth("invalid_request", "grant_type is required.")),
     };
-    let mut response = Json(tokens).into_response();
+    Ok(no_store(Json(TokenAnswer::Tokens(tokens))))
+}
+
+/// What `POST /oauth/token` answers.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum TokenAnswer {
+    /// An access token and a refresh token.
+    Tokens(TokenResponse),
+    /// A cluster token, from a token exchange.
+    Exchanged(ExchangeResponse),
+}
+
+/// Tokens are never cached (RFC 6749 §5.1).
+fn no_store(answer: Json<TokenAnswer>) -> Response {
+    let mut response = answer.into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
 }
 
 /// A required form field.

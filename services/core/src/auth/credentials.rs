@@ -138,6 +138,17 @@ pub async fn authenticate(
     }
 }
 
+/// Verifies a bearer token given on its own (not in a header), such as the subject token of a
+/// token exchange: an access token or an API token, through the same cache as requests.
+pub async fn verify_token(
+    state: &AuthState,
+    db: &PgPool,
+    issuer: &str,
+    token: &str,
+) -> Result<Principal> {
+    cached(state, token, || verify_bearer(state, db, issuer, token)).await
+}
+
 /// The value of cookie `name` in the request, if any.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -1,0 +1,128 @@
+//! `get-cluster-kubeconfig`, `exec-credential` and `logout`: the person's tokens, as kubectl
+//! and the server need them.
+
+use chrono::{SecondsFormat, TimeZone, Utc};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::api::{Api, CLIENT_ID};
+use crate::error::{CliError, Result};
+use crate::kubeconfig::{self, Context};
+use crate::output::Format;
+use crate::session::Session;
+use crate::store::Home;
+
+/// RFC 8693's grant and token types.
+const EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+pub async fn cluster_kubeconfig(
+    session: &mut Session,
+    cluster: &str,
+    format: Format,
+) -> Result<()> {
+    let path = session.account_path(&format!("/clusters/{cluster}/kubeconfig"));
+    let found = session.call(Method::GET, &path, None).await?;
+    let server = found["server"]
+        .as_str()
+        .ok_or_else(|| CliError::Server("the kubeconfig lookup has no server".into()))?;
+    let ca_data = found["certificate_authority_data"]
+        .as_str()
+        .unwrap_or_default();
+    let mut entry = kubeconfig::cluster_entry(server, None);
+    if !ca_data.is_empty() {
+        entry["certificate-authority-data"] = ca_data.into();
+    }
+    let account = session.settings.account.clone();
+    let context = Context {
+        name: cluster.to_owned(),
+        cluster: entry,
+        user: kubeconfig::exec_user(&["--cluster", cluster, "--account", &account]),
+    };
+    let doc = context.standalone();
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default()),
+        Format::Table | Format::Yaml => print!("{}", kubeconfig::to_yaml(&doc)?),
+    }
+    Ok(())
+}
+
+pub async fn exec_credential(session: &mut Session, cluster: Option<&str>) -> Result<()> {
+    let access = session.access_token().await?;
+    let (token, expires_in) = match cluster {
+        None => (access, session.expires_in()),
+        Some(cluster) => {
+            let audience = format!(
+                "{}/clusters/{}/{cluster}",
+                session.api.server(),
+                session.settings.account
+            );
+            let answer = session
+                .api
+                .form(
+                    "/oauth/token",
+                    &[
+                        ("grant_type", EXCHANGE_GRANT),
+                        ("client_id", CLIENT_ID),
+                        ("subject_token", &access),
+                        ("subject_token_type", ACCESS_TOKEN_TYPE),
+                        ("audience", &audience),
+                    ],
+                )
+                .await?
+                .map_err(|e| match e.code.as_str() {
+                    "invalid_target" => CliError::Refused(e.description),
+                    _ => CliError::Auth(format!("{} Run `flotilla configure`.", e.description)),
+                })?;
+            let token = answer["access_token"]
+                .as_str()
+                .ok_or_else(|| CliError::Server("the exchange answer has no token".into()))?
+                .to_owned();
+            (token, answer["expires_in"].as_i64().unwrap_or(0))
+        }
+    };
+    let expires = Utc
+        .timestamp_opt(Utc::now().timestamp() + expires_in, 0)
+        .single()
+        .unwrap_or_else(Utc::now)
+        .to_rfc3339_opts(SecondsFormat::Secs, true);
+    let credential = json!({
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": { "token": token, "expirationTimestamp": expires },
+    });
+    println!("{credential}");
+    Ok(())
+}
+
+pub async fn logout() -> Result<()> {
+    let home = Home::locate()?;
+    let (Some(settings), Some(credentials)) = (home.settings()?, home.credentials()?) else {
+        eprintln!("Not logged in.");
+        return Ok(());
+    };
+    let revoked = match Api::new(&settings.server) {
+        Ok(api) => api
+            .form(
+                "/oauth/revoke",
+                &[
+                    ("token", &credentials.refresh_token),
+                    ("client_id", CLIENT_ID),
+                ],
+            )
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    // The local tokens go whatever the server said: logging out must not be blocked.
+    home.forget_credentials()?;
+    match revoked {
+        Ok(()) => {
+            eprintln!("Logged out of {}.", settings.server);
+            Ok(())
+        }
+        Err(e) => Err(CliError::Server(format!(
+            "the local tokens are deleted, but the log-in could not be revoked at the server: {e}"
+        ))),
+    }
+}

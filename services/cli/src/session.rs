@@ -1,0 +1,108 @@
+//! A logged-in session: the saved server, account and tokens, with the access token refreshed
+//! silently when it is about to expire.
+
+use chrono::Utc;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::api::{Api, CLIENT_ID};
+use crate::error::{CliError, Result};
+use crate::store::{Credentials, Home, Settings};
+
+/// Refresh when the access token has less than this left (seconds).
+const REFRESH_MARGIN: i64 = 60;
+
+/// The saved log-in, ready to call the API.
+pub struct Session {
+    /// The CLI's directory.
+    pub home: Home,
+    /// The server and account.
+    pub settings: Settings,
+    /// The server.
+    pub api: Api,
+    credentials: Credentials,
+}
+
+impl Session {
+    /// The saved session; `account` overrides the saved account.
+    pub fn load(account: Option<&str>) -> Result<Session> {
+        let home = Home::locate()?;
+        let mut settings = home.settings()?.ok_or_else(CliError::not_logged_in)?;
+        let credentials = home.credentials()?.ok_or_else(CliError::not_logged_in)?;
+        if let Some(account) = account {
+            settings.account = account.to_owned();
+        }
+        let api = Api::new(&settings.server)?;
+        Ok(Session {
+            home,
+            settings,
+            api,
+            credentials,
+        })
+    }
+
+    /// A valid access token, refreshed first if it is about to expire.
+    pub async fn access_token(&mut self) -> Result<String> {
+        if self.credentials.expires_at - Utc::now().timestamp() > REFRESH_MARGIN {
+            return Ok(self.credentials.access_token.clone());
+        }
+        let refresh = self.credentials.refresh_token.clone();
+        let answer = self
+            .api
+            .form(
+                "/oauth/token",
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", CLIENT_ID),
+                    ("refresh_token", &refresh),
+                ],
+            )
+            .await?;
+        let tokens = answer.map_err(|e| {
+            CliError::Auth(format!(
+                "your log-in has ended ({}): run `flotilla configure`",
+                e.description.trim_end_matches('.')
+            ))
+        })?;
+        self.credentials = credentials_from(&tokens)?;
+        self.home.save_credentials(&self.credentials)?;
+        Ok(self.credentials.access_token.clone())
+    }
+
+    /// Seconds the current access token has left.
+    pub fn expires_in(&self) -> i64 {
+        self.credentials.expires_at - Utc::now().timestamp()
+    }
+
+    /// Calls the API as the person.
+    pub async fn call(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let token = self.access_token().await?;
+        self.api.call(method, path, &token, body).await
+    }
+
+    /// `path` under the account: `/api/v1/accounts/<account><path>`.
+    pub fn account_path(&self, path: &str) -> String {
+        format!("/api/v1/accounts/{}{path}", self.settings.account)
+    }
+}
+
+/// The credentials of a token answer.
+pub fn credentials_from(tokens: &Value) -> Result<Credentials> {
+    let field = |name: &str| {
+        tokens[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| CliError::Server(format!("the token answer has no {name}")))
+    };
+    let expires_in = tokens["expires_in"].as_i64().unwrap_or(0);
+    Ok(Credentials {
+        access_token: field("access_token")?,
+        refresh_token: field("refresh_token")?,
+        expires_at: Utc::now().timestamp() + expires_in,
+    })
+}
