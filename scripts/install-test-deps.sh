@@ -19,6 +19,8 @@ have_postgres || missing+=(postgresql)
 command -v openssl >/dev/null || missing+=(openssl)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || missing+=(chromium)
+# kubectl reads the kubeconfigs the CLI writes (Debian's kubernetes-client, when none is there).
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
 if ! command -v node >/dev/null; then
   missing+=(nodejs npm)
 elif ! command -v npm >/dev/null; then

@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
+# The CLI tests (in flotilla-server's suite) run the `flotilla` binary: build it first.
+cargo build --locked -p flotilla-cli
 exec cargo test --workspace --locked "$@"

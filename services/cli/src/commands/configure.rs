@@ -41,7 +41,14 @@ pub async fn run(args: &ConfigureArgs, account: Option<&str>) -> Result<()> {
     let me = api
         .call(Method::GET, "/api/v1/me", &credentials.access_token, None)
         .await?;
-    let account = choose_account(&me, account, api.server())?;
+    let account = match choose_account(&me, account, api.server()) {
+        Ok(account) => account,
+        Err(e) => {
+            // Nothing is saved, so the log-in just made must not outlive this run.
+            revoke(&api, &credentials.refresh_token).await;
+            return Err(e);
+        }
+    };
     // The log-in this one replaces is revoked, so no forgotten refresh token stays valid.
     if let Some(old) = home.credentials()? {
         let _ = api
@@ -69,6 +76,16 @@ pub async fn run(args: &ConfigureArgs, account: Option<&str>) -> Result<()> {
         eprintln!("Added the `{CONTEXT}` context to {}.", path.display());
     }
     Ok(())
+}
+
+/// Revokes a log-in at the server, best effort.
+async fn revoke(api: &Api, refresh_token: &str) {
+    let _ = api
+        .form(
+            "/oauth/revoke",
+            &[("token", refresh_token), ("client_id", CLIENT_ID)],
+        )
+        .await;
 }
 
 /// The account to use: `--account` if the person is a member, their only one, or the one

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 
-use super::harness::{Browser, Flotilla};
+use super::harness::{hidden_fields, Browser, Flotilla};
 
 const VERIFIER: &str = "a-verifier-of-the-cli-0123456789-abcdefghijklmnop";
 /// A loopback redirect; nothing listens on port 9 (the harness stops there).
@@ -56,20 +56,6 @@ async fn authorization_code(flotilla: &Flotilla, browser: &mut Browser) -> Strin
         .find(|(k, _)| k == "code")
         .expect("a code")
         .1
-}
-
-fn hidden_fields(body: &str) -> Vec<(String, String)> {
-    body.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|chunk| {
-            let name = chunk.split("name=\"").nth(1)?.split('"').next()?;
-            let value = chunk.split("value=\"").nth(1)?.split('"').next()?;
-            Some((
-                name.to_owned(),
-                value.replace("&amp;", "&").replace("&quot;", "\""),
-            ))
-        })
-        .collect()
 }
 
 /// A new grant for the logged-in `browser`'s person: consent, then the code's exchange.

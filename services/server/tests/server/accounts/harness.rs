@@ -488,3 +488,18 @@ pub async fn callback_url(browser: &mut Browser, flotilla: &str, login: &str) ->
     }
     panic!("never reached the callback");
 }
+
+/// The hidden fields of a page's form (name, value).
+pub fn hidden_fields(body: &str) -> Vec<(String, String)> {
+    body.split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|chunk| {
+            let name = chunk.split("name=\"").nth(1)?.split('"').next()?;
+            let value = chunk.split("value=\"").nth(1)?.split('"').next()?;
+            Some((
+                name.to_owned(),
+                value.replace("&amp;", "&").replace("&quot;", "\""),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,153 @@
+//! `flotilla configure` through the browser (loopback redirect) and the device flow, and what
+//! it leaves behind: private files, the account, a kubeconfig context that keeps the others.
+
+use super::*;
+
+const OTHER_KUBECONFIG: &str = "apiVersion: v1
+kind: Config
+clusters:
+- name: kind-other
+  cluster:
+    server: https://127.0.0.1:6443
+users:
+- name: kind-other
+  user:
+    token: other-secret
+contexts:
+- name: kind-other
+  context:
+    cluster: kind-other
+    user: kind-other
+current-context: kind-other
+";
+
+#[tokio::test]
+async fn configure_in_the_browser_saves_private_files_and_a_kubeconfig_context() {
+    let (flotilla, _provider, mut browser) = alice().await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = home.path().join(".kube/config");
+    std::fs::create_dir_all(kubeconfig.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(&kubeconfig, OTHER_KUBECONFIG).expect("write");
+
+    let log = configure_in_browser(&flotilla, &mut browser, home.path()).await;
+    assert!(log.contains("as alice@example.com; account acme"), "{log}");
+
+    // Private files, the account, and the kubeconfig with both contexts.
+    let dir = home.path().join(".flotilla");
+    assert_eq!(mode(&dir), 0o700);
+    for file in ["config.json", "credentials.json"] {
+        assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+    }
+    assert_eq!(ok(home.path(), &["get-account-name"]).await, "acme\n");
+    assert_eq!(mode(&kubeconfig), 0o600);
+    let view = std::process::Command::new("kubectl")
+        .args(["config", "view", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .args(["-o", "json"])
+        .output()
+        .expect("kubectl");
+    assert!(
+        view.status.success(),
+        "{}",
+        String::from_utf8_lossy(&view.stderr)
+    );
+    let view: serde_json::Value = serde_json::from_slice(&view.stdout).expect("JSON");
+    assert_eq!(
+        view["current-context"], "kind-other",
+        "the current context is kept"
+    );
+    let mut names: Vec<&str> = view["contexts"]
+        .as_array()
+        .expect("contexts")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["flotilla", "kind-other"]);
+    let user = view["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["name"] == "flotilla-user")
+        .expect("the flotilla user");
+    assert_eq!(user["user"]["exec"]["args"][0], "exec-credential");
+    let text = std::fs::read_to_string(&kubeconfig).expect("read");
+    assert!(text.contains("other-secret"), "the other user is untouched");
+
+    // The saved log-in works, and a second `configure` replaces it (revoking the first).
+    let clusters = ok(home.path(), &["clusters", "list", "-o", "json"]).await;
+    assert_eq!(clusters.trim(), "[]");
+}
+
+#[tokio::test]
+async fn configure_with_the_device_flow() {
+    let (flotilla, _provider, mut browser) = alice().await;
+    // A second account: the CLI must be told which one.
+    browser.create_account(&flotilla.url, "acme-staging").await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let args = [
+        "configure",
+        "--device",
+        "--server",
+        &flotilla.url,
+        "--no-kubeconfig",
+    ];
+    let mut cli = Running::start(home.path(), &args);
+    let uri = cli.line_containing("/device").await;
+    assert_eq!(uri.trim(), flotilla.at("/device"));
+    cli.line_containing("and enter the code").await;
+    cli.line_containing("").await;
+    let code = cli.line_containing("-").await.trim().to_owned();
+    assert_eq!(code.len(), 9, "a code like BCDF-GHJK: {code:?}");
+
+    // The person approves on the device page.
+    let done = browser
+        .submit(
+            &flotilla.at("/device"),
+            &[("user_code", &code), ("decision", "approve")],
+            &flotilla.url,
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let (status, log) = cli.finish().await;
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "several accounts and no --account: {log}"
+    );
+    assert!(
+        log.contains("choose one with --account") && log.contains("acme, acme-staging"),
+        "{log}"
+    );
+    assert!(
+        !home.path().join(".flotilla/credentials.json").exists(),
+        "nothing saved"
+    );
+
+    // Again, choosing the account.
+    let mut args = args.to_vec();
+    args.extend(["--account", "acme-staging"]);
+    let mut cli = Running::start(home.path(), &args);
+    cli.line_containing("and enter the code").await;
+    cli.line_containing("").await;
+    let code = cli.line_containing("-").await.trim().to_owned();
+    let done = browser
+        .submit(
+            &flotilla.at("/device"),
+            &[("user_code", &code), ("decision", "approve")],
+            &flotilla.url,
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let (status, log) = cli.finish().await;
+    assert!(status.success(), "{log}");
+    assert_eq!(
+        ok(home.path(), &["get-account-name"]).await,
+        "acme-staging\n"
+    );
+    assert_eq!(mode(&home.path().join(".flotilla/credentials.json")), 0o600);
+    assert!(
+        !home.path().join(".kube").exists(),
+        "--no-kubeconfig touched none"
+    );
+}
