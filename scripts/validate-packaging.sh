@@ -610,7 +610,8 @@ for key in {k for k in keys if keys.count(k) > 1}:
     error(f".env.example: {key} is set more than once")
 
 server_vars = set()
-for member in members:
+# The CLI's settings (services/cli) belong to the person running it, not to the server.
+for member in (m for m in members if m != "services/cli"):
     for path in glob.glob(os.path.join(repo, member, "src/**/*.rs"), recursive=True):
         with open(path, encoding="utf-8") as f:
             server_vars |= set(re.findall(r'\benv\s*=\s*"([A-Z][A-Z0-9_]*)"', f.read()))
