@@ -50,13 +50,10 @@ pub async fn run(args: &ConfigureArgs, account: Option<&str>) -> Result<()> {
         }
     };
     // The log-in this one replaces is revoked, so no forgotten refresh token stays valid.
-    if let Some(old) = home.credentials()? {
-        let _ = api
-            .form(
-                "/oauth/revoke",
-                &[("token", &old.refresh_token), ("client_id", CLIENT_ID)],
-            )
-            .await;
+    if let (Some(saved), Some(old)) = (&saved, home.credentials()?) {
+        if let Ok(old_api) = Api::new(&saved.server) {
+            revoke(&old_api, &old.refresh_token).await;
+        }
     }
     home.save_credentials(&credentials)?;
     home.save_settings(&Settings {

@@ -151,3 +151,33 @@ async fn configure_with_the_device_flow() {
         "--no-kubeconfig touched none"
     );
 }
+
+#[tokio::test]
+async fn configure_gives_up_with_a_clear_message_when_the_browser_never_comes_back() {
+    let (flotilla, _provider, _browser) = alice().await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, err) = fails(
+        home.path(),
+        &[
+            "configure",
+            "--server",
+            &flotilla.url,
+            "--timeout",
+            "1",
+            "--no-kubeconfig",
+        ],
+    )
+    .await;
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("/oauth/authorize?") && err.contains("Waiting for the browser"),
+        "the URL is printed, and the wait shown: {err}"
+    );
+    assert!(
+        err.trim_end().ends_with(
+            "error: no answer from the browser within 1 s: run `flotilla configure` again (or with --device)"
+        ),
+        "{err}"
+    );
+    assert!(!home.path().join(".flotilla").exists(), "nothing saved");
+}

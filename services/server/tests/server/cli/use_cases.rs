@@ -324,6 +324,11 @@ async fn registration_tokens_register_clusters_without_a_log_in_and_errors_have_
     let (code, err) = fails(m, &again).await;
     assert_eq!(code, 3, "{err}");
 
+    // Deregistered: gone.
+    ok(admin.path(), &["clusters", "delete", "us-1"]).await;
+    let (code, err) = fails(admin.path(), &["clusters", "get", "us-1"]).await;
+    assert_eq!(code, 1, "{err}");
+
     // Exit codes: usage 2, refused 1, unreachable 4, not logged in 3.
     let (code, _) = fails(m, &["register-cluster", "--name", "x"]).await;
     assert_eq!(code, 2);
