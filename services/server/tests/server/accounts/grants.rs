@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 
-use super::harness::{hidden_fields, Browser, Flotilla};
+use super::harness::{Browser, Flotilla};
 
 const VERIFIER: &str = "a-verifier-of-the-cli-0123456789-abcdefghijklmnop";
 /// A loopback redirect; nothing listens on port 9 (the harness stops there).
@@ -39,15 +39,7 @@ async fn authorization_code(flotilla: &Flotilla, browser: &mut Browser) -> Strin
         consent.body.contains("port 9"),
         "the page says where the code goes"
     );
-    let mut fields: Vec<(String, String)> = hidden_fields(&consent.body);
-    fields.push(("decision".into(), "allow".into()));
-    let fields: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let back = browser
-        .submit(&flotilla.at("/oauth/authorize"), &fields, &flotilla.url)
-        .await;
+    let back = browser.decide(flotilla, &consent.body, "allow").await;
     assert!(back.url.as_str().starts_with(REDIRECT), "{back:?}");
     let pairs: Vec<(String, String)> = back.url.query_pairs().into_owned().collect();
     assert!(pairs.contains(&("state".into(), "xyz".into())), "{pairs:?}");

@@ -401,6 +401,19 @@ impl Browser {
         self.send(request, &parsed).await
     }
 
+    /// Answers the consent page whose HTML is `consent` with `decision` (`allow` or `deny`);
+    /// where the browser ends up.
+    pub async fn decide(&mut self, flotilla: &Flotilla, consent: &str, decision: &str) -> Page {
+        let mut fields = hidden_fields(consent);
+        fields.push(("decision".into(), decision.into()));
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.submit(&flotilla.at("/oauth/authorize"), &fields, &flotilla.url)
+            .await
+    }
+
     /// Signs up for the account `name` through the API (the session's person owns it).
     pub async fn create_account(&mut self, flotilla: &str, name: &str) {
         let r = self
@@ -490,7 +503,7 @@ pub async fn callback_url(browser: &mut Browser, flotilla: &str, login: &str) ->
 }
 
 /// The hidden fields of a page's form (name, value).
-pub fn hidden_fields(body: &str) -> Vec<(String, String)> {
+fn hidden_fields(body: &str) -> Vec<(String, String)> {
     body.split("<input type=\"hidden\" ")
         .skip(1)
         .filter_map(|chunk| {

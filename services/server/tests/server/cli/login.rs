@@ -3,6 +3,22 @@
 
 use super::*;
 
+/// Reads the code the CLI prints and approves it on the device page as `browser`.
+async fn approve_device(cli: &mut Running, browser: &mut Browser, flotilla: &Flotilla) {
+    cli.line_containing("and enter the code").await;
+    cli.line_containing("").await;
+    let code = cli.line_containing("-").await.trim().to_owned();
+    assert_eq!(code.len(), 9, "a code like BCDF-GHJK: {code:?}");
+    let done = browser
+        .submit(
+            &flotilla.at("/device"),
+            &[("user_code", &code), ("decision", "approve")],
+            &flotilla.url,
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+}
+
 const OTHER_KUBECONFIG: &str = "apiVersion: v1
 kind: Config
 clusters:
@@ -40,18 +56,7 @@ async fn configure_in_the_browser_saves_private_files_and_a_kubeconfig_context()
     }
     assert_eq!(ok(home.path(), &["get-account-name"]).await, "acme\n");
     assert_eq!(mode(&kubeconfig), 0o600);
-    let view = std::process::Command::new("kubectl")
-        .args(["config", "view", "--kubeconfig"])
-        .arg(&kubeconfig)
-        .args(["-o", "json"])
-        .output()
-        .expect("kubectl");
-    assert!(
-        view.status.success(),
-        "{}",
-        String::from_utf8_lossy(&view.stderr)
-    );
-    let view: serde_json::Value = serde_json::from_slice(&view.stdout).expect("JSON");
+    let view = kubectl_view(&kubeconfig);
     assert_eq!(
         view["current-context"], "kind-other",
         "the current context is kept"
@@ -95,20 +100,8 @@ async fn configure_with_the_device_flow() {
     let mut cli = Running::start(home.path(), &args);
     let uri = cli.line_containing("/device").await;
     assert_eq!(uri.trim(), flotilla.at("/device"));
-    cli.line_containing("and enter the code").await;
-    cli.line_containing("").await;
-    let code = cli.line_containing("-").await.trim().to_owned();
-    assert_eq!(code.len(), 9, "a code like BCDF-GHJK: {code:?}");
-
     // The person approves on the device page.
-    let done = browser
-        .submit(
-            &flotilla.at("/device"),
-            &[("user_code", &code), ("decision", "approve")],
-            &flotilla.url,
-        )
-        .await;
-    assert_eq!(done.status, 200, "{}", done.body);
+    approve_device(&mut cli, &mut browser, &flotilla).await;
     let (status, log) = cli.finish().await;
     assert_eq!(
         status.code(),
@@ -128,17 +121,7 @@ async fn configure_with_the_device_flow() {
     let mut args = args.to_vec();
     args.extend(["--account", "acme-staging"]);
     let mut cli = Running::start(home.path(), &args);
-    cli.line_containing("and enter the code").await;
-    cli.line_containing("").await;
-    let code = cli.line_containing("-").await.trim().to_owned();
-    let done = browser
-        .submit(
-            &flotilla.at("/device"),
-            &[("user_code", &code), ("decision", "approve")],
-            &flotilla.url,
-        )
-        .await;
-    assert_eq!(done.status, 200, "{}", done.body);
+    approve_device(&mut cli, &mut browser, &flotilla).await;
     let (status, log) = cli.finish().await;
     assert!(status.success(), "{log}");
     assert_eq!(

@@ -11,7 +11,7 @@ use std::process::{Output, Stdio};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::accounts::harness::{hidden_fields, Browser, Flotilla};
+use crate::accounts::harness::{Browser, Flotilla};
 
 /// The `flotilla` binary (`scripts/test.sh` builds it before the tests).
 fn binary() -> PathBuf {
@@ -174,15 +174,7 @@ pub async fn configure_in_browser(
         "{}",
         consent.body
     );
-    let mut fields = hidden_fields(&consent.body);
-    fields.push(("decision".into(), "allow".into()));
-    let fields: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let back = browser
-        .submit(&flotilla.at("/oauth/authorize"), &fields, &flotilla.url)
-        .await;
+    let back = browser.decide(flotilla, &consent.body, "allow").await;
     assert!(
         back.url.as_str().starts_with("http://127.0.0.1:"),
         "{back:?}"
@@ -191,4 +183,19 @@ pub async fn configure_in_browser(
     let (status, log) = cli.finish().await;
     assert!(status.success(), "{log}");
     log
+}
+
+/// `kubectl config view --raw -o json` of the kubeconfig at `path`: what kubectl makes of it.
+pub fn kubectl_view(path: &Path) -> serde_json::Value {
+    let view = std::process::Command::new("kubectl")
+        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
+        .arg(path)
+        .output()
+        .expect("kubectl");
+    assert!(
+        view.status.success(),
+        "{}",
+        String::from_utf8_lossy(&view.stderr)
+    );
+    serde_json::from_slice(&view.stdout).expect("JSON")
 }

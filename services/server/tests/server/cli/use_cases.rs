@@ -134,17 +134,7 @@ async fn register_a_cluster_get_its_kubeconfig_and_tokens_for_it_then_log_out() 
     let generated = ok(h, &["get-cluster-kubeconfig", "--cluster", "eu-1"]).await;
     let file = h.join("eu-1.kubeconfig");
     std::fs::write(&file, &generated).expect("write");
-    let view = std::process::Command::new("kubectl")
-        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
-        .arg(&file)
-        .output()
-        .expect("kubectl");
-    assert!(
-        view.status.success(),
-        "{}",
-        String::from_utf8_lossy(&view.stderr)
-    );
-    let view: Value = serde_json::from_slice(&view.stdout).expect("JSON");
+    let view = kubectl_view(&file);
     assert_eq!(view["current-context"], "eu-1");
     assert_eq!(
         view["clusters"][0]["cluster"]["server"],
