@@ -51,6 +51,7 @@ impl Api {
         bearer: &str,
         body: Option<&Value>,
     ) -> Result<Value> {
+        check_path(path)?;
         let mut request = self
             .http
             .request(method, self.url(path))
@@ -133,6 +134,26 @@ pub struct OAuthError {
     pub code: String,
     /// The server's explanation.
     pub description: String,
+}
+
+/// Checks that every segment of an API path (names and ids from the command line among them)
+/// is a plain name, so none can climb to another path (`../tokens`) or add a query.
+fn check_path(path: &str) -> Result<()> {
+    let plain = |segment: &str| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment.len() <= 253
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    match path.split('/').skip(1).find(|segment| !plain(segment)) {
+        None => Ok(()),
+        Some(bad) => Err(CliError::Usage(format!(
+            "{bad:?} is not a valid name or id: they hold only letters, digits, '-', '_' and '.'"
+        ))),
+    }
 }
 
 /// Checks a server URL: http(s), a host, nothing else.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use serde_json::json;
 use yaml_serde::{Mapping, Value};
 
 use crate::error::{local, CliError, Result};
@@ -111,43 +112,34 @@ pub fn exec_user(args: &[&str]) -> Value {
         .ok()
         .and_then(|p| p.to_str().map(str::to_owned))
         .unwrap_or_else(|| "flotilla".to_owned());
-    let mut exec = Mapping::new();
-    exec.insert(
-        "apiVersion".into(),
-        "client.authentication.k8s.io/v1".into(),
-    );
-    exec.insert("command".into(), program.into());
     let mut all = vec!["exec-credential"];
     all.extend_from_slice(args);
-    exec.insert(
-        "args".into(),
-        all.into_iter().map(Value::from).collect::<Vec<_>>().into(),
-    );
+    let mut exec = json!({
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "command": program,
+        "args": all,
+        "interactiveMode": "Never",
+        "provideClusterInfo": false,
+    });
     // kubectl runs the plugin with its own environment: carry a non-default home along.
     if let Some(home) = std::env::var_os("FLOTILLA_HOME").and_then(|h| h.into_string().ok()) {
-        let mut env = Mapping::new();
-        env.insert("name".into(), "FLOTILLA_HOME".into());
-        env.insert("value".into(), home.into());
-        exec.insert("env".into(), vec![Value::Mapping(env)].into());
+        exec["env"] = json!([{ "name": "FLOTILLA_HOME", "value": home }]);
     }
-    exec.insert("interactiveMode".into(), "Never".into());
-    exec.insert("provideClusterInfo".into(), false.into());
-    let mut user = Mapping::new();
-    user.insert("exec".into(), Value::Mapping(exec));
-    Value::Mapping(user)
+    yaml(json!({ "exec": exec }))
 }
 
 /// A cluster entry: `server`, and the CA's PEM if any.
 pub fn cluster_entry(server: &str, ca_pem: Option<&str>) -> Value {
-    let mut cluster = Mapping::new();
-    cluster.insert("server".into(), server.into());
+    let mut cluster = json!({ "server": server });
     if let Some(pem) = ca_pem {
-        cluster.insert(
-            "certificate-authority-data".into(),
-            STANDARD.encode(pem).into(),
-        );
+        cluster["certificate-authority-data"] = STANDARD.encode(pem).into();
     }
-    Value::Mapping(cluster)
+    yaml(cluster)
+}
+
+/// The YAML value of `json` (which always has one).
+fn yaml(json: serde_json::Value) -> Value {
+    yaml_serde::to_value(json).unwrap_or(Value::Null)
 }
 
 /// The three entries of one context: its cluster, its user and the context tying them.
@@ -176,30 +168,22 @@ impl Context {
     /// Replaces this context's entries in `doc` (or adds them), leaving every other entry as it
     /// was.
     pub fn merge_into(&self, doc: &mut Value) {
-        let mut context = Mapping::new();
-        context.insert("cluster".into(), self.name.clone().into());
-        context.insert("user".into(), self.user_name().into());
+        let context = json!({ "cluster": self.name, "user": self.user_name() });
         upsert(doc, "clusters", &self.name, "cluster", self.cluster.clone());
         upsert(doc, "users", &self.user_name(), "user", self.user.clone());
-        upsert(
-            doc,
-            "contexts",
-            &self.name,
-            "context",
-            Value::Mapping(context),
-        );
+        upsert(doc, "contexts", &self.name, "context", yaml(context));
     }
 }
 
 fn skeleton() -> Value {
-    let mut doc = Mapping::new();
-    doc.insert("apiVersion".into(), "v1".into());
-    doc.insert("kind".into(), "Config".into());
-    doc.insert("clusters".into(), Value::Sequence(Vec::new()));
-    doc.insert("users".into(), Value::Sequence(Vec::new()));
-    doc.insert("contexts".into(), Value::Sequence(Vec::new()));
-    doc.insert("current-context".into(), "".into());
-    Value::Mapping(doc)
+    yaml(json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [],
+        "users": [],
+        "contexts": [],
+        "current-context": "",
+    }))
 }
 
 fn upsert(doc: &mut Value, list: &str, name: &str, key: &str, body: Value) {

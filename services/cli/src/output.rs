@@ -7,10 +7,9 @@ use serde_json::Value;
 use crate::error::Result;
 
 /// How data is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Aligned columns (a list), or one `field: value` per line (one item).
-    #[default]
     Table,
     /// The API's JSON, pretty-printed.
     Json,

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use flotilla_core::auth::access_token::ACCESS_TOKEN_LIFETIME;
 use flotilla_core::auth::credentials::{self, Principal};
+use flotilla_core::names::{AccountName, ClusterName};
 use flotilla_core::{AppContext, Error};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -80,13 +81,16 @@ pub async fn exchange(
         if wanted != JWT_TYPE && wanted != ACCESS_TOKEN_TYPE {
             return Err(oauth(
                 "invalid_request",
-                format!("requested_token_type may only be {JWT_TYPE}."),
+                format!(
+                    "requested_token_type may be {JWT_TYPE} (the default) or {ACCESS_TOKEN_TYPE}."
+                ),
             ));
         }
     }
     let audience = required(&request.audience, "audience")?;
     let issuer = ctx.config.issuer();
     let (account, cluster) = parse_audience(issuer, audience)?;
+    let (account, cluster) = (account.as_str(), cluster.as_str());
     let person = match credentials::verify_token(&ctx.auth, &ctx.db, issuer, subject).await {
         Ok(Principal::Person {
             id, grant: Some(_), ..
@@ -156,29 +160,22 @@ pub async fn exchange(
 }
 
 /// The account and cluster of a cluster audience, or `invalid_target`.
-fn parse_audience<'a>(issuer: &str, audience: &'a str) -> Result<(&'a str, &'a str)> {
+fn parse_audience(issuer: &str, audience: &str) -> Result<(AccountName, ClusterName)> {
     let invalid = || {
         oauth(
             "invalid_target",
             format!("audience must be {issuer}/clusters/<account>/<cluster>."),
         )
     };
-    let rest = audience
+    let (account, cluster) = audience
         .strip_prefix(issuer)
         .and_then(|r| r.strip_prefix("/clusters/"))
+        .and_then(|r| r.split_once('/'))
         .ok_or_else(invalid)?;
-    let (account, cluster) = rest.split_once('/').ok_or_else(invalid)?;
-    let name_like = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 63
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    if name_like(account) && name_like(cluster) {
-        Ok((account, cluster))
-    } else {
-        Err(invalid())
-    }
+    Ok((
+        AccountName::parse(account).map_err(|_| invalid())?,
+        ClusterName::parse(cluster).map_err(|_| invalid())?,
+    ))
 }
 
 #[cfg(test)]
@@ -188,11 +185,10 @@ mod tests {
     #[test]
     fn audiences_name_one_cluster_of_one_account_of_this_issuer() {
         let issuer = "https://flotilla.example.com";
-        assert_eq!(
+        let (account, cluster) =
             parse_audience(issuer, "https://flotilla.example.com/clusters/acme/eu-1")
-                .expect("valid"),
-            ("acme", "eu-1")
-        );
+                .expect("valid");
+        assert_eq!((account.as_str(), cluster.as_str()), ("acme", "eu-1"));
         for bad in [
             "https://other.example.com/clusters/acme/eu-1",
             "https://flotilla.example.com/clusters/acme",

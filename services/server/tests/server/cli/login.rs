@@ -1,6 +1,8 @@
 //! `flotilla configure` through the browser (loopback redirect) and the device flow, and what
 //! it leaves behind: private files, the account, a kubeconfig context that keeps the others.
 
+use std::os::unix::fs::PermissionsExt;
+
 use super::*;
 
 /// Reads the code the CLI prints and approves it on the device page as `browser`.
@@ -82,6 +84,24 @@ async fn configure_in_the_browser_saves_private_files_and_a_kubeconfig_context()
     // The saved log-in works, and a second `configure` replaces it (revoking the first).
     let clusters = ok(home.path(), &["clusters", "list", "-o", "json"]).await;
     assert_eq!(clusters.trim(), "[]");
+    let saved = std::fs::read_to_string(dir.join("credentials.json")).expect("read");
+    let first: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
+    configure_in_browser(&flotilla, &mut browser, home.path()).await;
+    let r = reqwest::Client::new()
+        .post(flotilla.at("/oauth/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "flotilla-cli"),
+            (
+                "refresh_token",
+                first["refresh_token"].as_str().expect("a refresh token"),
+            ),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(r.status(), 400, "the replaced log-in is revoked");
+    assert_eq!(ok(home.path(), &["get-account-name"]).await, "acme\n");
 }
 
 #[tokio::test]
@@ -139,7 +159,15 @@ async fn configure_with_the_device_flow() {
 async fn configure_gives_up_with_a_clear_message_when_the_browser_never_comes_back() {
     let (flotilla, _provider, _browser) = alice().await;
     let home = tempfile::tempdir().expect("tempdir");
-    let (code, err) = fails(
+    // $BROWSER is what opens the page: here a script that notes the address it was given.
+    let opener = home.path().join("open-browser");
+    std::fs::write(
+        &opener,
+        "#!/bin/sh\nprintf '%s' \"$1\" > \"$(dirname \"$0\")/opened\"\n",
+    )
+    .expect("write");
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = command(
         home.path(),
         &[
             "configure",
@@ -150,8 +178,22 @@ async fn configure_gives_up_with_a_clear_message_when_the_browser_never_comes_ba
             "--no-kubeconfig",
         ],
     )
-    .await;
+    .env("BROWSER", &opener)
+    .output()
+    .await
+    .expect("run flotilla");
+    let (code, err) = (
+        out.status.code().expect("an exit code"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
     assert_eq!(code, 3, "{err}");
+    let opened =
+        std::fs::read_to_string(home.path().join("opened")).expect("the browser was opened");
+    assert!(
+        opened.starts_with(&flotilla.at("/oauth/authorize?")),
+        "{opened}"
+    );
+    assert!(!err.contains("No browser could be opened"), "{err}");
     assert!(
         err.contains("/oauth/authorize?") && err.contains("Waiting for the browser"),
         "the URL is printed, and the wait shown: {err}"

@@ -319,7 +319,10 @@ async fn registration_tokens_register_clusters_without_a_log_in_and_errors_have_
     let (code, err) = fails(admin.path(), &["clusters", "get", "us-1"]).await;
     assert_eq!(code, 1, "{err}");
 
-    // Exit codes: usage 2, refused 1, unreachable 4, not logged in 3.
+    // Exit codes: usage 2 (a name that would reach another path among them), refused 1,
+    // unreachable 4, not logged in 3.
+    let (code, err) = fails(admin.path(), &["clusters", "get", "../tokens"]).await;
+    assert_eq!(code, 2, "{err}");
     let (code, _) = fails(m, &["register-cluster", "--name", "x"]).await;
     assert_eq!(code, 2);
     let (code, err) = fails(admin.path(), &["clusters", "get", "nope"]).await;

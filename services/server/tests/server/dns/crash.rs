@@ -8,23 +8,11 @@ use std::path::Path;
 
 use nix::sys::signal::Signal;
 
-use super::pdns::{dig_until, foreign_zone};
+use super::pdns::{dig_until, foreign_zone, settings};
 use super::peers::{Fault, Pdns};
 use super::*;
 use crate::binary::start_ready;
 use flotilla_core::testing::ServerProcess;
-
-/// The settings of a Flotilla using `pdns` through `proxy_url`.
-fn provider<'a>(pdns: &'a Pdns, proxy_url: &'a str) -> [&'a str; 6] {
-    [
-        "--dns-provider",
-        "pdns",
-        "--pdns-api-url",
-        proxy_url,
-        "--pdns-api-key",
-        &pdns.key,
-    ]
-}
 
 /// The binary reconciling PowerDNS (through `proxy_url`) over `database_url`.
 async fn reconciler(
@@ -33,7 +21,7 @@ async fn reconciler(
     proxy_url: &str,
     database_url: &str,
 ) -> ServerProcess {
-    let args = provider(pdns, proxy_url);
+    let args = settings(pdns, proxy_url);
     start_ready(work, &args, &[("DATABASE_URL", database_url)]).await
 }
 
@@ -57,7 +45,7 @@ async fn changes_with(fleet: &Fleet, host: &str, needle: &str) -> Vec<Value> {
 #[tokio::test]
 async fn a_kill_9_at_any_point_loses_and_repeats_nothing() {
     let (pdns, proxy) = foreign_zone().await;
-    let fleet = Fleet::api_only(&provider(&pdns, &proxy.url)).await;
+    let fleet = Fleet::api_only(&settings(&pdns, &proxy.url)).await;
     let database_url = fleet.flotilla.database_url();
     let work = tempfile::tempdir().expect("tempdir");
     let mut server = reconciler(work.path(), &pdns, &proxy.url, &database_url).await;

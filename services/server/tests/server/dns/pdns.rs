@@ -29,18 +29,23 @@ async fn a_missing_zone_is_created() {
     assert_eq!(status, 200, "{zone}");
 }
 
+/// The settings of a Flotilla using `pdns` through `api_url` (its proxy).
+pub(super) fn settings<'a>(pdns: &'a Pdns, api_url: &'a str) -> [&'a str; 6] {
+    [
+        "--dns-provider",
+        "pdns",
+        "--pdns-api-url",
+        api_url,
+        "--pdns-api-key",
+        &pdns.key,
+    ]
+}
+
 /// A PowerDNS whose zone already holds records Flotilla did not write, behind a fault proxy,
 /// and a Flotilla using it (with `extra` arguments).
 async fn start(extra: &[&str]) -> (Pdns, FaultProxy, Fleet) {
     let (pdns, proxy) = foreign_zone().await;
-    let mut args = vec![
-        "--dns-provider",
-        "pdns",
-        "--pdns-api-url",
-        &proxy.url,
-        "--pdns-api-key",
-        &pdns.key,
-    ];
+    let mut args = settings(&pdns, &proxy.url).to_vec();
     args.extend_from_slice(extra);
     let fleet = Fleet::start_with(&args).await;
     (pdns, proxy, fleet)
@@ -225,6 +230,7 @@ async fn a_cluster_that_stops_heartbeating_leaves_dns_and_comes_back() {
         start(&["--cluster-stale-after", "1", "--cluster-offline-after", "2"]).await;
     let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
     let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
+    let beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
     let www = host("www");
     serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
     serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2"]).await;
@@ -236,25 +242,14 @@ async fn a_cluster_that_stops_heartbeating_leaves_dns_and_comes_back() {
         Duration::from_secs(10),
     )
     .await;
-    // euw1 keeps beating; use1 falls silent and goes offline.
-    let beats = async {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(12) {
-            fleet
-                .heartbeat("acme", "euw1", &fleet.assertion("euw1", &euw1))
-                .await;
-            if pdns.dig(&www, "A").await == ["192.0.2.2"] {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-        false
-    };
-    assert!(beats.await, "use1 left DNS once offline");
+    // euw1 keeps beating; use1 falls silent and goes offline, then beats again.
+    beats.set("use1", false);
+    dig_until(&pdns, &www, "A", &["192.0.2.2"], Duration::from_secs(12)).await;
     let r = fleet
         .heartbeat("acme", "use1", &fleet.assertion("use1", &use1))
         .await;
     assert_eq!(r.status(), 200);
+    beats.set("use1", true);
     dig_until(
         &pdns,
         &www,
