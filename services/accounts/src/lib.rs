@@ -96,7 +96,6 @@ pub fn page_routes() -> Router<AppContext> {
             "/device",
             get(oauth::device::page).post(oauth::device::decide),
         )
-        .route(pages::STYLESHEET_PATH, get(pages::stylesheet))
 }
 
 /// The service's background work: keeping the auth caches in step with other replicas, and

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use flotilla_core::auth::credentials::profile;
 use flotilla_core::auth::Caller;
 use flotilla_core::AppContext;
 use serde::Deserialize;
@@ -14,39 +13,15 @@ use crate::accounts::create_account;
 use crate::error::Error;
 use crate::pages::{html, Page, PageError};
 use flotilla_core::audit::Origin;
+use flotilla_web::escape;
 
-/// `GET /`: the signed-in person's accounts, or the way to log in.
-pub async fn home(
-    State(ctx): State<AppContext>,
-    caller: Option<Caller>,
-) -> Result<Response, PageError> {
-    let Some(person) = caller.as_ref().and_then(Caller::browser_person) else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let me = profile(&ctx.auth, &ctx.db, person).await?;
-    let who = me
-        .email
-        .clone()
-        .or_else(|| me.name.clone())
-        .unwrap_or_default();
-    let mut page = Page::new("Flotilla");
-    page.para(&format!("Logged in as {who}."));
-    if me.memberships.is_empty() {
-        page.link("/signup", "Create your account");
+/// `GET /`: the console of the person's first account, sign-up when they have none, or the
+/// way to log in.
+pub async fn home(caller: Option<Caller>) -> Response {
+    if caller.as_ref().and_then(Caller::browser_person).is_none() {
+        return Redirect::to("/login").into_response();
     }
-    for m in &me.memberships {
-        page.para(&format!(
-            "{}.{} — {}",
-            m.account, ctx.config.dns_base_domain, m.role
-        ));
-    }
-    page.link("/docs", "API reference").form(
-        "/logout",
-        &[],
-        &[],
-        &[("logout", "1", "Log out", false)],
-    );
-    Ok(html(StatusCode::OK, page.finish()))
+    Redirect::to("/console").into_response()
 }
 
 /// `GET /signup`: the account-name form.
@@ -72,7 +47,7 @@ pub async fn submit(
 ) -> Result<Response, PageError> {
     let person = caller.require_person()?;
     match create_account(&ctx, person, form.name.trim(), &origin).await {
-        Ok(_) => Ok(Redirect::to("/").into_response()),
+        Ok(account) => Ok(Redirect::to(&format!("/console/{}", account.name)).into_response()),
         Err(Error::Core(
             e @ (flotilla_core::Error::Conflict(_) | flotilla_core::Error::Validation(_)),
         )) => {
@@ -96,23 +71,25 @@ pub async fn submit(
 
 fn signup_page(ctx: &AppContext, status: StatusCode, name: &str, error: Option<&str>) -> Response {
     let base = &ctx.config.dns_base_domain;
-    let mut page = Page::new("Create your account");
+    // signup.js checks the name as it is typed and shows the domain it becomes.
+    let mut page = Page::with_script("Create your account", Some("signup.js"));
     if let Some(error) = error {
         page.para_class("error", error);
     }
-    page.form(
-        "/signup",
-        &[],
-        &[(
-            "name",
-            "Account name",
-            name,
-            &format!(
-                "Lower-case letters, digits and inner dashes, up to 63 characters. \
-                 It becomes <name>.{base}."
-            ),
-        )],
-        &[("create", "1", "Create account", true)],
-    );
+    let (name, base) = (escape(name), escape(base));
+    let zone = if name.is_empty() {
+        format!("&lt;name&gt;.{base}")
+    } else {
+        format!("{name}.{base}")
+    };
+    page.raw(&format!(
+        "<form method=\"post\" action=\"/signup\"><label for=\"name\">Account name</label>\
+         <input type=\"text\" id=\"name\" name=\"name\" value=\"{name}\" required maxlength=\"63\" \
+         autocomplete=\"off\" autocapitalize=\"none\" spellcheck=\"false\" aria-describedby=\"name-hint name-status\">\
+         <p id=\"name-hint\" class=\"hint\">Lower-case letters, digits and inner dashes, up to 63 characters.</p>\
+         <p class=\"status\" id=\"name-status\" role=\"status\">Your account's DNS zone: \
+         <output id=\"domain\" for=\"name\" data-base=\"{base}\">{zone}</output></p>\
+         <button type=\"submit\">Create account</button></form>"
+    ));
     html(status, page.finish())
 }

@@ -24,6 +24,7 @@ use crate::providers::Provider;
 pub fn api_routes() -> OpenApiRouter<AppContext> {
     OpenApiRouter::new()
         .routes(routes!(endpoints::put, endpoints::delete))
+        .routes(routes!(views::endpoints))
         .routes(routes!(views::records))
         .routes(routes!(views::changes))
 }

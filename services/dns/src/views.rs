@@ -1,5 +1,6 @@
-//! `GET .../dns/records` and `GET .../dns/changes`: what Flotilla plans for the account's
-//! hosts and whether the provider holds it, and the history of changes sent for them. Members
+//! `GET .../dns/endpoints`, `GET .../dns/records` and `GET .../dns/changes`: what the agents
+//! report for the account's hosts, what Flotilla plans for them and whether the provider holds
+//! it, and the history of changes sent for them. Members
 //! (viewer or more) read them; nothing of another account is ever selected.
 
 use axum::extract::{Path, Query, State};
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json as Jsonb;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::endpoints::EndpointView;
 use crate::providers::zone_of;
 use crate::reconciler::changes::ActionView;
 use crate::records::RecordData;
@@ -118,6 +120,65 @@ pub async fn records(
         )
         .collect();
     Ok(Json(RecordList { zone, records }))
+}
+
+/// The account's endpoints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndpointList {
+    /// Every endpoint of every cluster, by host and cluster.
+    pub endpoints: Vec<EndpointView>,
+}
+
+/// What the account's agents report for its hosts: each cluster's targets, weight and health.
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/dns/endpoints", tag = "dns",
+    params(("account" = String, Path, description = "The account's name"), RecordQuery),
+    responses(
+        (status = 200, description = "The endpoints", body = EndpointList),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn endpoints(
+    State(ctx): State<AppContext>,
+    access: AccountAccess,
+    Path(_account): Path<String>,
+    Query(query): Query<RecordQuery>,
+) -> Result<Json<EndpointList>, Error> {
+    access.require(Role::Viewer)?;
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Vec<String>,
+        i16,
+        bool,
+        DateTime<Utc>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.host, c.name, c.labels ->> 'region', e.targets, e.weight, e.healthy, e.updated_at \
+         FROM dns_endpoints e JOIN clusters c ON c.id = e.cluster_id \
+         WHERE e.account_id = $1 AND ($2::text IS NULL OR e.host = lower(trim(trailing '.' from $2))) \
+         ORDER BY e.host, c.name",
+    )
+    .bind(access.account_id)
+    .bind(&query.host)
+    .fetch_all(&ctx.db)
+    .await?;
+    let endpoints = rows
+        .into_iter()
+        .map(
+            |(host, cluster, region, targets, weight, healthy, updated_at)| EndpointView {
+                host,
+                cluster,
+                region,
+                targets,
+                weight: i64::from(weight),
+                healthy,
+                updated_at,
+            },
+        )
+        .collect();
+    Ok(Json(EndpointList { endpoints }))
 }
 
 /// One change of one host.

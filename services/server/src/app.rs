@@ -144,6 +144,7 @@ pub fn build(ctx: AppContext, accounts: Arc<Accounts>) -> Router {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec) }),
         )
         .merge(flotilla_accounts::page_routes())
+        .merge(flotilla_web::routes())
         .layer(Extension(accounts))
         .with_state(ctx.clone())
         .merge(docs());

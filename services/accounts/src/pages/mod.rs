@@ -1,62 +1,12 @@
 //! The accounts service's browser pages (log-in, sign-up, consent, device, errors), rendered
-//! on the server as plain HTML forms: no script, one stylesheet from this server.
-
-mod render;
+//! on the server with `flotilla_web`'s page builder: plain HTML forms in the console's look.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-pub use render::Page;
-
-use flotilla_core::http::problems::KeepErrorBody;
+pub use flotilla_web::{html, Page};
 
 use crate::error::Error;
-
-/// The stylesheet's path; its content is fixed per build, so it may be cached for long.
-pub const STYLESHEET_PATH: &str = "/assets/accounts-v1.css";
-
-/// The pages' policy: this server's stylesheet only, no scripts, never framed.
-const PAGE_CSP: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-/// An HTML answer with the page headers.
-pub fn html(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PAGE_CSP),
-    );
-    // Pages hold per-person content and one-time values.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // Same-origin form posts must carry their Origin (the CSRF check); `no-referrer` would
-    // make browsers send `Origin: null`.
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    response.extensions_mut().insert(KeepErrorBody);
-    response
-}
-
-/// `GET /assets/accounts-v1.css`.
-pub async fn stylesheet() -> Response {
-    let mut response = render::STYLESHEET.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    response
-}
 
 /// An error on a browser page: the same status and detail as the API would give, on a page.
 #[derive(Debug)]

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use crate::start_app;
 
-fn chromium() -> String {
+/// The Chromium binary: `$CHROMIUM`, or the first one installed.
+pub fn chromium() -> String {
     if let Ok(path) = std::env::var("CHROMIUM") {
         return path;
     }

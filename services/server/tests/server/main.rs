@@ -5,6 +5,7 @@ mod accounts;
 mod binary;
 mod cli;
 mod clusters;
+mod console;
 mod directory;
 mod dns;
 mod docs;

@@ -156,20 +156,23 @@ impl Flotilla {
 
     /// Flotilla and a provider wired to each other.
     pub async fn with_provider() -> (Self, Provider) {
+        Self::with_provider_and(&[]).await
+    }
+
+    /// Flotilla with `args`, and a provider wired to it.
+    pub async fn with_provider_and(args: &[&str]) -> (Self, Provider) {
         let port = free_port().expect("a free port");
         let provider = Provider::start(&format!("http://127.0.0.1:{port}/auth/callback")).await;
-        let flotilla = Self::start_on(
-            port,
-            &[
-                "--oidc-issuer",
-                &provider.issuer,
-                "--oidc-client-id",
-                CLIENT_ID,
-                "--oidc-client-secret",
-                CLIENT_SECRET,
-            ],
-        )
-        .await;
+        let mut all = vec![
+            "--oidc-issuer",
+            &provider.issuer,
+            "--oidc-client-id",
+            CLIENT_ID,
+            "--oidc-client-secret",
+            CLIENT_SECRET,
+        ];
+        all.extend_from_slice(args);
+        let flotilla = Self::start_on(port, &all).await;
         (flotilla, provider)
     }
 

@@ -5,7 +5,7 @@
 
 mod crash;
 mod endpoints;
-mod pdns;
+pub mod pdns;
 pub mod peers;
 mod route53;
 

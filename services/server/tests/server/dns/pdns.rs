@@ -30,7 +30,7 @@ async fn a_missing_zone_is_created() {
 }
 
 /// The settings of a Flotilla using `pdns` through `api_url` (its proxy).
-pub(super) fn settings<'a>(pdns: &'a Pdns, api_url: &'a str) -> [&'a str; 6] {
+pub fn settings<'a>(pdns: &'a Pdns, api_url: &'a str) -> [&'a str; 6] {
     [
         "--dns-provider",
         "pdns",
@@ -51,10 +51,8 @@ async fn start(extra: &[&str]) -> (Pdns, FaultProxy, Fleet) {
     (pdns, proxy, fleet)
 }
 
-/// A PowerDNS whose zone already holds records Flotilla did not write (`legacy` and `taken`),
-/// behind a fault proxy.
-pub(super) async fn foreign_zone() -> (Pdns, FaultProxy) {
-    let pdns = Pdns::start().await;
+/// Creates Flotilla's (empty) zone in `pdns`.
+pub async fn create_zone(pdns: &Pdns) {
     let (status, body) = pdns
         .api(
             Method::POST,
@@ -63,6 +61,13 @@ pub(super) async fn foreign_zone() -> (Pdns, FaultProxy) {
         )
         .await;
     assert_eq!(status, 201, "{body}");
+}
+
+/// A PowerDNS whose zone already holds records Flotilla did not write (`legacy` and `taken`),
+/// behind a fault proxy.
+pub(super) async fn foreign_zone() -> (Pdns, FaultProxy) {
+    let pdns = Pdns::start().await;
+    create_zone(&pdns).await;
     let foreign = json!({ "rrsets": [
         { "name": format!("legacy.{DOMAIN}."), "type": "A", "ttl": 300, "changetype": "REPLACE",
           "records": [{ "content": "192.0.2.250", "disabled": false }] },

@@ -1,23 +1,44 @@
-//! A tiny HTML builder: every piece of text goes through [`escape`], so nothing a person or a
-//! provider supplied can become markup.
+//! A tiny HTML builder for the server-rendered pages (log-in, sign-up, consent, device,
+//! errors, the console's shell): every piece of text goes through [`escape`], so nothing a
+//! person or a provider supplied can become markup.
 
 use std::fmt::Write;
 
-use super::STYLESHEET_PATH;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use flotilla_core::http::problems::KeepErrorBody;
 
-/// The stylesheet of the pages.
-pub const STYLESHEET: &str = "\
-:root{color-scheme:light dark;--fg:#1b1f24;--bg:#f6f7f9;--card:#fff;--accent:#0b5cad;--muted:#57606a}\
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--card:#161b22;--accent:#58a6ff;--muted:#9da7b1}}\
-body{font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg);margin:0}\
-main{max-width:34rem;margin:3rem auto;padding:2rem;background:var(--card);border-radius:8px}\
-h1{font-size:1.4rem;margin-top:0}.muted{color:var(--muted)}\
-label{display:block;font-weight:600;margin:1rem 0 .25rem}\
-input[type=text]{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}\
-button{font:inherit;padding:.5rem 1rem;margin:.75rem .5rem 0 0;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}\
-button.secondary{background:transparent;color:var(--accent)}\
-:focus-visible{outline:3px solid var(--accent);outline-offset:2px}\
-.error{border-left:4px solid #cf222e;padding-left:.75rem}.notice{border:2px dashed var(--accent);padding:.5rem .75rem}";
+use crate::assets;
+
+/// The policy of every page: this server's scripts, styles and API only, never framed. No
+/// inline script or style exists to allow. (No `form-action`: Chromium applies it to the
+/// redirect after a consent form, which goes to the CLI's loopback address.)
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// An HTML answer with the page headers.
+pub fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
+    // Pages hold per-person content and one-time values.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Same-origin form posts must carry their Origin (the CSRF check); `no-referrer` would
+    // make browsers send `Origin: null`.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response.extensions_mut().insert(KeepErrorBody);
+    response
+}
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -35,24 +56,57 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The document's start up to `</head>`: title, viewport, the stylesheet and an optional
+/// module script (deferred by nature, so the page paints before it runs).
+pub fn head(title: &str, script: Option<&str>) -> String {
+    let mut out = String::with_capacity(2048);
+    let _ = write!(
+        out,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · Flotilla</title><link rel=\"icon\" href=\"data:,\">\
+         <link rel=\"stylesheet\" href=\"{}\">",
+        escape(title),
+        assets::path("style.css")
+    );
+    if let Some(script) = script {
+        let _ = write!(
+            out,
+            "<script type=\"module\" src=\"{}\"></script>",
+            assets::path(script)
+        );
+    }
+    out.push_str("</head>");
+    out
+}
+
 /// A page being built.
 pub struct Page {
     body: String,
 }
 
 impl Page {
-    /// A page titled `title`.
+    /// A page titled `title`, in the narrow card layout.
     pub fn new(title: &str) -> Self {
-        let title = escape(title);
-        let mut body = String::with_capacity(2048);
+        Self::with_script(title, None)
+    }
+
+    /// A page titled `title` that runs the module `script` (an asset of `web/`).
+    pub fn with_script(title: &str, script: Option<&str>) -> Self {
+        let mut body = head(title, script);
         let _ = write!(
             body,
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{title} · Flotilla</title><link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\
-             </head><body><main><h1>{title}</h1>"
+            "<body class=\"card-page\"><header class=\"top\"><a class=\"brand\" href=\"/\">Flotilla</a>\
+             </header><main id=\"main\"><h1>{}</h1>",
+            escape(title)
         );
         Self { body }
+    }
+
+    /// Raw markup, already escaped by the caller.
+    pub fn raw(&mut self, markup: &str) -> &mut Self {
+        self.body.push_str(markup);
+        self
     }
 
     /// A paragraph of text.
