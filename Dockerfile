@@ -15,11 +15,13 @@ ARG DEBIAN_RELEASE=bookworm
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build
 WORKDIR /src
-# Only what the build reads: the workspace manifest and lock file, the crates, and the
-# migrations that sqlx::migrate!("../../migrations") embeds at compile time.
+# Only what the build reads: the workspace manifest and lock file, the crates, the
+# migrations that sqlx::migrate!("../../migrations") embeds at compile time, and the console's
+# stylesheet and scripts that flotilla-web embeds (web/tests is not needed).
 COPY Cargo.toml Cargo.lock ./
 COPY services ./services
 COPY migrations ./migrations
+COPY web ./web
 # The registry and the target directory are cache mounts, so a rebuild after a source change
 # recompiles only Flotilla's own crates. A cache mount is not part of the image: the binary is
 # copied out of it in the same step.

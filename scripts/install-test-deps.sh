@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh Debian/Ubuntu machine may lack: Postgres
-# server binaries (the harness runs a throwaway cluster), Chromium (the API reference is
-# rendered in a real browser), and Node.js with npm plus the npm packages of the OpenID
+# server binaries (the harness runs a throwaway cluster), Chromium (the API reference and the
+# console are rendered in a real browser; web/'s playwright-core drives it), and Node.js with npm plus the npm packages of the OpenID
 # provider fixture in tests/oidc-provider (the certified oidc-provider package, run offline),
 # openssl (RSA and odd-curve certificates for the cluster tests), and a Python virtualenv in
 # tests/spiffe/.venv with py-spiffe (the SPIFFE interoperability test) and PyYAML.
@@ -50,6 +50,19 @@ if [ ! -f "$installed" ] || [ "$fixture/package-lock.json" -nt "$installed" ] ||
   if ! out="$(cd "$fixture" && npm ci --no-audit --no-fund --loglevel=error 2>&1)"; then
     printf '%s\n' "$out" >&2
     echo "npm ci failed in tests/oidc-provider" >&2
+    exit 1
+  fi
+fi
+
+# playwright-core for the console's browser scenarios (web/tests), which drive the system's
+# Chromium: no browser is downloaded.
+web="$root/web"
+installed="$web/node_modules/.package-lock.json"
+if [ ! -f "$installed" ] || [ "$web/package-lock.json" -nt "$installed" ] || [ "$web/package.json" -nt "$installed" ]; then
+  echo "installing npm packages in web"
+  if ! out="$(cd "$web" && npm ci --no-audit --no-fund --loglevel=error 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    echo "npm ci failed in web" >&2
     exit 1
   fi
 fi

@@ -509,6 +509,11 @@ for s in build_stages:
             here = os.path.dirname(path)
             refs = [os.path.join(here, m.group(1)) for m in
                     re.finditer(r'\binclude_(?:str|bytes)!\s*\(\s*"([^"]+)"', code)]
+            # A macro embedding a list of files under one prefix (flotilla-web's `assets!`):
+            # include_bytes!(concat!("<prefix>", $name)) and the names listed in its calls.
+            for m in re.finditer(r'\binclude_(?:str|bytes)!\s*\(\s*concat!\s*\(\s*"([^"]+)"\s*,\s*\$(\w+)', code):
+                for call in re.finditer(r'\bassets!\s*\[([^\]]*)\]', code):
+                    refs += [os.path.join(here, m.group(1) + n) for n in re.findall(r'"([^"]+)"', call.group(1))]
             refs += [os.path.join(repo, member, m.group(1) or "migrations") for m in
                      re.finditer(r'\bmigrate!\s*\(\s*(?:"([^"]+)")?\s*\)', code)]
             for ref in refs:

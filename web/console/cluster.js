@@ -24,7 +24,7 @@ export async function render(ctx) {
     table('Identity CAs', ['SHA-256 fingerprint', 'Subject', 'Key', 'Valid from', 'Valid until', ''],
       cluster.identity_cas.map((ca) => [
         h('code', {}, ca.sha256), ca.subject, ca.key,
-        new Date(ca.not_before).toLocaleDateString(), validUntil(ca.not_after),
+        ca.not_before.slice(0, 10), validUntil(ca.not_after),
         ca.current ? 'current' : 'older, still trusted',
       ])),
     h('h2', {}, 'Use it from other clusters'),
@@ -40,7 +40,7 @@ export async function render(ctx) {
 
 function validUntil(iso) {
   const days = Math.floor((new Date(iso) - Date.now()) / 86400000);
-  const date = new Date(iso).toLocaleDateString();
+  const date = iso.slice(0, 10);
   if (days < 0) return [state('expired'), ' ', date];
   if (days < 30) return [h('span', { class: 'badge warn' }, `${days} days left`), ' ', date];
   return date;

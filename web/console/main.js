@@ -25,7 +25,7 @@ const page = await import(`./${data.page}.js`);
 async function show() {
   try {
     const rendered = await page.render(context);
-    content.replaceChildren(...[rendered].flat());
+    content.replaceChildren(...[rendered].flat(Infinity).filter(Boolean));
   } catch (error) {
     content.replaceChildren(failure(error));
   } finally {

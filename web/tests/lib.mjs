@@ -128,3 +128,9 @@ export async function copy(page, title) {
   await block.getByRole('button', { name: 'Copied' }).waitFor();
   return page.evaluate(() => navigator.clipboard.readText());
 }
+
+/** Follows the console's navigation to section `name`. */
+export async function section(page, name) {
+  await page.getByRole('navigation', { name: 'Account sections' }).getByRole('link', { name, exact: true }).click();
+  await page.waitForLoadState('load');
+}

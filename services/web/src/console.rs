@@ -102,7 +102,7 @@ pub async fn page(
             section
         },
         cluster = escape(cluster.unwrap_or_default()),
-        issuer = escape(&ctx.config.issuer()),
+        issuer = escape(ctx.config.issuer()),
         base = escape(&ctx.config.dns_base_domain),
     );
     header(&mut body, &me, account, role);

@@ -162,8 +162,8 @@ async fn owners_add_members_by_email_and_invitees_join_at_first_log_in() {
     let landed = pete.log_in(&flotilla.url, "pete@example.com").await;
     assert_eq!(
         landed.url.path(),
-        "/",
-        "an invited person has an account: no sign-up"
+        "/console/fleet",
+        "an invited person has an account: no sign-up, straight to its console"
     );
     let me: Value = pete
         .json(Method::GET, &flotilla.at("/api/v1/me"), None, None)
