@@ -74,7 +74,7 @@ pub async fn login(
         page.para("Choose how to log in:");
         for p in providers {
             let href = format!("/login?provider={}&return_to={}", p.id, encode(return_to));
-            page.link(&href, &p.name);
+            page.button_link(&href, &format!("Log in with {}", p.name));
         }
     }
     Ok(html(StatusCode::OK, page.finish()))

@@ -132,6 +132,17 @@ impl Page {
         self
     }
 
+    /// A link that looks like a button (a choice that starts something, such as a log-in).
+    pub fn button_link(&mut self, href: &str, text: &str) -> &mut Self {
+        let _ = write!(
+            self.body,
+            "<p><a class=\"button\" href=\"{}\">{}</a></p>",
+            escape(href),
+            escape(text)
+        );
+        self
+    }
+
     /// A POST form to `action` with hidden fields, optional text inputs (name, label, value,
     /// hint) and buttons (name, value, label, primary).
     pub fn form(

@@ -86,3 +86,67 @@ async fn a_viewer_finds_no_admin_actions() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn log_in_offers_a_button_per_provider_and_the_console_asks_for_a_log_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("providers.toml");
+    std::fs::write(
+        &file,
+        "[[providers]]\nid = \"okta\"\nname = \"Acme Okta\"\nissuer = \"http://127.0.0.1:9/okta\"\nclient_id = \"a\"\n\n\
+         [[providers]]\nid = \"google\"\nname = \"Google <Workspace>\"\nissuer = \"http://127.0.0.1:9/google\"\nclient_id = \"b\"\n",
+    )
+    .expect("write providers");
+    let path = file.display().to_string();
+    let (server, _ctx, _db) = crate::start_app(&["--oidc-providers-file", &path]).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let page = http.get(server.url("/login")).send().await.expect("login");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    for button in [
+        "<a class=\"button\" href=\"/login?provider=okta&amp;return_to=%2F\">Log in with Acme Okta</a>",
+        "<a class=\"button\" href=\"/login?provider=google&amp;return_to=%2F\">Log in with Google &lt;Workspace&gt;</a>",
+    ] {
+        assert!(html.contains(button), "{button} not in\n{html}");
+    }
+
+    // The console without a session: the log-in, coming back to the same page afterwards.
+    let r = http
+        .get(server.url("/console/acme/dns"))
+        .send()
+        .await
+        .expect("console");
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        "/login?return_to=/console/acme/dns"
+    );
+
+    // Assets: this build's are cached for a year; another build's are not found.
+    let css = html
+        .split("rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a stylesheet link");
+    assert!(
+        css.starts_with("/assets/") && css.ends_with("/style.css"),
+        "{css}"
+    );
+    let r = http.get(server.url(css)).send().await.expect("css");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let r = http
+        .get(server.url("/assets/000000000000/style.css"))
+        .send()
+        .await
+        .expect("old build");
+    assert_eq!(r.status(), 404);
+}
