@@ -67,6 +67,9 @@ if [ ! -f "$installed" ] || [ "$web/package-lock.json" -nt "$installed" ] || [ "
   fi
 fi
 
+# The API clients' generators and runtimes: the tests run both generated clients.
+"$root/scripts/install-client-tools.sh"
+
 # py-spiffe and PyYAML, in a virtualenv of their own (pinned in tests/spiffe/requirements.txt).
 spiffe="$root/tests/spiffe"
 stamp="$spiffe/.venv/installed"

@@ -64,7 +64,7 @@ type Row = (
 );
 
 /// The account's audit log, newest first (admins).
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/audit", tag = "audit",
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/audit", operation_id = "audit_log", tag = "audit",
     params(("account" = String, Path, description = "The account's name"), PageQuery),
     responses(
         (status = 200, description = "A page of the audit log", body = AuditPage),

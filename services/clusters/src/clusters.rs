@@ -97,6 +97,7 @@ pub struct Cluster {
     /// The identity CAs its agents may chain to, current first.
     pub identity_cas: Vec<IdentityCa>,
     /// Its labels (`region` places it for latency-based DNS).
+    #[schema(inline)]
     pub labels: Labels,
     /// The agent's version, as last reported.
     pub agent_version: Option<String>,
@@ -232,7 +233,7 @@ pub fn no_such_cluster(account: &str, cluster: &str) -> Error {
 }
 
 /// Lists the account's clusters, by name (members).
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters", tag = "clusters",
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters", operation_id = "list_clusters", tag = "clusters",
     params(("account" = String, Path, description = "The account's name")),
     responses(
         (status = 200, description = "The clusters, by name", body = [Cluster]),
@@ -250,7 +251,7 @@ pub async fn list(
 }
 
 /// Reads a cluster (members, or the cluster's own agent).
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}", tag = "clusters",
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}", operation_id = "get_cluster", tag = "clusters",
     params(
         ("account" = String, Path, description = "The account's name"),
         ("cluster" = String, Path, description = "The cluster's name"),
@@ -278,7 +279,7 @@ pub async fn get(
 
 /// Deregisters a cluster (admins): its CAs, events and (later) endpoints go with it, and its
 /// agents are cut off at once on every replica.
-#[utoipa::path(delete, path = "/api/v1/accounts/{account}/clusters/{cluster}", tag = "clusters",
+#[utoipa::path(delete, path = "/api/v1/accounts/{account}/clusters/{cluster}", operation_id = "deregister_cluster", tag = "clusters",
     params(
         ("account" = String, Path, description = "The account's name"),
         ("cluster" = String, Path, description = "The cluster's name"),
@@ -453,7 +454,7 @@ pub struct ClusterEvents {
 }
 
 /// A cluster's events, newest first (members, or the cluster's own agent).
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}/events", tag = "clusters",
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}/events", operation_id = "cluster_events", tag = "clusters",
     params(
         ("account" = String, Path, description = "The account's name"),
         ("cluster" = String, Path, description = "The cluster's name"),

@@ -46,6 +46,7 @@ pub struct ClusterRegistration {
     pub server_ca: Option<String>,
     /// Labels (Kubernetes label syntax), e.g. `region`; when absent, the current labels stay.
     #[serde(default)]
+    #[schema(inline)]
     pub labels: Option<Labels>,
     /// The agent's version; when absent, the last reported one stays.
     #[serde(default)]
@@ -217,7 +218,7 @@ impl FromRequestParts<AppContext> for RegistrarOf {
 }
 
 /// Registers or updates a cluster, idempotently.
-#[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}", tag = "clusters",
+#[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}", operation_id = "register_cluster", tag = "clusters",
     params(
         ("account" = String, Path, description = "The account's name"),
         ("cluster" = String, Path, description = "The cluster's name: a DNS label, unique in the account"),

@@ -42,6 +42,7 @@ pub struct NewRegistrationToken {
     /// Labels applied to every cluster it registers (Kubernetes label syntax); a registration
     /// that asks for another value of one of them is refused.
     #[serde(default)]
+    #[schema(inline)]
     pub labels: Labels,
 }
 
@@ -55,6 +56,7 @@ pub struct RegistrationToken {
     /// The start of the token (`flreg_<lookup>`), to recognise it.
     pub prefix: String,
     /// Labels it applies.
+    #[schema(inline)]
     pub labels: Labels,
     /// Registrations it may make.
     pub max_uses: i32,
@@ -84,7 +86,7 @@ pub struct CreatedRegistrationToken {
 }
 
 /// Creates a registration token (admins).
-#[utoipa::path(post, path = "/api/v1/accounts/{account}/registration-tokens", tag = "clusters",
+#[utoipa::path(post, path = "/api/v1/accounts/{account}/registration-tokens", operation_id = "create_registration_token", tag = "clusters",
     params(("account" = String, Path, description = "The account's name")),
     request_body = NewRegistrationToken,
     responses(
@@ -198,7 +200,7 @@ type Row = (
 );
 
 /// Lists the account's registration tokens, newest first (admins; never the secrets).
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/registration-tokens", tag = "clusters",
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/registration-tokens", operation_id = "list_registration_tokens", tag = "clusters",
     params(("account" = String, Path, description = "The account's name")),
     responses(
         (status = 200, description = "The tokens, newest first", body = [RegistrationToken]),
@@ -264,7 +266,7 @@ pub async fn list(
 }
 
 /// Revokes a registration token at once (admins). Clusters it registered stay registered.
-#[utoipa::path(delete, path = "/api/v1/accounts/{account}/registration-tokens/{id}", tag = "clusters",
+#[utoipa::path(delete, path = "/api/v1/accounts/{account}/registration-tokens/{id}", operation_id = "revoke_registration_token", tag = "clusters",
     params(
         ("account" = String, Path, description = "The account's name"),
         ("id" = Uuid, Path, description = "The token's id"),

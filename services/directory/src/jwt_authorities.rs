@@ -48,7 +48,7 @@ pub struct JwkSet {
 }
 
 /// Replaces the cluster's published JWT authorities.
-#[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}/jwt-authorities", tag = "directory",
+#[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}/jwt-authorities", operation_id = "put_jwt_authorities", tag = "directory",
     params(
         ("account" = String, Path, description = "The account's name"),
         ("cluster" = String, Path, description = "The cluster's name"),
@@ -138,7 +138,7 @@ fn kid_list(kids: &[&str]) -> String {
 }
 
 /// The cluster's published JWT authorities.
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}/jwt-authorities", tag = "directory",
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}/jwt-authorities", operation_id = "get_jwt_authorities", tag = "directory",
     params(
         ("account" = String, Path, description = "The account's name"),
         ("cluster" = String, Path, description = "The cluster's name"),

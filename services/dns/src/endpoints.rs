@@ -48,7 +48,7 @@ pub struct EndpointView {
 }
 
 /// Reports (creates or replaces) the cluster's endpoint for a host.
-#[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}", tag = "dns",
+#[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}", operation_id = "report_endpoint", tag = "dns",
     params(
         ("account" = String, Path, description = "The account's name"),
         ("cluster" = String, Path, description = "The reporting cluster's name"),
@@ -129,7 +129,7 @@ pub async fn put(
 }
 
 /// Withdraws the cluster's endpoint for a host.
-#[utoipa::path(delete, path = "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}", tag = "dns",
+#[utoipa::path(delete, path = "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}", operation_id = "withdraw_endpoint", tag = "dns",
     params(
         ("account" = String, Path, description = "The account's name"),
         ("cluster" = String, Path, description = "The reporting cluster's name"),

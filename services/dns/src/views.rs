@@ -61,7 +61,7 @@ pub struct RecordQuery {
 }
 
 /// The planned record sets of the account's hosts and whether each is applied.
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/dns/records", tag = "dns",
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/dns/records", operation_id = "dns_records", tag = "dns",
     params(("account" = String, Path, description = "The account's name"), RecordQuery),
     responses(
         (status = 200, description = "The record sets", body = RecordList),
@@ -130,7 +130,7 @@ pub struct EndpointList {
 }
 
 /// What the account's agents report for its hosts: each cluster's targets, weight and health.
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/dns/endpoints", tag = "dns",
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/dns/endpoints", operation_id = "dns_endpoints", tag = "dns",
     params(("account" = String, Path, description = "The account's name"), RecordQuery),
     responses(
         (status = 200, description = "The endpoints", body = EndpointList),
@@ -231,7 +231,7 @@ pub struct ChangeQuery {
 }
 
 /// The history of the changes sent (or queued) for the account's hosts, newest first.
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/dns/changes", tag = "dns",
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/dns/changes", operation_id = "dns_changes", tag = "dns",
     params(("account" = String, Path, description = "The account's name"), PageQuery, ChangeQuery),
     responses(
         (status = 200, description = "A page of changes", body = ChangeList),

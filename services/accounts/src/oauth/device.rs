@@ -60,7 +60,7 @@ pub struct DeviceAuthorization {
 }
 
 /// Starts a device authorization.
-#[utoipa::path(post, path = "/oauth/device_authorization", tag = "oauth",
+#[utoipa::path(post, path = "/oauth/device_authorization", operation_id = "start_device_authorization", tag = "oauth",
     request_body(content = DeviceRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Started", body = DeviceAuthorization),

@@ -30,7 +30,7 @@ pub struct RevokeRequest {
 }
 
 /// Revokes a token and every token of its grant.
-#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+#[utoipa::path(post, path = "/oauth/revoke", operation_id = "revoke_oauth_token", tag = "oauth",
     request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked, or was not a live token"),

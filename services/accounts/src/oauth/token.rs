@@ -53,7 +53,7 @@ pub struct TokenRequest {
 }
 
 /// Exchanges a grant for an access token and a refresh token.
-#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+#[utoipa::path(post, path = "/oauth/token", operation_id = "oauth_token", tag = "oauth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Tokens; for token exchange, a cluster token", body = TokenAnswer),

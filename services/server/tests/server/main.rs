@@ -4,6 +4,7 @@
 mod accounts;
 mod binary;
 mod cli;
+mod clients;
 mod clusters;
 mod console;
 mod directory;

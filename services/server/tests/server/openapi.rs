@@ -46,3 +46,18 @@ fn every_operation_is_documented() {
     }
     assert!(spec["components"]["schemas"]["Problem"].is_object());
 }
+
+/// Generated clients name their functions after operation ids: two alike would collide.
+#[test]
+fn operation_ids_are_unique() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).expect("valid JSON");
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let id = op["operationId"].as_str().expect("an operationId");
+            if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("operationId {id} names both {other} and {method} {path}");
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.cluster_events import ClusterEvents
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    account: str,
+    cluster: str,
+    *,
+    before: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+
+    params["before"] = before
+
+    params["limit"] = limit
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/accounts/{account}/clusters/{cluster}/events".format(
+            account=quote(str(account), safe=""),
+            cluster=quote(str(cluster), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ClusterEvents | Problem | None:
+    if response.status_code == 200:
+        response_200 = ClusterEvents.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ClusterEvents | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    before: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> Response[ClusterEvents | Problem]:
+    """A cluster's events, newest first (members, or the cluster's own agent).
+
+    Args:
+        account (str):
+        cluster (str):
+        before (int | Unset):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ClusterEvents | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+        before=before,
+        limit=limit,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    before: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> ClusterEvents | Problem | None:
+    """A cluster's events, newest first (members, or the cluster's own agent).
+
+    Args:
+        account (str):
+        cluster (str):
+        before (int | Unset):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ClusterEvents | Problem
+    """
+
+    return sync_detailed(
+        account=account,
+        cluster=cluster,
+        client=client,
+        before=before,
+        limit=limit,
+    ).parsed
+
+
+async def asyncio_detailed(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    before: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> Response[ClusterEvents | Problem]:
+    """A cluster's events, newest first (members, or the cluster's own agent).
+
+    Args:
+        account (str):
+        cluster (str):
+        before (int | Unset):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ClusterEvents | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+        before=before,
+        limit=limit,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    before: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> ClusterEvents | Problem | None:
+    """A cluster's events, newest first (members, or the cluster's own agent).
+
+    Args:
+        account (str):
+        cluster (str):
+        before (int | Unset):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ClusterEvents | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            account=account,
+            cluster=cluster,
+            client=client,
+            before=before,
+            limit=limit,
+        )
+    ).parsed

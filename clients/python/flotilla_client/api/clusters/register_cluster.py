@@ -1,0 +1,234 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.cluster_registration import ClusterRegistration
+from ...models.problem import Problem
+from ...models.registered import Registered
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    account: str,
+    cluster: str,
+    *,
+    body: ClusterRegistration,
+    if_none_match: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(if_none_match, Unset):
+        headers["If-None-Match"] = if_none_match
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/api/v1/accounts/{account}/clusters/{cluster}".format(
+            account=quote(str(account), safe=""),
+            cluster=quote(str(cluster), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | Registered | None:
+    if response.status_code == 200:
+        response_200 = Registered.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 201:
+        response_201 = Registered.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 412:
+        response_412 = Problem.from_dict(response.json())
+
+        return response_412
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | Registered]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    body: ClusterRegistration,
+    if_none_match: None | str | Unset = UNSET,
+) -> Response[Problem | Registered]:
+    """Registers or updates a cluster, idempotently.
+
+    Args:
+        account (str):
+        cluster (str):
+        if_none_match (None | str | Unset):
+        body (ClusterRegistration): A cluster's registration: its public material only.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Registered]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+        body=body,
+        if_none_match=if_none_match,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    body: ClusterRegistration,
+    if_none_match: None | str | Unset = UNSET,
+) -> Problem | Registered | None:
+    """Registers or updates a cluster, idempotently.
+
+    Args:
+        account (str):
+        cluster (str):
+        if_none_match (None | str | Unset):
+        body (ClusterRegistration): A cluster's registration: its public material only.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Registered
+    """
+
+    return sync_detailed(
+        account=account,
+        cluster=cluster,
+        client=client,
+        body=body,
+        if_none_match=if_none_match,
+    ).parsed
+
+
+async def asyncio_detailed(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    body: ClusterRegistration,
+    if_none_match: None | str | Unset = UNSET,
+) -> Response[Problem | Registered]:
+    """Registers or updates a cluster, idempotently.
+
+    Args:
+        account (str):
+        cluster (str):
+        if_none_match (None | str | Unset):
+        body (ClusterRegistration): A cluster's registration: its public material only.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Registered]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+        body=body,
+        if_none_match=if_none_match,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    body: ClusterRegistration,
+    if_none_match: None | str | Unset = UNSET,
+) -> Problem | Registered | None:
+    """Registers or updates a cluster, idempotently.
+
+    Args:
+        account (str):
+        cluster (str):
+        if_none_match (None | str | Unset):
+        body (ClusterRegistration): A cluster's registration: its public material only.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Registered
+    """
+
+    return (
+        await asyncio_detailed(
+            account=account,
+            cluster=cluster,
+            client=client,
+            body=body,
+            if_none_match=if_none_match,
+        )
+    ).parsed

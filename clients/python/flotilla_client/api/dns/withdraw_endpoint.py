@@ -1,0 +1,197 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    account: str,
+    cluster: str,
+    host: str,
+) -> dict[str, Any]:
+    _kwargs: dict[str, Any] = {
+        "method": "delete",
+        "url": "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}".format(
+            account=quote(str(account), safe=""),
+            cluster=quote(str(cluster), safe=""),
+            host=quote(str(host), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
+    if response.status_code == 204:
+        response_204 = cast(Any, None)
+        return response_204
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    account: str,
+    cluster: str,
+    host: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Any | Problem]:
+    """Withdraws the cluster's endpoint for a host.
+
+    Args:
+        account (str):
+        cluster (str):
+        host (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+        host=host,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    account: str,
+    cluster: str,
+    host: str,
+    *,
+    client: AuthenticatedClient,
+) -> Any | Problem | None:
+    """Withdraws the cluster's endpoint for a host.
+
+    Args:
+        account (str):
+        cluster (str):
+        host (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Problem
+    """
+
+    return sync_detailed(
+        account=account,
+        cluster=cluster,
+        host=host,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    account: str,
+    cluster: str,
+    host: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Any | Problem]:
+    """Withdraws the cluster's endpoint for a host.
+
+    Args:
+        account (str):
+        cluster (str):
+        host (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+        host=host,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    account: str,
+    cluster: str,
+    host: str,
+    *,
+    client: AuthenticatedClient,
+) -> Any | Problem | None:
+    """Withdraws the cluster's endpoint for a host.
+
+    Args:
+        account (str):
+        cluster (str):
+        host (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            account=account,
+            cluster=cluster,
+            host=host,
+            client=client,
+        )
+    ).parsed

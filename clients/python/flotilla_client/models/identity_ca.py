@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="IdentityCa")
+
+
+@_attrs_define
+class IdentityCa:
+    """An identity CA that agents of the cluster may chain to.
+
+    Attributes:
+        key (str): The key: `EC P-256`, `EC P-384`, `RSA 2048-bit`, `Ed25519`.
+        not_after (datetime.datetime): Valid until.
+        not_before (datetime.datetime): Valid from.
+        sha256 (str): SHA-256 fingerprint of the DER, lower-case hex. Example:
+            9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.
+        subject (str): The subject name.
+        added_at (datetime.datetime): When it was first registered.
+        current (bool): Whether it is the one the last registration named (the others are older CAs still
+            trusted until removed).
+    """
+
+    key: str
+    not_after: datetime.datetime
+    not_before: datetime.datetime
+    sha256: str
+    subject: str
+    added_at: datetime.datetime
+    current: bool
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        key = self.key
+
+        not_after = self.not_after.isoformat()
+
+        not_before = self.not_before.isoformat()
+
+        sha256 = self.sha256
+
+        subject = self.subject
+
+        added_at = self.added_at.isoformat()
+
+        current = self.current
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "key": key,
+                "not_after": not_after,
+                "not_before": not_before,
+                "sha256": sha256,
+                "subject": subject,
+                "added_at": added_at,
+                "current": current,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        key = d.pop("key")
+
+        not_after = datetime.datetime.fromisoformat(d.pop("not_after"))
+
+        not_before = datetime.datetime.fromisoformat(d.pop("not_before"))
+
+        sha256 = d.pop("sha256")
+
+        subject = d.pop("subject")
+
+        added_at = datetime.datetime.fromisoformat(d.pop("added_at"))
+
+        current = d.pop("current")
+
+        identity_ca = cls(
+            key=key,
+            not_after=not_after,
+            not_before=not_before,
+            sha256=sha256,
+            subject=subject,
+            added_at=added_at,
+            current=current,
+        )
+
+        identity_ca.additional_properties = d
+        return identity_ca
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.jwk_set_keys_item import JwkSetKeysItem
+
+
+T = TypeVar("T", bound="JwkSet")
+
+
+@_attrs_define
+class JwkSet:
+    """A JWK Set (`{"keys": [...]}`) of public RSA or EC keys, each with a unique `kid`.
+
+    Attributes:
+        keys (list[JwkSetKeysItem]): The keys (RFC 7517): `kty` RSA (2048-8192 bits; alg RS256/384/512, PS256/384/512)
+            or
+            EC (P-256, P-384, P-521; alg ES256/384/512), `kid` required and unique, no private
+            parameters. At most 32 keys and 64 KiB.
+    """
+
+    keys: list[JwkSetKeysItem]
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = []
+        for keys_item_data in self.keys:
+            keys_item = keys_item_data.to_dict()
+            keys.append(keys_item)
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "keys": keys,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.jwk_set_keys_item import JwkSetKeysItem  # noqa: PLC0415
+
+        d = dict(src_dict)
+        keys = []
+        _keys = d.pop("keys")
+        for keys_item_data in _keys:
+            keys_item = JwkSetKeysItem.from_dict(keys_item_data)
+
+            keys.append(keys_item)
+
+        jwk_set = cls(
+            keys=keys,
+        )
+
+        jwk_set.additional_properties = d
+        return jwk_set
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class NameKind(StrEnum):
+    ACCOUNT = "account"
+    CLUSTER = "cluster"
+
+    def __str__(self) -> str:
+        return str(self.value)
