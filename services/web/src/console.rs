@@ -124,7 +124,7 @@ async fn person(
     uri: &Uri,
 ) -> Result<std::sync::Arc<Profile>, Response> {
     let Some(person) = caller.and_then(Caller::browser_person) else {
-        let back: String = url_encode(uri.path());
+        let back: String = url::form_urlencoded::byte_serialize(uri.path().as_bytes()).collect();
         return Err(Redirect::to(&format!("/login?return_to={back}")).into_response());
     };
     profile(&ctx.auth, &ctx.db, person)
@@ -179,16 +179,4 @@ fn not_found(detail: &str) -> Response {
     let mut page = Page::new("Not found");
     page.para(detail).link("/", "Back to Flotilla");
     html(StatusCode::NOT_FOUND, page.finish())
-}
-
-fn url_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -4,16 +4,14 @@
 //! operation fails here, in the client's own types or parsing.
 
 use std::path::PathBuf;
+
+use crate::repo;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
 
 use crate::clusters::{identity, Fleet};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A registration token of `acme` for one cluster.
 async fn registration_token(fleet: &Fleet) -> String {

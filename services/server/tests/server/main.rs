@@ -19,6 +19,11 @@ use flotilla_accounts::Accounts;
 use flotilla_core::testing::{test_config, TestDb, TestServer};
 use flotilla_core::AppContext;
 
+/// The repository's root (scripts, fixtures and web/ live there).
+pub fn repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// The application, ready, over a fresh database, with extra `args` for its configuration.
 pub async fn start_app(args: &[&str]) -> (TestServer, AppContext, TestDb) {
     let db = TestDb::new().await;

@@ -3,7 +3,7 @@
 //! the system's Chromium), which asserts what a person would see. Screenshots of every page a
 //! scenario visits land in `target/screenshots/<scenario>/`.
 
-use std::path::PathBuf;
+use crate::repo;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -12,10 +12,6 @@ use crate::accounts::harness::Flotilla;
 use crate::clusters::identity;
 use crate::clusters::pki::fingerprint;
 use crate::dns::peers::Pdns;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// Runs `web/tests/<scenario>.mjs` against `flotilla` with `fixtures`; fails with its output.
 async fn run(scenario: &str, flotilla: &Flotilla, fixtures: Value) {
@@ -123,7 +119,7 @@ async fn log_in_offers_a_button_per_provider_and_the_console_asks_for_a_log_in()
     assert_eq!(r.status(), 303);
     assert_eq!(
         r.headers()["location"],
-        "/login?return_to=/console/acme/dns"
+        "/login?return_to=%2Fconsole%2Facme%2Fdns"
     );
 
     // Assets: this build's are cached for a year; another build's are not found.

@@ -17,10 +17,6 @@ fn free_port() -> u16 {
     flotilla_core::db::embedded::free_port().expect("a free port")
 }
 
-fn repo() -> String {
-    format!("{}/../..", env!("CARGO_MANIFEST_DIR"))
-}
-
 /// A PowerDNS authoritative server with a fresh database; killed when dropped.
 pub struct Pdns {
     _child: Child,
@@ -39,7 +35,12 @@ impl Pdns {
         let (dns_port, api_port) = (free_port(), free_port());
         let key = "test-pdns-key".to_owned();
         let child = Command::new("bash")
-            .arg(format!("{}/tests/dns-peers/pdns.sh", repo()))
+            .arg(
+                crate::repo()
+                    .join("tests/dns-peers/pdns.sh")
+                    .display()
+                    .to_string(),
+            )
             .arg(dir.path().join("pdns"))
             .arg(dns_port.to_string())
             .arg(api_port.to_string())
@@ -135,7 +136,10 @@ impl Moto {
     pub async fn shared() -> &'static Moto {
         MOTO.get_or_init(|| async {
             let port = free_port();
-            let script = format!("{}/tests/dns-peers/moto.sh", repo());
+            let script = crate::repo()
+                .join("tests/dns-peers/moto.sh")
+                .display()
+                .to_string();
             // The watchdog outlives no test run: it stops moto when this process is gone.
             let watchdog = format!(
                 "bash {script} {port} >/dev/null 2>&1 & child=$!; \
