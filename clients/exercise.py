@@ -3,7 +3,6 @@ the generated Python client lists clusters with an API token, registers one with
 registration token, reads the bundle map, and gets a refusal as a typed Problem."""
 
 import os
-import sys
 
 from flotilla_client import AuthenticatedClient
 from flotilla_client.api.clusters import get_cluster, list_clusters, register_cluster
@@ -43,4 +42,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    sys.exit(0)

@@ -6,15 +6,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-ts="$root/clients/typescript"
-if [ ! -f "$ts/node_modules/.package-lock.json" ] || [ "$ts/package-lock.json" -nt "$ts/node_modules/.package-lock.json" ]; then
-  echo "installing npm packages in clients/typescript"
-  if ! out="$(cd "$ts" && npm ci --no-audit --no-fund --loglevel=error 2>&1)"; then
-    printf '%s\n' "$out" >&2
-    echo "npm ci failed in clients/typescript" >&2
-    exit 1
-  fi
-fi
+# shellcheck source=scripts/npm-ci.sh
+source "$root/scripts/npm-ci.sh"
+npm_ci "$root/clients/typescript" clients/typescript
 
 venv="$root/clients/.venv"
 if [ ! -f "$venv/installed" ] || [ "$root/clients/requirements.txt" -nt "$venv/installed" ]; then

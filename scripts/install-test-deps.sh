@@ -43,29 +43,14 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   echo "tests/oidc-provider needs Node.js >= 20.19, found $(node --version); install a newer nodejs and rerun" >&2
   exit 1
 fi
-fixture="$root/tests/oidc-provider"
-installed="$fixture/node_modules/.package-lock.json" # written by npm ci
-if [ ! -f "$installed" ] || [ "$fixture/package-lock.json" -nt "$installed" ] || [ "$fixture/package.json" -nt "$installed" ]; then
-  echo "installing npm packages in tests/oidc-provider"
-  if ! out="$(cd "$fixture" && npm ci --no-audit --no-fund --loglevel=error 2>&1)"; then
-    printf '%s\n' "$out" >&2
-    echo "npm ci failed in tests/oidc-provider" >&2
-    exit 1
-  fi
-fi
+
+# shellcheck source=scripts/npm-ci.sh
+source "$root/scripts/npm-ci.sh"
+npm_ci "$root/tests/oidc-provider" tests/oidc-provider
 
 # playwright-core for the console's browser scenarios (web/tests), which drive the system's
 # Chromium: no browser is downloaded.
-web="$root/web"
-installed="$web/node_modules/.package-lock.json"
-if [ ! -f "$installed" ] || [ "$web/package-lock.json" -nt "$installed" ] || [ "$web/package.json" -nt "$installed" ]; then
-  echo "installing npm packages in web"
-  if ! out="$(cd "$web" && npm ci --no-audit --no-fund --loglevel=error 2>&1)"; then
-    printf '%s\n' "$out" >&2
-    echo "npm ci failed in web" >&2
-    exit 1
-  fi
-fi
+npm_ci "$root/web" web
 
 # The API clients' generators and runtimes: the tests run both generated clients.
 "$root/scripts/install-client-tools.sh"

@@ -1,6 +1,6 @@
 // A cluster: its identity, the YAML other clusters need to reach and trust it, its events.
 import { call, get, accountPath, segment } from './api.js';
-import { h, table, state, when, facts, copyBlock, empty } from './dom.js';
+import { h, table, badge, state, when, facts, copyBlock, empty } from './dom.js';
 
 export const refreshSeconds = 15;
 
@@ -42,7 +42,7 @@ function validUntil(iso) {
   const days = Math.floor((new Date(iso) - Date.now()) / 86400000);
   const date = iso.slice(0, 10);
   if (days < 0) return [state('expired'), ' ', date];
-  if (days < 30) return [h('span', { class: 'badge warn' }, `${days} days left`), ' ', date];
+  if (days < 30) return [badge(`${days} days left`, 'warn'), ' ', date];
   return date;
 }
 

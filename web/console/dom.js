@@ -136,6 +136,27 @@ export function onSubmit(form, action) {
   return form;
 }
 
+/**
+ * A button in a table row that changes something (revoke, remove): disabled while `action`
+ * runs; when it fails, the button says why. `ask`, when given, is confirmed first.
+ */
+export function rowAction(text, label, action, ask) {
+  return h('button', {
+    type: 'button', class: 'danger small', 'aria-label': label,
+    onclick: async (event) => {
+      const button = event.currentTarget;
+      if (ask && !confirm(ask)) return;
+      button.disabled = true;
+      try {
+        await action();
+      } catch (error) {
+        button.disabled = false;
+        button.textContent = `${text} failed: ${error.message}`;
+      }
+    },
+  }, text);
+}
+
 /** A labelled input: `field('Name', { name: 'name', required: true }, 'hint')`. */
 export function field(label, props, hint) {
   const id = `f-${props.name}`;

@@ -15,8 +15,6 @@ const context = {
   domain: data.domain,
   /** Whether the caller's role is at least `role`. */
   can: (role) => ROLES.indexOf(data.role) >= ROLES.indexOf(role),
-  /** Renders the page again (after a change). */
-  reload: () => show(),
 };
 
 const content = document.getElementById('content');

@@ -1,6 +1,6 @@
 // Members and their roles; owners add (by log-in email) and remove them.
 import { call, get, accountPath, segment } from './api.js';
-import { h, table, when, field, onSubmit } from './dom.js';
+import { h, table, when, field, onSubmit, rowAction } from './dom.js';
 
 const ROLES = [['viewer', 'viewer: reads everything'], ['admin', 'admin: also registers clusters and creates tokens'], ['owner', 'owner: also manages members and settings']];
 
@@ -32,17 +32,9 @@ async function members(ctx, list) {
       m.email || '',
       m.role,
       when(m.since),
-      ...(owner && m.email ? [h('button', {
-        type: 'button', class: 'danger small', 'aria-label': `Remove ${m.email}`,
-        onclick: async (event) => {
-          if (!confirm(`Remove ${m.email} from ${ctx.account}?`)) return;
-          try {
-            await call('DELETE', accountPath(`/members/${segment(m.email)}`));
-            list.replaceChildren(...await members(ctx, list));
-          } catch (error) {
-            event.target.textContent = error.message;
-          }
-        },
-      }, 'Remove')] : owner ? [''] : []),
+      ...(owner && m.email ? [rowAction('Remove', `Remove ${m.email}`, async () => {
+        await call('DELETE', accountPath(`/members/${segment(m.email)}`));
+        list.replaceChildren(...await members(ctx, list));
+      }, `Remove ${m.email} from ${ctx.account}?`)] : owner ? [''] : []),
     ]))];
 }

@@ -39,7 +39,7 @@ function clusterSection(ctx, clusters) {
 }
 
 /** One line per host: how many record sets, and whether the provider holds them all. */
-export function hostSummaries(records) {
+function hostSummaries(records) {
   const hosts = new Map();
   for (const r of records) {
     const host = hosts.get(r.host) || { host: r.host, sets: 0, applied: 0, quarantined: 0 };

@@ -1,7 +1,7 @@
 // Registration tokens: create one (its secret shown once, with the command that uses it),
 // list them, revoke one.
 import { call, get, accountPath, segment } from './api.js';
-import { h, table, state, when, copyBlock, empty, field, onSubmit } from './dom.js';
+import { h, table, state, when, copyBlock, empty, field, onSubmit, rowAction } from './dom.js';
 
 const VALIDITY = [['3600', '1 hour'], ['86400', '1 day'], ['604800', '7 days']];
 
@@ -72,17 +72,8 @@ async function tokens(ctx, list) {
 }
 
 function revoke(ctx, token, list) {
-  return h('button', {
-    type: 'button', class: 'danger small', 'aria-label': `Revoke ${token.description}`,
-    onclick: async (event) => {
-      event.target.disabled = true;
-      try {
-        await call('DELETE', accountPath(`/registration-tokens/${segment(token.id)}`));
-        list.replaceChildren(...await tokens(ctx, list));
-      } catch (error) {
-        event.target.disabled = false;
-        event.target.textContent = `Revoke failed: ${error.message}`;
-      }
-    },
-  }, 'Revoke');
+  return rowAction('Revoke', `Revoke ${token.description}`, async () => {
+    await call('DELETE', accountPath(`/registration-tokens/${segment(token.id)}`));
+    list.replaceChildren(...await tokens(ctx, list));
+  });
 }

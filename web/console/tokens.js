@@ -1,6 +1,6 @@
 // API tokens: create one (shown once), list them, revoke one.
 import { call, get, accountPath, segment } from './api.js';
-import { h, table, state, when, copyBlock, empty, field, onSubmit } from './dom.js';
+import { h, table, state, when, copyBlock, empty, field, onSubmit, rowAction } from './dom.js';
 
 const ROLES = ['viewer', 'admin', 'owner'];
 const LIFETIMES = [['30', '30 days'], ['90', '90 days'], ['365', '1 year']];
@@ -39,13 +39,9 @@ async function tokens(list) {
     all.map((t) => {
       const word = t.revoked_at ? 'revoked' : new Date(t.expires_at) <= new Date() ? 'expired' : 'active';
       return [t.name, h('code', {}, `${t.prefix}…`), t.role, state(word), when(t.expires_at), when(t.last_used_at),
-        word === 'active' ? h('button', {
-          type: 'button', class: 'danger small', 'aria-label': `Revoke ${t.name}`,
-          onclick: async (event) => {
-            event.target.disabled = true;
-            await call('DELETE', accountPath(`/tokens/${segment(t.id)}`)).catch((e) => { event.target.textContent = e.message; });
-            list.replaceChildren(...await tokens(list));
-          },
-        }, 'Revoke') : ''];
+        word === 'active' ? rowAction('Revoke', `Revoke ${t.name}`, async () => {
+          await call('DELETE', accountPath(`/tokens/${segment(t.id)}`));
+          list.replaceChildren(...await tokens(list));
+        }) : ''];
     }))];
 }

@@ -9,6 +9,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use flotilla_core::auth::credentials::{profile, Profile};
 use flotilla_core::auth::{Caller, Role};
+use flotilla_core::names::ClusterName;
 use flotilla_core::{AppContext, Error};
 
 use crate::page::{escape, head, html, Page};
@@ -66,7 +67,14 @@ pub async fn page(
         .collect();
     let (section, cluster) = match rest.as_slice() {
         [] => ("", None),
-        ["clusters", name] => ("cluster", Some(*name)),
+        ["clusters", name] => match ClusterName::parse(name) {
+            Ok(_) => ("cluster", Some(*name)),
+            Err(e) => {
+                return Err(not_found(&format!(
+                    "No cluster can be named {name:?}: {e}."
+                )))
+            }
+        },
         [one] if SECTIONS.iter().any(|(path, _, _)| path == one) => (*one, None),
         _ => return Err(not_found("There is no such page in the console.")),
     };
