@@ -56,6 +56,9 @@ try {
     assert.equal(response.status(), 404);
     await page.getByText('This page is for the account\'s admins and owners; you are a viewer of acme.').waitFor();
   }
+  // A path that cannot name a cluster: not found, saying why.
+  assert.equal((await visit(page, '/console/acme/clusters/Not_A_Name', 'viewer-bad-cluster-name')).status(), 404);
+  await page.getByText('No cluster can be named "Not_A_Name"').waitFor();
   // Another account's console: not found.
   assert.equal((await visit(page, '/console/other', 'viewer-other-account')).status(), 404);
 
