@@ -98,9 +98,8 @@ pub fn page_routes() -> Router<AppContext> {
         )
 }
 
-/// The service's background work: keeping the auth caches in step with other replicas, and
-/// the signing-key schedule. Call once the database is migrated.
+/// The service's background work: the signing-key schedule. Call once the database is
+/// migrated. (The auth caches' listener serves every service; the server starts it.)
 pub fn spawn_workers(ctx: &AppContext, accounts: &Accounts) {
-    tokio::spawn(flotilla_core::auth::run_listener(ctx.clone()));
     tokio::spawn(keys::run_rotation(ctx.clone(), accounts.signer.clone()));
 }

@@ -18,6 +18,13 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", value_parser = parse_secret, hide_env_values = true)]
     pub database_url: Option<SecretString>,
 
+    /// The services this process runs, comma-separated: `accounts` (log-in, sign-up,
+    /// members, tokens, the token service, the console), `clusters`, `directory`, `dns`.
+    /// One image runs as one process or as deployments scaled separately; every service must
+    /// run somewhere. Paths of a service not run here answer 421.
+    #[arg(long, env = "FLOTILLA_SERVICES", value_enum, value_delimiter = ',', default_values_t = Service::ALL)]
+    pub services: Vec<Service>,
+
     /// Address to listen on.
     #[arg(long, env = "FLOTILLA_LISTEN", default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     pub listen: SocketAddr,
@@ -134,6 +141,45 @@ pub enum LogFormat {
     Json,
 }
 
+/// One of the services the server binary can run (`--services`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Service {
+    /// Log-in, sign-up, accounts, members, API tokens, the token service and the console.
+    Accounts,
+    /// Registration tokens, cluster registration, heartbeats and cluster status.
+    Clusters,
+    /// The public-key directory: lookups, SPIFFE bundles, JWT authorities.
+    Directory,
+    /// Endpoint reports, record planning and the DNS reconciler.
+    Dns,
+}
+
+impl Service {
+    /// Every service: what one process runs by default.
+    pub const ALL: [Service; 4] = [
+        Service::Accounts,
+        Service::Clusters,
+        Service::Directory,
+        Service::Dns,
+    ];
+
+    /// Its name in `--services`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Accounts => "accounts",
+            Service::Clusters => "clusters",
+            Service::Directory => "directory",
+            Service::Dns => "dns",
+        }
+    }
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Which DNS provider the reconciler drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DnsProvider {
@@ -155,6 +201,11 @@ pub struct Seconds(pub Duration);
 pub struct ConfigError(String);
 
 impl Config {
+    /// Whether this process runs `service`.
+    pub fn runs(&self, service: Service) -> bool {
+        self.services.contains(&service)
+    }
+
     /// Checks the rules that involve more than one setting. Run once at start-up.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let fail = |message: String| Err(ConfigError(message));
@@ -354,6 +405,19 @@ mod tests {
             .expect("parses")
             .validate()
             .expect("dev needs no secret");
+    }
+
+    #[test]
+    fn services_are_a_comma_separated_subset() {
+        assert_eq!(parse(&[]).expect("defaults").services, Service::ALL);
+        let c = parse(&["--services", "directory,dns"]).expect("parses");
+        assert!(c.runs(Service::Dns) && c.runs(Service::Directory));
+        assert!(!c.runs(Service::Accounts) && !c.runs(Service::Clusters));
+        let e = parse(&["--services", "accounts,dsn"]).unwrap_err();
+        assert!(e.contains("--services") && e.contains("dsn"), "{e}");
+        assert!(e.contains("accounts, clusters, directory, dns"), "{e}");
+        let e = parse(&["--services", ""]).unwrap_err();
+        assert!(e.contains("--services"), "{e}");
     }
 
     #[test]

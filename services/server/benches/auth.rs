@@ -59,7 +59,7 @@ async fn run() {
     );
     ctx.readiness.set_ready();
     let accounts = Accounts::new(&ctx.config).expect("the accounts state");
-    flotilla_accounts::spawn_workers(&ctx, &accounts);
+    flotilla_server::app::spawn_workers(&ctx, &accounts);
     while !ctx.auth.listening.is_on() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -3,14 +3,18 @@
 //! shared HTTP stack around them.
 
 use axum::body::Bytes;
-use axum::http::{header, HeaderValue};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{Extension, Router};
 use flotilla_accounts::Accounts;
+use flotilla_core::config::Service;
 use flotilla_core::http::{name_check, ops, serve_stack};
-use flotilla_core::AppContext;
+use flotilla_core::{AppContext, Problem};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa::OpenApi;
@@ -109,20 +113,65 @@ const DOCS_CSP: &str =
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
     connect-src 'self'; frame-ancestors 'none'";
 
-fn api() -> (Router<AppContext>, OpenApiDocument) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// A service's JSON API, with its OpenAPI descriptions.
+fn service_api(service: Service) -> OpenApiRouter<AppContext> {
+    match service {
+        Service::Accounts => flotilla_accounts::api_routes(),
+        Service::Clusters => flotilla_clusters::api_routes(),
+        Service::Directory => flotilla_directory::api_routes(),
+        Service::Dns => flotilla_dns::api_routes(),
+    }
+}
+
+/// The whole API, and its document. Every service's paths are routed, so that the document
+/// is always the whole API and a path of a service not in `runs` answers 421 (not 404): a
+/// load balancer that sends it here is misconfigured, and should hear so.
+fn api(runs: &[Service]) -> (Router<AppContext>, OpenApiDocument) {
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
-        .merge(name_check::router())
-        .merge(flotilla_accounts::api_routes())
-        .merge(flotilla_clusters::api_routes())
-        .merge(flotilla_directory::api_routes())
-        .merge(flotilla_dns::api_routes())
-        .split_for_parts()
+        .merge(name_check::router());
+    for service in Service::ALL {
+        let routes = service_api(service);
+        api = api.merge(if runs.contains(&service) {
+            routes
+        } else {
+            routes.route_layer(elsewhere(service, runs))
+        });
+    }
+    api.split_for_parts()
+}
+
+/// A layer that answers every request with 421 Misdirected Request: `service` runs in
+/// another process.
+fn elsewhere(
+    service: Service,
+    runs: &[Service],
+) -> axum::middleware::FromFnLayer<
+    impl Fn(Request, Next) -> std::future::Ready<Response> + Clone,
+    (),
+    (Request,),
+> {
+    let runs: Vec<&str> = runs.iter().map(|s| s.name()).collect();
+    let detail = format!(
+        "This path belongs to Flotilla's {service} service, which this process does not run \
+         (FLOTILLA_SERVICES={}): route it to a process that runs {service}.",
+        runs.join(",")
+    );
+    axum::middleware::from_fn(move |_: Request, _: Next| {
+        std::future::ready(
+            Problem::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "misdirected",
+                detail.clone(),
+            )
+            .into_response(),
+        )
+    })
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json` and served at `/openapi.json`.
 pub fn openapi_json() -> String {
-    render(&api().1)
+    render(&api(&Service::ALL).1)
 }
 
 fn render(document: &OpenApiDocument) -> String {
@@ -135,28 +184,39 @@ fn render(document: &OpenApiDocument) -> String {
 
 /// The whole application over `ctx`, wrapped in the shared HTTP stack.
 pub fn build(ctx: AppContext, accounts: Arc<Accounts>) -> Router {
-    let (api, document) = api();
+    let (api, document) = api(&ctx.config.services);
     // Bytes: each request clones a reference, not the document.
     let spec = Bytes::from(render(&document));
+    // The pages (log-in, sign-up, the console) belong to the accounts service.
+    let mut pages = flotilla_accounts::page_routes().merge(flotilla_web::routes());
+    if !ctx.config.runs(Service::Accounts) {
+        pages = pages.route_layer(elsewhere(Service::Accounts, &ctx.config.services));
+    }
     let router = api
         .route(
             OPENAPI_PATH,
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec) }),
         )
-        .merge(flotilla_accounts::page_routes())
-        .merge(flotilla_web::routes())
+        .merge(pages)
         .layer(Extension(accounts))
         .with_state(ctx.clone())
         .merge(docs());
     serve_stack(router, &ctx)
 }
 
-/// Starts every service's background work over a migrated database.
+/// Starts the background work of the services this process runs, over a migrated database.
 pub fn spawn_workers(ctx: &AppContext, accounts: &Accounts) {
-    flotilla_accounts::spawn_workers(ctx, accounts);
-    flotilla_clusters::spawn_workers(ctx);
-    flotilla_directory::spawn_workers(ctx);
-    flotilla_dns::spawn_workers(ctx);
+    // Every service authenticates requests, so every process keeps its auth caches in step
+    // with every replica's changes.
+    tokio::spawn(flotilla_core::auth::run_listener(ctx.clone()));
+    for service in Service::ALL.into_iter().filter(|s| ctx.config.runs(*s)) {
+        match service {
+            Service::Accounts => flotilla_accounts::spawn_workers(ctx, accounts),
+            Service::Clusters => flotilla_clusters::spawn_workers(ctx),
+            Service::Directory => flotilla_directory::spawn_workers(ctx),
+            Service::Dns => flotilla_dns::spawn_workers(ctx),
+        }
+    }
 }
 
 /// `/docs`: Swagger UI from the vendored `utoipa-swagger-ui` assets, served by the binary.

@@ -16,7 +16,9 @@ use flotilla_server::{app, serve};
 Examples:
   flotilla-server --dev                       development mode, embedded Postgres in .flotilla
   DATABASE_URL=postgres://... flotilla-server  production, on an existing database
-  flotilla-server openapi > openapi/openapi.json"
+  flotilla-server openapi > openapi/openapi.json
+  DATABASE_URL=postgres://... flotilla-server migrate   apply migrations, then exit
+  flotilla-server --services directory,dns     run only some services"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,6 +33,9 @@ enum Command {
     Serve,
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Apply pending database migrations to DATABASE_URL and exit (for a deployment step
+    /// before the new version starts; the server also migrates at start).
+    Migrate,
 }
 
 fn main() -> ExitCode {
@@ -39,12 +44,15 @@ fn main() -> ExitCode {
         print!("{}", app::openapi_json());
         return ExitCode::SUCCESS;
     }
-    let filter = match cli
-        .config
-        .validate()
-        .map_err(|e| e.to_string())
-        .and_then(|()| telemetry::log_filter())
-    {
+    let migrating = matches!(cli.command, Some(Command::Migrate));
+    // Migrating needs only the database: the rules between the serving settings (such as a
+    // required signing secret) are not its business.
+    let valid = if migrating {
+        Ok(())
+    } else {
+        cli.config.validate().map_err(|e| e.to_string())
+    };
+    let filter = match valid.and_then(|()| telemetry::log_filter()) {
         Ok(filter) => filter,
         Err(e) => {
             eprintln!("error: {e}");
@@ -62,6 +70,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if migrating {
+        return match runtime.block_on(serve::migrate(&cli.config)) {
+            Ok(applied) => {
+                let total = flotilla_core::db::MIGRATOR.iter().count();
+                tracing::info!(applied, total, "database migrated");
+                println!("migrations: {applied} applied now, {total} in all");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "migration failed");
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match runtime.block_on(serve::serve(cli.config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

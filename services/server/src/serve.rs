@@ -13,7 +13,7 @@ use flotilla_core::config::Config;
 use flotilla_core::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use flotilla_core::db::{self, MIGRATOR};
 use flotilla_core::AppContext;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
@@ -32,13 +32,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // is starting still ends in a clean stop and exit 0.
     let mut signals = Signals::new()?;
     let (embedded, connect) = match &config.database_url {
-        Some(url) => {
-            let connect = PgConnectOptions::from_str(url.expose_secret()).map_err(|_| {
-                // The URL may hold a password: never repeat it.
-                anyhow!("DATABASE_URL (--database-url): not a valid Postgres URL (postgres://user:password@host:port/database)")
-            })?;
-            (None, connect)
-        }
+        Some(url) => (None, connect_options(url)?),
         None => {
             let options = EmbeddedOptions::durable(&config.data_dir);
             let mut starting =
@@ -139,6 +133,44 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!("stopped");
     let error = fatal.lock().unwrap_or_else(|e| e.into_inner()).take();
     error.map_or(Ok(()), Err)
+}
+
+fn connect_options(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
+    PgConnectOptions::from_str(url.expose_secret()).map_err(|_| {
+        // The URL may hold a password: never repeat it.
+        anyhow!("DATABASE_URL (--database-url): not a valid Postgres URL (postgres://user:password@host:port/database)")
+    })
+}
+
+/// `flotilla-server migrate`: applies the pending migrations to `DATABASE_URL` and returns
+/// how many it applied. A deployment runs it before starting a new version's replicas, so a
+/// failing migration stops the rollout where it shows (the replicas would apply the same
+/// migrations at start, under the same advisory lock, and find nothing left to do).
+pub async fn migrate(config: &Config) -> anyhow::Result<usize> {
+    let url = config.database_url.as_ref().ok_or_else(|| {
+        anyhow!(
+            "DATABASE_URL (--database-url) is required: `migrate` migrates an existing \
+             database (an embedded Postgres is migrated by the server at start)"
+        )
+    })?;
+    let pool = db::lazy_pool(connect_options(url)?, 2);
+    db::wait_for_database(&pool, DATABASE_WAIT)
+        .await
+        .context("the database does not answer")?;
+    let applied = || async {
+        // No table yet: nothing applied.
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0)
+    };
+    let before = applied().await;
+    db::migrate(&pool, &MIGRATOR)
+        .await
+        .context("applying migrations")?;
+    let after = applied().await;
+    pool.close().await;
+    Ok(usize::try_from(after - before).unwrap_or(0))
 }
 
 /// Stops the embedded Postgres (a blocking wait) off the async workers.

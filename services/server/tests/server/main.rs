@@ -14,6 +14,7 @@ mod errors;
 mod migrations;
 mod observability;
 mod openapi;
+mod services;
 
 use flotilla_accounts::Accounts;
 use flotilla_core::testing::{test_config, TestDb, TestServer};
