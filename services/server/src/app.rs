@@ -28,7 +28,10 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
         title = "Flotilla API",
         description = "Control plane for fleets of Kubernetes clusters: accounts, cluster \
             registration, a public-key directory of SPIFFE identities, and global DNS. \
-            Every error is an RFC 9457 problem document (`application/problem+json`).",
+            Every error is an RFC 9457 problem document (`application/problem+json`). \
+            Each operation's `x-flotilla-service` names the service that serves it \
+            (`accounts`, `clusters`, `directory` or `dns`; see `--services`); the others are \
+            served by every process.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
@@ -131,7 +134,8 @@ fn api(runs: &[Service]) -> (Router<AppContext>, OpenApiDocument) {
         .merge(ops::router())
         .merge(name_check::router());
     for service in Service::ALL {
-        let routes = service_api(service);
+        let mut routes = service_api(service);
+        mark(routes.get_openapi_mut(), service);
         api = api.merge(if runs.contains(&service) {
             routes
         } else {
@@ -139,6 +143,30 @@ fn api(runs: &[Service]) -> (Router<AppContext>, OpenApiDocument) {
         });
     }
     api.split_for_parts()
+}
+
+/// Marks each operation of `document` with the service that serves it, as
+/// `x-flotilla-service`: what a load balancer in front of separately deployed services routes
+/// by (operations without it are served by every process).
+fn mark(document: &mut OpenApiDocument, service: Service) {
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert("x-flotilla-service".into(), service.name().into());
+        }
+    }
 }
 
 /// A layer that answers every request with 421 Misdirected Request: `service` runs in

@@ -124,6 +124,41 @@ async fn split_processes_each_serve_their_services_on_one_database() {
         document,
         serde_json::from_str::<Value>(&flotilla_server::app::openapi_json()).expect("JSON")
     );
+    // Which service serves each operation is in the document (x-flotilla-service), and that
+    // is what each process answers for: every operation of its services, 421 for the rest.
+    let mut marked = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let sample = path
+            .replace("{account}", "acme")
+            .replace("{cluster}", "eu-1")
+            .replace("{host}", host)
+            .replace("{sha256}", &"ab".repeat(32))
+            .replace("{id}", "00000000-0000-0000-0000-000000000000")
+            .replace("{email}", "bob@example.com");
+        for (method, operation) in item.as_object().expect("operations") {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+            let status = http
+                .request(method.clone(), back.url(&sample))
+                .send()
+                .await
+                .expect("a response")
+                .status();
+            let served_here = match operation["x-flotilla-service"].as_str() {
+                Some(service) => {
+                    marked += 1;
+                    service == "directory" || service == "dns"
+                }
+                None => true,
+            };
+            assert_eq!(
+                status != 421,
+                served_here,
+                "{method} {sample} ({}): {status}",
+                operation["x-flotilla-service"]
+            );
+        }
+    }
+    assert!(marked > 30, "most operations belong to a service: {marked}");
     back.signal(nix::sys::signal::Signal::SIGTERM);
     back.wait_exit(Duration::from_secs(30)).await;
     assert!(
