@@ -15,6 +15,7 @@ mod migrations;
 mod observability;
 mod openapi;
 mod services;
+mod walkthrough;
 
 use flotilla_accounts::Accounts;
 use flotilla_core::testing::{test_config, TestDb, TestServer};

@@ -407,13 +407,18 @@ impl Browser {
     /// Answers the consent page whose HTML is `consent` with `decision` (`allow` or `deny`);
     /// where the browser ends up.
     pub async fn decide(&mut self, flotilla: &Flotilla, consent: &str, decision: &str) -> Page {
+        self.decide_at(&flotilla.url, consent, decision).await
+    }
+
+    /// [`Browser::decide`] on the Flotilla at `base` (its public URL).
+    pub async fn decide_at(&mut self, base: &str, consent: &str, decision: &str) -> Page {
         let mut fields = hidden_fields(consent);
         fields.push(("decision".into(), decision.into()));
         let fields: Vec<(&str, &str)> = fields
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        self.submit(&flotilla.at("/oauth/authorize"), &fields, &flotilla.url)
+        self.submit(&format!("{base}/oauth/authorize"), &fields, base)
             .await
     }
 

@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 use crate::accounts::harness::{Browser, Flotilla};
 
 /// The `flotilla` binary (`scripts/test.sh` builds it before the tests).
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let dir = exe
         .parent()
@@ -42,6 +42,8 @@ fn command(home: &Path, args: &[&str]) -> Command {
     }
     command
         .env("HOME", home)
+        // Files the CLI writes by default (register-cluster's key) land in the home.
+        .current_dir(home)
         .args(args)
         .stdin(Stdio::null())
         .kill_on_drop(true);
