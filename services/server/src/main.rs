@@ -18,7 +18,8 @@ Examples:
   DATABASE_URL=postgres://... flotilla-server  production, on an existing database
   flotilla-server openapi > openapi/openapi.json
   DATABASE_URL=postgres://... flotilla-server migrate   apply migrations, then exit
-  flotilla-server --services directory,dns     run only some services"
+  flotilla-server --services directory,dns     run only some services
+  DATABASE_URL=postgres://... flotilla-server rotate-signing-key   a new token-signing key now"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,6 +37,14 @@ enum Command {
     /// Apply pending database migrations to DATABASE_URL and exit (for a deployment step
     /// before the new version starts; the server also migrates at start).
     Migrate,
+    /// Retire the active token-signing key now and create a new one, sealed under this
+    /// process's FLOTILLA_SIGNING_KEY_WRAPPING_SECRET (also how that secret is changed).
+    RotateSigningKey {
+        /// Also stop publishing the retired keys at once, so that the access tokens they
+        /// signed stop verifying (for a key that may have leaked; clients refresh).
+        #[arg(long)]
+        unpublish_previous: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +89,20 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 tracing::error!(error = format!("{e:#}"), "migration failed");
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Some(Command::RotateSigningKey { unpublish_previous }) = cli.command {
+        return match runtime.block_on(serve::rotate_signing_key(cli.config, unpublish_previous)) {
+            Ok(kid) => {
+                tracing::info!(kid = %kid, "token-signing key rotated");
+                println!("signing key: {kid} signs from now on");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "rotating the signing key failed");
                 eprintln!("error: {e:#}");
                 ExitCode::FAILURE
             }

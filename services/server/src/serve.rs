@@ -142,21 +142,59 @@ fn connect_options(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
     })
 }
 
-/// `flotilla-server migrate`: applies the pending migrations to `DATABASE_URL` and returns
-/// how many it applied. A deployment runs it before starting a new version's replicas, so a
-/// failing migration stops the rollout where it shows (the replicas would apply the same
-/// migrations at start, under the same advisory lock, and find nothing left to do).
-pub async fn migrate(config: &Config) -> anyhow::Result<usize> {
+/// A pool on `DATABASE_URL` for a one-off command, once the database answers.
+async fn one_off_pool(config: &Config, command: &str) -> anyhow::Result<sqlx::PgPool> {
     let url = config.database_url.as_ref().ok_or_else(|| {
         anyhow!(
-            "DATABASE_URL (--database-url) is required: `migrate` migrates an existing \
-             database (an embedded Postgres is migrated by the server at start)"
+            "DATABASE_URL (--database-url) is required: `{command}` works on an existing \
+             database (an embedded Postgres belongs to the server that runs it)"
         )
     })?;
     let pool = db::lazy_pool(connect_options(url)?, 2);
     db::wait_for_database(&pool, DATABASE_WAIT)
         .await
         .context("the database does not answer")?;
+    Ok(pool)
+}
+
+/// `flotilla-server rotate-signing-key`: retires the active token-signing key and creates
+/// a new one sealed under this process's wrapping secret; with `unpublish_previous`, the
+/// retired keys also stop verifying at once. Returns the new key's id.
+pub async fn rotate_signing_key(
+    config: Config,
+    unpublish_previous: bool,
+) -> anyhow::Result<String> {
+    let pool = one_off_pool(&config, "rotate-signing-key").await?;
+    let accounts = Accounts::new(&config).context("setting up the accounts service")?;
+    let ctx = AppContext::new(config, pool.clone());
+    accounts
+        .signer
+        .rotate_now(&ctx)
+        .await
+        .map_err(|e| anyhow!("rotating the signing key: {e} (is the database migrated?)"))?;
+    if unpublish_previous {
+        let unpublished = accounts
+            .signer
+            .unpublish_retired(&ctx)
+            .await
+            .map_err(|e| anyhow!("unpublishing the retired keys: {e}"))?;
+        tracing::info!(unpublished, "retired signing keys no longer published");
+    }
+    let kid: String = sqlx::query_scalar(
+        "SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+    Ok(kid)
+}
+
+/// `flotilla-server migrate`: applies the pending migrations to `DATABASE_URL` and returns
+/// how many it applied. A deployment runs it before starting a new version's replicas, so a
+/// failing migration stops the rollout where it shows (the replicas would apply the same
+/// migrations at start, under the same advisory lock, and find nothing left to do).
+pub async fn migrate(config: &Config) -> anyhow::Result<usize> {
+    let pool = one_off_pool(config, "migrate").await?;
     let applied = || async {
         // No table yet: nothing applied.
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM _sqlx_migrations WHERE success")

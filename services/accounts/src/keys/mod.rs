@@ -113,17 +113,46 @@ impl Signer {
     /// Creates the first key, or a new one when the current one is older than the rotation
     /// period (retiring it). Replicas do this under one advisory lock, so exactly one acts.
     pub async fn rotate_if_due(&self, ctx: &AppContext) -> Result<bool> {
+        self.rotate(ctx, false).await
+    }
+
+    /// Retires the active key now and creates a new one, sealed under this signer's wrapping
+    /// secret (`flotilla-server rotate-signing-key`). The retired key stays published as long
+    /// as a scheduled rotation leaves it, so the tokens it signed still verify.
+    pub async fn rotate_now(&self, ctx: &AppContext) -> Result<()> {
+        self.rotate(ctx, true).await.map(|_| ())
+    }
+
+    /// Stops publishing every retired key at once: the access tokens they signed stop
+    /// verifying (for a key that may have leaked). Returns how many keys it unpublished.
+    pub async fn unpublish_retired(&self, ctx: &AppContext) -> Result<u64> {
+        let mut tx = ctx.db.begin().await?;
+        let done = sqlx::query(
+            "UPDATE signing_keys SET publish_until = now() \
+             WHERE retired_at IS NOT NULL AND publish_until > now()",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        cache::announce(&mut tx, "keys").await?;
+        tx.commit().await?;
+        ctx.auth.forget("keys");
+        Ok(done)
+    }
+
+    async fn rotate(&self, ctx: &AppContext, force: bool) -> Result<bool> {
         let mut tx = ctx.db.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('flotilla.signing_keys'))")
             .execute(&mut *tx)
             .await?;
-        let due: bool = sqlx::query_scalar(
-            "SELECT NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL \
+        let due: bool = force
+            || sqlx::query_scalar(
+                "SELECT NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL \
              AND created_at > now() - make_interval(secs => $1))",
-        )
-        .bind(self.rotation.as_secs_f64())
-        .fetch_one(&mut *tx)
-        .await?;
+            )
+            .bind(self.rotation.as_secs_f64())
+            .fetch_one(&mut *tx)
+            .await?;
         if due {
             let published =
                 ACCESS_TOKEN_LIFETIME + Duration::from_secs(LEEWAY_SECS) + PUBLISH_MARGIN;

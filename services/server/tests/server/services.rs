@@ -1,6 +1,6 @@
 //! One image, several layouts: `--services` splits the services across processes on one
-//! database (as deploy/overlays/split does), and `flotilla-server migrate` migrates before
-//! a rollout.
+//! database (as deploy/overlays/split does); and the operator's one-off commands:
+//! `flotilla-server migrate` before a rollout, `flotilla-server rotate-signing-key`.
 
 use std::process::Command;
 use std::time::Duration;
@@ -170,8 +170,13 @@ async fn split_processes_each_serve_their_services_on_one_database() {
 
 /// Runs `flotilla-server migrate` with `envs`; its exit code, stdout and stderr.
 fn migrate(envs: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    run(&["migrate"], envs)
+}
+
+/// Runs `flotilla-server args` with `envs` (and nothing of the test's own settings).
+fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let mut command = Command::new(binary());
-    command.arg("migrate");
+    command.args(args);
     for (key, _) in std::env::vars() {
         if key.starts_with("FLOTILLA_") || key == "DATABASE_URL" {
             command.env_remove(key);
@@ -220,6 +225,70 @@ async fn migrate_applies_pending_migrations_then_finds_none_left() {
     assert_eq!(code, Some(1));
     assert!(
         err.contains("DATABASE_URL (--database-url) is required"),
+        "{err}"
+    );
+}
+
+/// The key ids `/.well-known/jwks.json` publishes.
+async fn published(server: &ServerProcess) -> Vec<String> {
+    let jwks: Value = reqwest::get(server.url("/.well-known/jwks.json"))
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("JSON");
+    jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["kid"].as_str().expect("kid").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn rotate_signing_key_replaces_the_key_and_can_change_the_wrapping_secret() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    let work = tempfile::tempdir().expect("tempdir");
+    let server = start_ready(work.path(), &[], &[("DATABASE_URL", &url)]).await;
+    let kid = |out: &str| {
+        out.trim()
+            .strip_prefix("signing key: ")
+            .and_then(|rest| rest.strip_suffix(" signs from now on"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_owned()
+    };
+    let secret = flotilla_core::testing::TEST_WRAPPING_SECRET;
+    let (code, out, err) = run(
+        &["rotate-signing-key"],
+        &[
+            ("DATABASE_URL", &url),
+            ("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET", secret),
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let first = kid(&out);
+    assert!(published(&server).await.contains(&first));
+
+    // Under a new wrapping secret (how the secret is changed), retiring the others at once:
+    // only the new key is published.
+    let other = "YW5vdGhlci13cmFwcGluZy1zZWNyZXQtMzItYnl0ZXM=";
+    let (code, out, err) = run(
+        &["rotate-signing-key", "--unpublish-previous"],
+        &[
+            ("DATABASE_URL", &url),
+            ("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET", other),
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let second = kid(&out);
+    assert_eq!(published(&server).await, vec![second.clone()]);
+
+    // It needs the secret, like the server.
+    let (code, _, err) = run(&["rotate-signing-key"], &[("DATABASE_URL", &url)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET"),
         "{err}"
     );
 }
