@@ -4,12 +4,11 @@
 //! aside). A line this test does not know how to follow fails it, so the README cannot
 //! change without the walkthrough being walked again.
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::accounts::harness::Browser;
 use crate::binary::start_ready;
-use crate::cli::{self, kubectl_view, ok, Running};
+use crate::cli::{self, configure_allowing, kubectl_view, ok};
 use crate::repo;
 
 /// The shell lines between the walkthrough markers, without their comments.
@@ -31,22 +30,6 @@ fn walkthrough() -> Vec<String> {
         .map(|line| line.split("  #").next().unwrap_or("").trim().to_owned())
         .filter(|line| !line.is_empty())
         .collect()
-}
-
-/// Runs `flotilla configure ...` and allows the CLI in `browser`, as the person does.
-async fn configure(home: &Path, args: &[&str], browser: &mut Browser, base: &str) {
-    let mut cli = Running::start(home, args);
-    let line = cli.line_containing("/oauth/authorize?").await;
-    let consent = browser.get(line.trim()).await;
-    assert!(
-        consent.body.contains("Allow the Flotilla CLI"),
-        "{}",
-        consent.body
-    );
-    let back = browser.decide_at(base, &consent.body, "allow").await;
-    assert!(back.body.contains("is logged in"), "{}", back.body);
-    let (status, log) = cli.finish().await;
-    assert!(status.success(), "{log}");
 }
 
 /// A kubeconfig whose current context is a cluster, as `kind create cluster --name eu-1`
@@ -148,7 +131,7 @@ async fn a_new_user_follows_the_readme_to_a_registered_cluster() {
         };
         let args: Vec<&str> = command.split_whitespace().collect();
         if args.first() == Some(&"configure") {
-            configure(home, &args, &mut browser, &base).await;
+            configure_allowing(home, &args, &mut browser, &base).await;
             continue;
         }
         let out = ok(home, &args).await;

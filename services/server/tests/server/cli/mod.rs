@@ -168,7 +168,19 @@ pub async fn configure_in_browser(
     browser: &mut Browser,
     home: &Path,
 ) -> String {
-    let mut cli = Running::start(home, &["configure", "--server", &flotilla.url]);
+    let args = ["configure", "--server", &flotilla.url];
+    configure_allowing(home, &args, browser, &flotilla.url).await
+}
+
+/// Runs `flotilla args` (a `configure` that logs in through the browser) against the Flotilla
+/// at `base`, with `browser` allowing the CLI on the consent page; its stderr.
+pub async fn configure_allowing(
+    home: &Path,
+    args: &[&str],
+    browser: &mut Browser,
+    base: &str,
+) -> String {
+    let mut cli = Running::start(home, args);
     let line = cli.line_containing("/oauth/authorize?").await;
     let consent = browser.get(line.trim()).await;
     assert!(
@@ -176,7 +188,7 @@ pub async fn configure_in_browser(
         "{}",
         consent.body
     );
-    let back = browser.decide(flotilla, &consent.body, "allow").await;
+    let back = browser.decide_at(base, &consent.body, "allow").await;
     assert!(
         back.url.as_str().starts_with("http://127.0.0.1:"),
         "{back:?}"
