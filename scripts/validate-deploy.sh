@@ -42,8 +42,8 @@ fi
 
 # --- kubernetes-validate ---------------------------------------------------------------------
 
-cache=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/flotilla-ci
-venv=$cache/deploy-venv
+# shellcheck source=scripts/pinned-venv.sh
+. "$repo/scripts/pinned-venv.sh"
 # kubernetes-validate and its dependencies; the compiled ones (PyYAML, rpds-py) for CPython
 # 3.11 on x86_64 Linux.
 requirements='kubernetes-validate==1.37.0 --hash=sha256:85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9
@@ -58,26 +58,9 @@ rpds-py==2026.9.1 --hash=sha256:136a1c3fe4402b7008bc81cb62ee538481795b61a7e83df8
 typing_extensions==4.16.0 --hash=sha256:481caa481374e813c1b176ada14e97f1f67a4539ce9cfeb3f350d78d6370c2e8
 '
 
-mkdir -p "$cache"
-(
-  if command -v flock >/dev/null; then flock 9; fi
-  if ! printf '%s' "$requirements" | cmp -s - "$venv/.flotilla-requirements" ||
-    [ ! -x "$venv/bin/kubernetes-validate" ]; then
-    echo "deploy: installing kubernetes-validate into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv" || die "needs Python 3 with the venv module (apt-get install python3-venv)"
-    req=$(mktemp)
-    printf '%s' "$requirements" >"$req"
-    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input \
-      --no-deps --only-binary=:all: --require-hashes -r "$req"; then
-      rm -f "$req"
-      rm -rf "$venv"
-      die "could not install kubernetes-validate from PyPI (see above)"
-    fi
-    rm -f "$req"
-    printf '%s' "$requirements" >"$venv/.flotilla-requirements"
-  fi
-) 9>"$cache/.deploy.lock"
+# The check is evaluated by pinned_venv, once it has set $venv.
+# shellcheck disable=SC2016
+pinned_venv deploy-venv deploy "$requirements" '[ -x "$venv/bin/kubernetes-validate" ]'
 
 # --- render and validate every overlay -------------------------------------------------------
 
@@ -156,6 +139,13 @@ for anywhere in ["/openapi.json", "/docs/", "/healthz", "/readyz", "/metrics"]:
 
 def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+# What selects a Deployment's pods, besides the Deployment itself.
+SELECTORS = {
+    "PodDisruptionBudget": lambda d: d["spec"]["selector"].get("matchLabels"),
+    "Service": lambda d: d["spec"].get("selector"),
+}
 
 
 def check(overlay):
@@ -265,26 +255,16 @@ def check(overlay):
             error(f"{where}: Deployment {name}: terminationGracePeriodSeconds must exceed "
                   f"FLOTILLA_SHUTDOWN_GRACE + the preStop pause ({grace + pause} s)")
 
-        def covering(kind, selector_of):
-            found = [d for d in kinds.get(kind, []) if selects(selector_of(d), labels)]
-            for d in found:
-                others = [o for o in pods_of if o != name and selects(selector_of(d), pods_of[o][0])]
-                if others:
-                    error(f"{where}: {kind} {d['metadata']['name']} selects the pods of {name} and {others}")
-            return found
-
-        if not covering("PodDisruptionBudget", lambda d: d["spec"]["selector"].get("matchLabels")):
-            error(f"{where}: no PodDisruptionBudget for Deployment {name}")
-        if not covering("Service", lambda d: d["spec"].get("selector")):
-            error(f"{where}: no Service for Deployment {name}")
+        for kind, selector_of in SELECTORS.items():
+            if not any(selects(selector_of(d), labels) for d in kinds.get(kind, [])):
+                error(f"{where}: no {kind} for Deployment {name}")
         hpas = [h for h in kinds.get("HorizontalPodAutoscaler", [])
                 if h["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}]
         if len(hpas) != 1 or hpas[0]["spec"].get("minReplicas", 1) < 2:
             error(f"{where}: Deployment {name} needs one HorizontalPodAutoscaler with minReplicas >= 2")
 
-    # Re-check the cross-Deployment selections now that every Deployment is known.
-    for kind, selector_of in (("PodDisruptionBudget", lambda d: d["spec"]["selector"].get("matchLabels")),
-                              ("Service", lambda d: d["spec"].get("selector"))):
+    # A PDB or Service must not mix Deployments (checked once every Deployment is known).
+    for kind, selector_of in SELECTORS.items():
         for d in kinds.get(kind, []):
             chosen = [n for n, (labels, _) in pods_of.items() if selects(selector_of(d), labels)]
             if len(chosen) > 1:

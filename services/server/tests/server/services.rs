@@ -162,7 +162,7 @@ async fn split_processes_each_serve_their_services_on_one_database() {
     back.signal(nix::sys::signal::Signal::SIGTERM);
     back.wait_exit(Duration::from_secs(30)).await;
     assert!(
-        back.logs().contains("reconcil"),
+        back.logs().contains("dns reconciler took the zone"),
         "the DNS process runs the reconciler:\n{}",
         back.logs()
     );

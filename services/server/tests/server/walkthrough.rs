@@ -82,9 +82,7 @@ async fn a_new_user_follows_the_readme_to_a_registered_cluster() {
         "{}",
         login.body
     );
-    let landed = browser
-        .submit(&format!("{base}/login/dev"), &[("return_to", "/")], &base)
-        .await;
+    let landed = browser.continue_as_developer(&base).await;
     assert_eq!(landed.url.path(), "/signup", "{:?}", landed.trail);
     browser.create_account(&base, "acme").await;
     let console = browser.get(&format!("{base}/")).await;

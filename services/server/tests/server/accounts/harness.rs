@@ -184,12 +184,7 @@ impl Flotilla {
     /// A browser that has logged in as the developer (development mode only).
     pub async fn developer(&self) -> Browser {
         let mut browser = Browser::new();
-        let page = browser.get(&self.at("/login")).await;
-        assert!(page.body.contains("Continue as developer"), "{}", page.body);
-        let landed = browser
-            .submit(&self.at("/login/dev"), &[("return_to", "/")], &self.url)
-            .await;
-        assert_eq!(landed.status, 200, "{}", landed.body);
+        browser.continue_as_developer(&self.url).await;
         browser
     }
 }
@@ -420,6 +415,18 @@ impl Browser {
             .collect();
         self.submit(&format!("{base}/oauth/authorize"), &fields, base)
             .await
+    }
+
+    /// Logs in at the Flotilla at `base` (development mode) with "Continue as developer", as
+    /// a person does from its log-in page; where the browser lands.
+    pub async fn continue_as_developer(&mut self, base: &str) -> Page {
+        let page = self.get(&format!("{base}/login")).await;
+        assert!(page.body.contains("Continue as developer"), "{}", page.body);
+        let landed = self
+            .submit(&format!("{base}/login/dev"), &[("return_to", "/")], base)
+            .await;
+        assert_eq!(landed.status, 200, "{}", landed.body);
+        landed
     }
 
     /// Signs up for the account `name` through the API (the session's person owns it).
