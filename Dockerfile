@@ -1,15 +1,19 @@
 # syntax=docker/dockerfile:1
 #
-# The flotilla-server image: a release build of the server on a small Debian runtime, running
-# as a non-root user. Postgres is not included: set DATABASE_URL (docker-compose.yml does).
+# Two images from one release build, each on a small Debian runtime, running as a non-root
+# user:
+# - flotilla-server, the default target (the last stage, `server`). Postgres is not included:
+#   set DATABASE_URL (docker-compose.yml does).
+# - flotilla-agent, the in-cluster agent (`--target agent`), which deploy/agent runs.
 #
 #   docker build -t flotilla-server .
 #   docker run --rm -p 8080:8080 -e DATABASE_URL=postgres://user:password@host:5432/db flotilla-server
+#   docker build --target agent -t flotilla-agent .
 #
 # Needs BuildKit (the default builder of current Docker) for the cache mounts below.
 # Checked without a Docker engine by scripts/validate-packaging.sh.
 
-# The builder and the runtime must share a Debian release: the binary links the builder's glibc.
+# The builder and the runtimes must share a Debian release: the binaries link the builder's glibc.
 ARG RUST_VERSION=1
 ARG DEBIAN_RELEASE=bookworm
 
@@ -28,10 +32,35 @@ COPY web ./web
 RUN --mount=type=cache,id=flotilla-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,id=flotilla-cargo-git,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,id=flotilla-target,target=/src/target,sharing=locked \
-    cargo build --release --locked -p flotilla-server \
-    && install -D -m 0755 target/release/flotilla-server /out/flotilla-server
+    cargo build --release --locked -p flotilla-server -p flotilla-agent \
+    && install -D -m 0755 target/release/flotilla-server /out/flotilla-server \
+    && install -D -m 0755 target/release/flotilla-agent /out/flotilla-agent
 
-FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+# The flotilla-agent image (`--target agent`). Before the server's stage, which stays the
+# default target; BuildKit builds only the stages a target needs.
+FROM debian:${DEBIAN_RELEASE}-slim AS agent
+# ca-certificates: the system trust store, for outbound TLS that uses it. No HTTP client for a
+# health check: Kubernetes probes /healthz and /readyz (deploy/agent). Versions are not
+# pinned: the image takes the release's security updates when rebuilt.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --gid 10001 flotilla \
+    && useradd --uid 10001 --gid flotilla --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin flotilla
+COPY --from=build /out/flotilla-agent /usr/local/bin/flotilla-agent
+# Container defaults; every other setting keeps the agent's default (deploy/agent/agent.env).
+ENV FLOTILLA_LOG_FORMAT=json
+# Numeric, so that Kubernetes' runAsNonRoot can check it.
+USER 10001:10001
+# FLOTILLA_AGENT_LISTEN's default (0.0.0.0:9090): /healthz, /readyz, /metrics.
+EXPOSE 9090
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/flotilla-agent"]
+
+# The flotilla-server image: the last stage, so the default target (`--target server`).
+FROM debian:${DEBIAN_RELEASE}-slim AS server
 # ca-certificates: the system trust store, for outbound TLS that uses it (providers' SDKs,
 # operators' own CAs). wget: the HTTP client of the health check (curl would pull in far more).
 # Versions are not pinned: the image takes the release's security updates when rebuilt.

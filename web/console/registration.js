@@ -1,5 +1,5 @@
-// Registration tokens: create one (its secret shown once, with the command that uses it),
-// list them, revoke one.
+// Registration tokens: create one (its secret shown once, with the commands that use it:
+// `flotilla register-cluster`, or the agent's installation), list them, revoke one.
 import { call, get, accountPath, segment } from './api.js';
 import { h, table, state, when, copyBlock, empty, field, onSubmit, rowAction } from './dom.js';
 
@@ -42,6 +42,24 @@ function labels(fields) {
   return out;
 }
 
+/**
+ * The commands that install the agent in a cluster, which registers it with `token`: the token
+ * in the Secret the agent waits for (its namespace first), `deploy/agent/agent.env`, and the
+ * kustomization. The same as `flotilla registration-tokens create` prints.
+ */
+function agentCommands(ctx, token) {
+  return [
+    'kubectl create namespace admiralty',
+    `kubectl -n admiralty create secret generic flotilla-registration-token --from-literal=token=${token}`,
+    "cat > deploy/agent/agent.env <<'EOF'",
+    `FLOTILLA_URL=${ctx.issuer}`,
+    `FLOTILLA_ACCOUNT=${ctx.account}`,
+    'FLOTILLA_CLUSTER=<cluster>',
+    'EOF',
+    'kubectl apply -k deploy/agent',
+  ].join('\n');
+}
+
 function showCreated(ctx, created, answer) {
   const command = `flotilla register-cluster --server ${ctx.issuer} --account ${ctx.account} \\
   --registration-token ${answer.token} --name <cluster> --generate-identity-ca`;
@@ -50,7 +68,9 @@ function showCreated(ctx, created, answer) {
     h('p', {}, h('strong', {}, 'Copy it now: it is shown only this once.'),
       ` It expires ${new Date(answer.expires_at).toLocaleString()} and may register ${answer.max_uses} cluster${answer.max_uses === 1 ? '' : 's'}.`),
     copyBlock('Registration token', answer.token, 'new-token-secret'),
-    copyBlock('Register a cluster with it (kubectl pointing at the cluster)', command, 'new-token-command')));
+    copyBlock('Register a cluster with it (kubectl pointing at the cluster)', command, 'new-token-command'),
+    copyBlock('Or install the agent in the cluster, which registers it with this token', agentCommands(ctx, answer.token), 'new-token-agent'),
+    h('p', { class: 'hint' }, 'Run the agent\'s commands from a clone of Flotilla, with kubectl pointing at the cluster, after putting its name in place of <cluster>.')));
   created.querySelector('button')?.focus();
 }
 

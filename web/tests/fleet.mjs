@@ -1,7 +1,7 @@
-// An owner's day: creates a registration token in the console, registers a cluster with it
-// through the API (as `flotilla register-cluster` would), sees it ready on the overview, opens
-// its page and copies its YAML, sees its host served by PowerDNS, revokes tokens, changes a
-// setting and adds a member.
+// An owner's day: creates a registration token in the console (shown with the commands that
+// use it), registers a cluster with it through the API (as `flotilla register-cluster` would),
+// sees it ready on the overview, opens its page and copies its YAML, sees its host served by
+// PowerDNS, revokes tokens, changes a setting and adds a member.
 import assert from 'node:assert/strict';
 import { launch, person, logIn, signUp, settle, visit, api, row, copy, section, fixtures, url } from './lib.mjs';
 
@@ -14,7 +14,7 @@ try {
   await logIn(page, 'alice');
   await signUp(page, 'acme');
 
-  // Registration: a token for two clusters in eu-west-1, shown once with its command.
+  // Registration: a token for two clusters in eu-west-1, shown once with its commands.
   await section(page, 'Registration');
   await settle(page, 'registration');
   await page.getByLabel('Description').fill('eu clusters');
@@ -28,6 +28,18 @@ try {
   assert.match(token, /^flreg_/);
   const command = await copy(page, 'Register a cluster with it (kubectl pointing at the cluster)');
   assert.equal(command, `flotilla register-cluster --server ${url} --account acme \\\n  --registration-token ${token} --name <cluster> --generate-identity-ca`);
+  // Or the agent, which registers the cluster with it: the same commands as the CLI prints.
+  const install = await copy(page, 'Or install the agent in the cluster, which registers it with this token');
+  assert.equal(install, [
+    'kubectl create namespace admiralty',
+    `kubectl -n admiralty create secret generic flotilla-registration-token --from-literal=token=${token}`,
+    "cat > deploy/agent/agent.env <<'EOF'",
+    `FLOTILLA_URL=${url}`,
+    'FLOTILLA_ACCOUNT=acme',
+    'FLOTILLA_CLUSTER=<cluster>',
+    'EOF',
+    'kubectl apply -k deploy/agent',
+  ].join('\n'));
   assert.deepEqual((await row(page, 'Registration tokens', 'eu clusters')).slice(2, 5),
     ['region=eu-west-1, tier=prod', '0 of 2', 'active']);
 

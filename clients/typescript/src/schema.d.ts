@@ -163,6 +163,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account}/clusters/{cluster}/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cluster's endpoints (its agent, or a member of the account), with the account's zone. */
+        get: operations["cluster_endpoints"];
+        /**
+         * Replaces the cluster's whole set of endpoints (its agent): absent ones are withdrawn, new
+         *     and changed ones written, unchanged ones left alone; one transaction. A refused entry
+         *     refuses the whole set.
+         */
+        put: operations["replace_endpoints"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}": {
         parameters: {
             query?: never;
@@ -855,7 +877,7 @@ export interface components {
             id: number;
             /**
              * Format: date-time
-             * @description When Flotilla learned what made the change (the report, or the cluster going offline).
+             * @description When Flotilla learned what made the change (the report, or the cluster leaving `ready`).
              */
             learned_at: string;
             /** @description The provider's id for the request that applied it (Route53's `/change/...`). */
@@ -919,6 +941,19 @@ export interface components {
              * @description When its registration last changed.
              */
             updated_at: string;
+        };
+        /** @description A cluster's endpoints, and the zone they must lie in. */
+        ClusterEndpoints: {
+            changes?: null | components["schemas"]["EndpointChanges"];
+            /** @description The cluster. */
+            cluster: string;
+            /** @description The endpoints, by host. */
+            endpoints: components["schemas"]["EndpointView"][];
+            /**
+             * @description The account's DNS zone, `<account>.<base-domain>`: a host is this name or under it.
+             * @example acme.flotilla.example.com
+             */
+            zone: string;
         };
         /** @description One thing that happened to a cluster. */
         ClusterEvent: {
@@ -1010,6 +1045,29 @@ export interface components {
             /** @description Requested scopes (default `api`). */
             scope?: string | null;
         };
+        /** @description What replacing a set did. */
+        EndpointChanges: {
+            /**
+             * Format: int64
+             * @description Endpoints that were new.
+             */
+            created: number;
+            /**
+             * Format: int64
+             * @description Endpoints already so: nothing was written for them.
+             */
+            unchanged: number;
+            /**
+             * Format: int64
+             * @description Endpoints whose targets, weight or health changed.
+             */
+            updated: number;
+            /**
+             * Format: int64
+             * @description Endpoints absent from the set: withdrawn.
+             */
+            withdrawn: number;
+        };
         /** @description The account's endpoints. */
         EndpointList: {
             /** @description Every endpoint of every cluster, by host and cluster. */
@@ -1026,6 +1084,14 @@ export interface components {
              * @description Share of the region's traffic, 0-255 (0: only when no other cluster serves). Default 1.
              */
             weight?: number | null;
+        };
+        /** @description A cluster's whole set of endpoints, as its agent reports it. */
+        EndpointSetReport: {
+            /**
+             * @description Every endpoint the cluster serves (at most 1000, hosts distinct); any other endpoint
+             *     of the cluster is withdrawn. Empty withdraws them all.
+             */
+            endpoints: components["schemas"]["HostEndpointReport"][];
         };
         /** @description An endpoint as stored. */
         EndpointView: {
@@ -1103,8 +1169,25 @@ export interface components {
              * @description Send the next heartbeat within this many seconds to stay `ready`.
              */
             stale_after_seconds: number;
-            /** @description The cluster's status now: `ready`. */
+            /**
+             * @description The cluster's status now: `ready`, or `stale` while the heartbeats of a cluster that
+             *     went stale have not yet kept coming for `FLOTILLA_CLUSTER_RECOVER_AFTER`.
+             */
             status: components["schemas"]["Status"];
+        };
+        /** @description One endpoint of a set: a host and what the cluster serves for it. */
+        HostEndpointReport: {
+            /** @description Default true; false takes it out of DNS. */
+            healthy?: boolean | null;
+            /** @description A name inside `<account>.<base-domain>`. */
+            host: string;
+            /** @description IPv4/IPv6 addresses (at most 32), or exactly one hostname. */
+            targets: string[];
+            /**
+             * Format: int64
+             * @description 0-255. Default 1.
+             */
+            weight?: number | null;
         };
         /** @description An identity CA that agents of the cluster may chain to. */
         IdentityCa: components["schemas"]["CertificateInfo"] & {
@@ -2101,6 +2184,123 @@ export interface operations {
             };
         };
     };
+    cluster_endpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's name */
+                account: string;
+                /** @description The cluster's name */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster's endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterEndpoints"];
+                };
+            };
+            /** @description Not authenticated, or an assertion refused */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An assertion of another cluster */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such account or cluster */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replace_endpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's name */
+                account: string;
+                /** @description The reporting cluster's name */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointSetReport"];
+            };
+        };
+        responses: {
+            /** @description The set is replaced; the cluster's endpoints now, and what changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterEndpoints"];
+                };
+            };
+            /** @description No cluster assertion, or one refused */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The assertion speaks for another cluster */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description More than 1000 endpoints, a host listed twice or outside the account's zone, or a target or weight refused; each error names the entry's field (`/endpoints/3/host`) and why. Nothing is written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     report_endpoint: {
         parameters: {
             query?: never;
@@ -2295,7 +2495,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Recorded; the cluster is ready */
+            /** @description Recorded; the cluster is ready (or still stale while its heartbeats become steady again) */
             200: {
                 headers: {
                     [name: string]: unknown;

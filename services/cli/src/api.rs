@@ -1,208 +1,177 @@
-//! Talking to Flotilla: JSON calls to the API with a bearer token, whose problem+json refusals
-//! become one-line errors, and OAuth form posts to the token service.
+//! Flotilla's API through `flotilla-client`, the typed client the CLI shares with the agent:
+//! the client as the CLI sets it up, and its errors as the CLI reports them (one line, with
+//! the exit code that tells a typo from an expired log-in from a server in trouble).
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
-use serde_json::Value;
-use url::Url;
+use flotilla_client::{Client, Error};
 
 use crate::error::{CliError, Result};
 
-/// The CLI's only public OAuth client.
-pub const CLIENT_ID: &str = "flotilla-cli";
+pub use flotilla_client::oauth::CLI_CLIENT_ID as CLIENT_ID;
 
-/// An HTTP client of one Flotilla server.
-#[derive(Clone)]
-pub struct Api {
-    http: reqwest::Client,
-    server: Url,
+/// How long a call may take, connecting included (the client connects within 10 s).
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A client of `server` (an http(s) URL), as `flotilla-cli/<version>`.
+pub fn client(server: &str) -> Result<Client> {
+    flotilla_client::parse_server(server).map_err(|e| match e {
+        Error::Setup(why) => CliError::Usage(format!("--server {why}")),
+        other => CliError::from(other),
+    })?;
+    Client::new(
+        server,
+        concat!("flotilla-cli/", env!("CARGO_PKG_VERSION")),
+        TIMEOUT,
+    )
+    .map_err(CliError::from)
 }
 
-impl Api {
-    /// A client of `server` (an http(s) URL).
-    pub fn new(server: &str) -> Result<Api> {
-        let server = parse_server(server)?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .user_agent(concat!("flotilla-cli/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CliError::Local(format!("cannot start an HTTP client: {e}")))?;
-        Ok(Api { http, server })
-    }
-
-    /// The server's URL, without a trailing slash (its issuer).
-    pub fn server(&self) -> &str {
-        self.server.as_str().trim_end_matches('/')
-    }
-
-    /// The absolute URL of `path`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.server())
-    }
-
-    /// Sends `method path` with `bearer` and an optional JSON body; the JSON answer (`Null`
-    /// for 204).
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        bearer: &str,
-        body: Option<&Value>,
-    ) -> Result<Value> {
-        check_path(path)?;
-        let mut request = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(bearer);
-        if let Some(body) = body {
-            request = request.json(body);
+impl From<Error> for CliError {
+    fn from(e: Error) -> CliError {
+        match e {
+            Error::Unreachable { server, why } => CliError::Server(format!(
+                "cannot reach {server} ({why}); check --server and your network"
+            )),
+            Error::Refused {
+                status, problem, ..
+            } => refusal(status, &problem),
+            Error::Unexpected { server, status, .. } if status >= 500 => CliError::Server(format!(
+                "{server} failed ({}); try again later",
+                reason(status)
+            )),
+            Error::Unexpected { .. } => CliError::Server(e.to_string()),
+            // A name or id from the command line that cannot be a path segment.
+            Error::InvalidName(why) => CliError::Usage(why),
+            Error::Setup(why) => CliError::Local(why),
         }
-        let response = request.send().await.map_err(|e| self.unreachable(e))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| self.unreachable(e))?;
-        if status.is_success() {
-            if text.trim().is_empty() {
-                return Ok(Value::Null);
-            }
-            return serde_json::from_str(&text).map_err(|_| {
-                CliError::Server(format!(
-                    "{} answered {status} with something that is not JSON",
-                    self.server()
-                ))
-            });
-        }
-        Err(refusal(status, &text))
-    }
-
-    /// Posts an OAuth form to `path`; the JSON answer, or the OAuth error (`error`,
-    /// `error_description`) with its status.
-    pub async fn form(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> Result<Result<Value, OAuthError>> {
-        let response = self
-            .http
-            .post(self.url(path))
-            .form(fields)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| self.unreachable(e))?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(Ok(value));
-        }
-        match value["error"].as_str() {
-            Some(code) => Ok(Err(OAuthError {
-                code: code.to_owned(),
-                description: value["error_description"].as_str().unwrap_or("").to_owned(),
-            })),
-            None if status.is_server_error() => Err(CliError::Server(format!(
-                "{} failed ({status}); try again later",
-                self.server()
-            ))),
-            None => Err(CliError::Server(format!(
-                "{} answered {status} to {path}; is it a Flotilla server?",
-                self.server()
-            ))),
-        }
-    }
-
-    fn unreachable(&self, e: reqwest::Error) -> CliError {
-        let why = if e.is_timeout() {
-            "no answer in time".to_owned()
-        } else if e.is_connect() {
-            "cannot connect".to_owned()
-        } else {
-            e.to_string()
-        };
-        CliError::Server(format!(
-            "cannot reach {} ({why}); check --server and your network",
-            self.server()
-        ))
     }
 }
 
-/// An OAuth error answer.
-#[derive(Debug, Clone)]
-pub struct OAuthError {
-    /// `invalid_grant`, `authorization_pending`, ...
-    pub code: String,
-    /// The server's explanation.
-    pub description: String,
-}
-
-/// Checks that every segment of an API path (names and ids from the command line among them)
-/// is a plain name, so none can climb to another path (`../tokens`) or add a query.
-fn check_path(path: &str) -> Result<()> {
-    let plain = |segment: &str| {
-        !segment.is_empty()
-            && segment != "."
-            && segment != ".."
-            && segment.len() <= 253
-            && segment
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+/// The error a refused call stands for, from its problem document.
+fn refusal(status: u16, problem: &flotilla_client::Problem) -> CliError {
+    // The client makes a problem up from the status when the body held none.
+    let made_up = problem.detail.is_none() && problem.title == format!("HTTP {status}");
+    let detail = match problem.summary() {
+        summary if made_up || summary.is_empty() => {
+            format!("the server answered {}", reason(status))
+        }
+        summary => summary,
     };
-    match path.split('/').skip(1).find(|segment| !plain(segment)) {
-        None => Ok(()),
-        Some(bad) => Err(CliError::Usage(format!(
-            "{bad:?} is not a valid name or id: they hold only letters, digits, '-', '_' and '.'"
-        ))),
-    }
-}
-
-/// Checks a server URL: http(s), a host, nothing else.
-pub fn parse_server(server: &str) -> Result<Url> {
-    let url = Url::parse(server.trim())
-        .map_err(|e| CliError::Usage(format!("--server {server:?} is not a URL ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
-        return Err(CliError::Usage(format!(
-            "--server must be an http:// or https:// URL, not {server:?}"
-        )));
-    }
-    Ok(url)
-}
-
-/// The error a refused API call stands for, from its problem+json `detail`.
-fn refusal(status: StatusCode, body: &str) -> CliError {
-    let problem: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let mut detail = problem["detail"]
-        .as_str()
-        .or_else(|| problem["title"].as_str())
-        .unwrap_or("")
-        .to_owned();
-    // A 422 lists what is wrong with each field.
-    if let Some(errors) = problem["errors"].as_array() {
-        let fields: Vec<String> = errors
-            .iter()
-            .filter_map(|e| {
-                Some(format!(
-                    "{}: {}",
-                    e["field"].as_str()?,
-                    e["message"].as_str()?
-                ))
-            })
-            .collect();
-        if !fields.is_empty() {
-            detail = format!("{detail} ({})", fields.join("; "));
-        }
-    }
-    if detail.is_empty() {
-        detail = format!("the server answered {status}");
-    }
     match status {
-        StatusCode::UNAUTHORIZED => CliError::Auth(format!(
+        401 => CliError::Auth(format!(
             "{detail} Run `flotilla configure` to log in again."
         )),
-        StatusCode::FORBIDDEN => CliError::Auth(detail),
-        s if s.is_server_error() => CliError::Server(format!(
-            "{detail} (the server failed: {s}; try again later)"
+        403 => CliError::Auth(detail),
+        500.. => CliError::Server(format!(
+            "{detail} (the server failed: {}; try again later)",
+            reason(status)
         )),
         _ => CliError::Refused(detail),
+    }
+}
+
+/// `503 Service Unavailable`: the status with its reason phrase.
+fn reason(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status) {
+        Ok(code) => code.to_string(),
+        Err(_) => status.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use flotilla_client::{FieldError, Problem};
+
+    use super::*;
+
+    fn refused(status: u16, problem: Problem) -> CliError {
+        CliError::from(Error::Refused {
+            server: "https://flotilla.example.com".into(),
+            status,
+            problem: Box::new(problem),
+        })
+    }
+
+    fn problem(detail: &str) -> Problem {
+        Problem {
+            type_: "urn:flotilla:problem:x".into(),
+            title: "Title".into(),
+            detail: Some(detail.into()),
+            ..Problem::default()
+        }
+    }
+
+    #[test]
+    fn each_refusal_has_its_kind_and_says_what_to_do() {
+        let e = refused(401, problem("The token has expired."));
+        assert!(matches!(e, CliError::Auth(_)));
+        assert_eq!(
+            e.to_string(),
+            "The token has expired. Run `flotilla configure` to log in again."
+        );
+        assert!(
+            matches!(refused(403, problem("admins only")), CliError::Auth(m) if m == "admins only")
+        );
+        let e = refused(503, problem("the database is away"));
+        assert!(matches!(e, CliError::Server(_)));
+        assert_eq!(
+            e.to_string(),
+            "the database is away (the server failed: 503 Service Unavailable; try again later)"
+        );
+        let mut invalid = problem("invalid registration");
+        invalid.errors = vec![FieldError {
+            field: "/labels/region".into(),
+            message: "too long".into(),
+        }];
+        let e = refused(422, invalid);
+        assert!(matches!(e, CliError::Refused(_)));
+        assert_eq!(
+            e.to_string(),
+            "invalid registration (/labels/region: too long)"
+        );
+    }
+
+    #[test]
+    fn a_refusal_without_a_problem_says_the_status() {
+        let made_up = Problem {
+            type_: "about:blank".into(),
+            title: "HTTP 502".into(),
+            status: 502,
+            ..Problem::default()
+        };
+        assert_eq!(
+            refused(502, made_up).to_string(),
+            "the server answered 502 Bad Gateway (the server failed: 502 Bad Gateway; try again later)"
+        );
+    }
+
+    #[test]
+    fn unreachable_bad_names_and_bad_servers() {
+        let e = CliError::from(Error::Unreachable {
+            server: "http://127.0.0.1:9".into(),
+            why: "cannot connect".into(),
+        });
+        assert_eq!(e.exit_code(), 4);
+        assert_eq!(
+            e.to_string(),
+            "cannot reach http://127.0.0.1:9 (cannot connect); check --server and your network"
+        );
+        let e = client("https://flotilla.example.com")
+            .expect("a client")
+            .operation_url(&flotilla_client::GET_CLUSTER, &["acme", "../tokens"])
+            .map_err(CliError::from)
+            .expect_err("refused");
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .starts_with("\"../tokens\" is not a valid name or id"),
+            "{e}"
+        );
+        for bad in ["ftp://flotilla.example.com", "not a url"] {
+            let e = client(bad).expect_err(bad);
+            assert_eq!(e.exit_code(), 2, "{e}");
+            assert!(e.to_string().starts_with("--server "), "{e}");
+        }
     }
 }

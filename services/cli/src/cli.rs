@@ -160,8 +160,8 @@ pub enum TokensCommand {
         /// What it is for.
         #[arg(long)]
         name: String,
-        /// Its role: viewer, admin or owner.
-        #[arg(long, default_value = "viewer")]
+        /// Its role: at most yours.
+        #[arg(long, default_value = "viewer", value_parser = ["viewer", "admin", "owner"])]
         role: String,
         /// Days until it expires.
         #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use flotilla_client::Client;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
-use crate::api::{Api, CLIENT_ID};
+use crate::api::CLIENT_ID;
 use crate::error::{CliError, Result};
 use crate::spinner::Spinner;
 
@@ -20,7 +21,7 @@ use crate::spinner::Spinner;
 const MAX_HEAD: usize = 8 * 1024;
 
 /// Logs in through the browser; the token answer.
-pub async fn browser(api: &Api, timeout: Duration) -> Result<Value> {
+pub async fn browser(api: &Client, timeout: Duration) -> Result<Value> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| CliError::Local(format!("cannot listen on 127.0.0.1 for the browser: {e}")))?;
@@ -161,7 +162,7 @@ async fn respond(stream: &mut TcpStream, status: &str, message: &str) {
 }
 
 /// Logs in with the device grant; the token answer.
-pub async fn device(api: &Api) -> Result<Value> {
+pub async fn device(api: &Client) -> Result<Value> {
     let start = api
         .form(
             "/oauth/device_authorization",
@@ -227,7 +228,7 @@ pub async fn device(api: &Api) -> Result<Value> {
                     e.description
                 )))
             }
-            Err(e) => break Err(e),
+            Err(e) => break Err(e.into()),
         }
     };
     spinner.stop();

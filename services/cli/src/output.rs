@@ -1,10 +1,13 @@
 //! `--output table|json|yaml`: tables for people, JSON and YAML (the server's data, whole)
 //! for scripts.
 
+use std::collections::BTreeMap;
+
 use clap::ValueEnum;
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::error::{CliError, Result};
 
 /// How data is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -18,32 +21,18 @@ pub enum Format {
 }
 
 /// A table column: its header and how to read the cell from an item.
-pub struct Column {
+pub struct Column<T> {
     /// The header.
     pub header: &'static str,
     /// Reads the cell.
-    pub cell: fn(&Value) -> String,
+    pub cell: fn(&T) -> String,
 }
 
-/// Prints `data` (an array, or one object) in `format`, tables with `columns`.
-pub fn print(format: Format, data: &Value, columns: &[Column]) -> Result<()> {
-    match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(data).unwrap_or_default()),
-        Format::Yaml => print!("{}", crate::kubeconfig::to_yaml(data)?),
-        Format::Table => match data.as_array() {
-            Some(items) => print_table(items, columns),
-            None => {
-                let width = columns.iter().map(|c| c.header.len()).max().unwrap_or(0);
-                for column in columns {
-                    println!("{:width$}  {}", column.header, (column.cell)(data));
-                }
-            }
-        },
+/// Prints a list in `format`: a table with `columns`, or the data whole.
+pub fn list<T: Serialize>(format: Format, items: &[T], columns: &[Column<T>]) -> Result<()> {
+    if format != Format::Table {
+        return whole(format, items);
     }
-    Ok(())
-}
-
-fn print_table(items: &[Value], columns: &[Column]) {
     let rows: Vec<Vec<String>> = items
         .iter()
         .map(|item| columns.iter().map(|c| (c.cell)(item)).collect())
@@ -71,25 +60,57 @@ fn print_table(items: &[Value], columns: &[Column]) {
     for row in rows {
         line(row);
     }
+    Ok(())
 }
 
-/// The text of `value[field]`: strings as they are, null as `-`, others as JSON.
-pub fn text(value: &Value, field: &str) -> String {
-    match &value[field] {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// Prints one item in `format`: a `field  value` line per field, or the data whole.
+pub fn one<T: Serialize>(format: Format, item: &T, fields: &[Column<T>]) -> Result<()> {
+    if format != Format::Table {
+        return whole(format, item);
     }
+    let width = fields.iter().map(|c| c.header.len()).max().unwrap_or(0);
+    for field in fields {
+        println!("{:width$}  {}", field.header, (field.cell)(item));
+    }
+    Ok(())
 }
 
-/// A `key=value,...` rendering of an object field (labels).
-pub fn pairs(value: &Value, field: &str) -> String {
-    match value[field].as_object() {
-        Some(map) if !map.is_empty() => map
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join(","),
+/// Prints `data` whole: YAML for `yaml`, else pretty JSON. Both go through a JSON value, so
+/// keys come sorted, whatever the order of the type's fields.
+pub fn whole<T: Serialize + ?Sized>(format: Format, data: &T) -> Result<()> {
+    let value = serde_json::to_value(data)
+        .map_err(|e| CliError::Local(format!("cannot encode the answer: {e}")))?;
+    match format {
+        Format::Yaml => print!("{}", crate::kubeconfig::to_yaml(&value)?),
+        Format::Json | Format::Table => println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        ),
+    }
+    Ok(())
+}
+
+/// An optional text, `-` when absent.
+pub fn or_dash(text: Option<&str>) -> String {
+    text.unwrap_or("-").to_owned()
+}
+
+/// The API's word for an enum value (`ready`, `viewer`, ...).
+pub fn word<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
         _ => "-".into(),
     }
+}
+
+/// A `key=value,...` rendering of labels, `-` when there are none.
+pub fn pairs(labels: &BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        return "-".into();
+    }
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -2,10 +2,10 @@
 //! silently when it is about to expire.
 
 use chrono::Utc;
-use reqwest::Method;
+use flotilla_client::Client;
 use serde_json::Value;
 
-use crate::api::{Api, CLIENT_ID};
+use crate::api::{self, CLIENT_ID};
 use crate::error::{CliError, Result};
 use crate::store::{Credentials, Home, Settings};
 
@@ -18,8 +18,8 @@ pub struct Session {
     pub home: Home,
     /// The server and account.
     pub settings: Settings,
-    /// The server.
-    pub api: Api,
+    /// The server's API.
+    pub api: Client,
     credentials: Credentials,
 }
 
@@ -32,7 +32,7 @@ impl Session {
         if let Some(account) = account {
             settings.account = account.to_owned();
         }
-        let api = Api::new(&settings.server)?;
+        let api = api::client(&settings.server)?;
         Ok(Session {
             home,
             settings,
@@ -74,20 +74,9 @@ impl Session {
         self.credentials.expires_at - Utc::now().timestamp()
     }
 
-    /// Calls the API as the person.
-    pub async fn call(
-        &mut self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Value> {
-        let token = self.access_token().await?;
-        self.api.call(method, path, &token, body).await
-    }
-
-    /// `path` under the account: `/api/v1/accounts/<account><path>`.
-    pub fn account_path(&self, path: &str) -> String {
-        format!("/api/v1/accounts/{}{path}", self.settings.account)
+    /// The account worked on.
+    pub fn account(&self) -> &str {
+        &self.settings.account
     }
 }
 

@@ -25,8 +25,17 @@ struct Beat {
     cluster: Uuid,
     agent_version: String,
     figures: Option<serde_json::Value>,
-    /// The cluster's status before the beat, or `None` when it is no longer registered.
-    answer: oneshot::Sender<Result<Option<String>, ()>>,
+    /// What the beat did, or `None` when the cluster is no longer registered.
+    answer: oneshot::Sender<Result<Option<BeatOutcome>, ()>>,
+}
+
+/// A cluster's status before and after a heartbeat, as stored.
+#[derive(Debug, Clone)]
+pub struct BeatOutcome {
+    /// Before the beat.
+    pub before: String,
+    /// After it: `ready`, or `stale` while a stale cluster's beats are not yet steady.
+    pub after: String,
 }
 
 /// The handle handlers send beats through; the writer starts with the first beat and ends
@@ -37,14 +46,15 @@ pub struct Beats {
 }
 
 impl Beats {
-    /// Records a heartbeat of `cluster`; its status before, `None` if it is not registered.
+    /// Records a heartbeat of `cluster`; its status before and after, `None` if it is not
+    /// registered.
     pub async fn beat(
         &self,
         ctx: &AppContext,
         cluster: Uuid,
         agent_version: String,
         figures: Option<serde_json::Value>,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<BeatOutcome>, Error> {
         let failed = || Error::Unavailable("The heartbeat could not be recorded; retry.".into());
         let (answer, answered) = oneshot::channel();
         let beat = Beat {
@@ -80,12 +90,12 @@ async fn write(ctx: AppContext, mut receiver: mpsc::Receiver<Beat>) {
     }
 }
 
-/// Writes one batch; the status before it of each cluster found. A cluster that beat twice
-/// in the batch is written once, with its last beat.
+/// Writes one batch; the status before and after it of each cluster found. A cluster that
+/// beat twice in the batch is written once, with its last beat.
 async fn write_batch(
     ctx: &AppContext,
     batch: &[Beat],
-) -> Result<HashMap<Uuid, String>, sqlx::Error> {
+) -> Result<HashMap<Uuid, BeatOutcome>, sqlx::Error> {
     let mut last: HashMap<Uuid, &Beat> = HashMap::with_capacity(batch.len());
     for beat in batch {
         last.insert(beat.cluster, beat);
@@ -97,21 +107,36 @@ async fn write_batch(
         .collect();
     let figures: Vec<Option<&serde_json::Value>> =
         ids.iter().map(|id| last[id].figures.as_ref()).collect();
-    // Rows are locked in id order, so two replicas' batches can never deadlock.
-    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+    // A beat within the stale threshold of the last one continues the run (`beating_since`);
+    // a stale cluster is ready again once its run is `recover` seconds long, so that a
+    // cluster whose beats come and go leaves DNS once instead of flapping. A new or offline
+    // cluster is ready at its first beat. Rows are locked in id order, so two replicas'
+    // batches can never deadlock.
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
         "UPDATE clusters c SET last_heartbeat_at = now(), agent_version = old.version, \
-                figures = old.figures, status = 'ready', \
-                status_changed_at = CASE WHEN old.status = 'ready' THEN c.status_changed_at ELSE now() END \
-         FROM (SELECT k.id, k.status, b.version, b.figures \
+                figures = old.figures, beating_since = run.since, status = next.status, \
+                status_changed_at = CASE WHEN old.status = next.status THEN c.status_changed_at ELSE now() END \
+         FROM (SELECT k.id, k.status, k.last_heartbeat_at, k.beating_since, b.version, b.figures \
                FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS b(id, version, figures) \
                JOIN clusters k ON k.id = b.id ORDER BY k.id FOR UPDATE OF k) old, \
+              LATERAL (SELECT CASE \
+                  WHEN old.last_heartbeat_at > now() - make_interval(secs => $4) \
+                  THEN coalesce(old.beating_since, old.last_heartbeat_at) ELSE now() END AS since) run, \
+              LATERAL (SELECT CASE \
+                  WHEN old.status = 'stale' AND run.since > now() - make_interval(secs => $5) \
+                  THEN 'stale' ELSE 'ready' END AS status) next, \
               (SELECT set_config('synchronous_commit', 'off', true)) sync \
-         WHERE c.id = old.id RETURNING c.id, old.status",
+         WHERE c.id = old.id RETURNING c.id, old.status, next.status",
     )
     .bind(&ids)
     .bind(&versions)
     .bind(&figures)
+    .bind(ctx.config.cluster_stale_after.0.as_secs_f64())
+    .bind(ctx.config.cluster_recover_after.0.as_secs_f64())
     .fetch_all(&ctx.db)
     .await?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, before, after)| (id, BeatOutcome { before, after }))
+        .collect())
 }

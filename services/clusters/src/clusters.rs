@@ -116,24 +116,28 @@ pub struct Cluster {
     pub updated_at: DateTime<Utc>,
 }
 
-type ClusterRow = (
-    Uuid,
-    String,
-    String,
-    Vec<u8>,
-    Vec<u8>,
-    serde_json::Value,
-    Option<String>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<f64>,
-    Option<serde_json::Value>,
-    DateTime<Utc>,
-    DateTime<Utc>,
-);
+/// A cluster's row, as `CLUSTER_COLUMNS` selects it.
+#[derive(sqlx::FromRow)]
+struct ClusterRow {
+    id: Uuid,
+    name: String,
+    server: String,
+    server_ca: Vec<u8>,
+    identity_ca: Vec<u8>,
+    labels: serde_json::Value,
+    agent_version: Option<String>,
+    status: String,
+    status_changed_at: DateTime<Utc>,
+    last_heartbeat_at: Option<DateTime<Utc>>,
+    /// Seconds since the last heartbeat, by the database's clock.
+    silence: Option<f64>,
+    figures: Option<serde_json::Value>,
+    registered_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
 
 const CLUSTER_COLUMNS: &str = "id, name, server, server_ca, identity_ca, labels, agent_version, \
-    status_changed_at, last_heartbeat_at, extract(epoch FROM now() - last_heartbeat_at)::float8, \
+    status, status_changed_at, last_heartbeat_at, extract(epoch FROM now() - last_heartbeat_at)::float8 AS silence, \
     figures, registered_at, updated_at";
 
 /// Loads clusters of `account_id` (one, when `name` is given), with their identity CAs.
@@ -164,7 +168,7 @@ pub async fn load(
             .await?
         }
     };
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     type StoredCa = (Vec<u8>, DateTime<Utc>);
     let cas: Vec<(Uuid, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(
         "SELECT cluster_id, certificate, added_at FROM cluster_identity_cas \
@@ -180,47 +184,32 @@ pub async fn load(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (
-                id,
-                name,
-                server,
-                server_ca,
-                current,
-                labels,
-                agent_version,
-                status_changed_at,
-                last_heartbeat_at,
-                silence,
-                figures,
-                registered_at,
-                updated_at,
-            ) = row;
             let mut identity_cas: Vec<IdentityCa> = by_cluster
-                .remove(&id)
+                .remove(&row.id)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(der, added_at)| IdentityCa {
-                    current: certificates::sha256(&der)[..] == current[..],
+                    current: certificates::sha256(&der)[..] == row.identity_ca[..],
                     certificate: CertificateInfo::of(&der),
                     added_at,
                 })
                 .collect();
             identity_cas.sort_by_key(|ca| !ca.current);
             Cluster {
-                spiffe_prefix: format!("spiffe://{name}/"),
+                spiffe_prefix: format!("spiffe://{}/", row.name),
                 account: account.to_owned(),
-                name,
-                server,
-                server_ca: CertificateInfo::of(&server_ca),
+                status: Status::now(&row.status, row.silence, &ctx.config),
+                name: row.name,
+                server: row.server,
+                server_ca: CertificateInfo::of(&row.server_ca),
                 identity_cas,
-                labels: serde_json::from_value(labels).unwrap_or_default(),
-                agent_version,
-                status: Status::after(silence, &ctx.config),
-                status_changed_at,
-                last_heartbeat_at,
-                figures,
-                registered_at,
-                updated_at,
+                labels: serde_json::from_value(row.labels).unwrap_or_default(),
+                agent_version: row.agent_version,
+                status_changed_at: row.status_changed_at,
+                last_heartbeat_at: row.last_heartbeat_at,
+                figures: row.figures,
+                registered_at: row.registered_at,
+                updated_at: row.updated_at,
             }
         })
         .collect())

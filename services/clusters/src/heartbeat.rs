@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::agent::AgentOf;
-use crate::beats::Beats;
+use crate::beats::{BeatOutcome, Beats};
 use crate::registration::check_agent_version;
 use crate::status::{self, Status};
 
@@ -36,7 +36,8 @@ pub struct Heartbeat {
 /// The answer to a heartbeat.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeartbeatAck {
-    /// The cluster's status now: `ready`.
+    /// The cluster's status now: `ready`, or `stale` while the heartbeats of a cluster that
+    /// went stale have not yet kept coming for `FLOTILLA_CLUSTER_RECOVER_AFTER`.
     pub status: Status,
     /// Its status before this heartbeat.
     pub previous_status: String,
@@ -52,7 +53,7 @@ pub struct HeartbeatAck {
     ),
     request_body = Heartbeat,
     responses(
-        (status = 200, description = "Recorded; the cluster is ready", body = HeartbeatAck),
+        (status = 200, description = "Recorded; the cluster is ready (or still stale while its heartbeats become steady again)", body = HeartbeatAck),
         (status = 401, description = "No assertion, or a refused one (the detail says why)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "An assertion of another cluster", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad agent version or figure", body = Problem, content_type = "application/problem+json"),
@@ -65,17 +66,18 @@ pub async fn heartbeat(
     Json(body): Json<Heartbeat>,
 ) -> Result<Json<HeartbeatAck>, Error> {
     let figures = check(&body)?;
-    let previous = beats
+    let outcome = beats
         .beat(&ctx, agent.cluster_id, body.agent_version, figures)
         .await?;
-    let previous = previous.ok_or_else(crate::agent::no_longer_registered)?;
-    if previous != Status::Ready.as_str() {
-        back_to_ready(&ctx, agent.cluster_id, &previous).await?;
-        tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %previous, "cluster ready");
+    let BeatOutcome { before, after } = outcome.ok_or_else(crate::agent::no_longer_registered)?;
+    let status = Status::parse(&after);
+    if before != after {
+        record_transition(&ctx, agent.cluster_id, &before, status).await?;
+        tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %before, to = %after, "cluster status changed");
     }
     Ok(Json(HeartbeatAck {
-        status: Status::Ready,
-        previous_status: previous,
+        status,
+        previous_status: before,
         stale_after_seconds: ctx.config.cluster_stale_after.0.as_secs(),
     }))
 }
@@ -116,9 +118,14 @@ pub async fn whoami(AgentOf(agent): AgentOf) -> Json<AgentIdentity> {
     })
 }
 
-async fn back_to_ready(ctx: &AppContext, cluster: Uuid, from: &str) -> Result<(), Error> {
+async fn record_transition(
+    ctx: &AppContext,
+    cluster: Uuid,
+    from: &str,
+    to: Status,
+) -> Result<(), Error> {
     let mut tx = ctx.db.begin().await?;
-    status::record_transitions(ctx, &mut tx, &[(cluster, from.to_owned(), Status::Ready)]).await?;
+    status::record_transitions(ctx, &mut tx, &[(cluster, from.to_owned(), to)]).await?;
     tx.commit().await?;
     Ok(())
 }

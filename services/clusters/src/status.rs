@@ -1,9 +1,11 @@
 //! A cluster's status from its heartbeats: `ready` while they arrive, `stale` after
-//! `FLOTILLA_CLUSTER_STALE_AFTER` without one, `offline` after `FLOTILLA_CLUSTER_OFFLINE_AFTER`
-//! (or before the first). Heartbeats move a cluster back to `ready` themselves; the sweeper
-//! here notices the silence, on whichever replicas run it, each transition recorded once.
-//! Every transition is a cluster event, a metric, and a `NOTIFY flotilla_cluster_status` so
-//! that the DNS service re-plans at once (an offline cluster's endpoints leave DNS).
+//! `FLOTILLA_CLUSTER_STALE_AFTER` without one (its endpoints leave DNS), `offline` after
+//! `FLOTILLA_CLUSTER_OFFLINE_AFTER` (or before the first). Heartbeats move a cluster back to
+//! `ready` themselves (a stale one only once they have kept coming for
+//! `FLOTILLA_CLUSTER_RECOVER_AFTER`: see `beats`); the sweeper here notices the silence, on
+//! whichever replicas run it, each transition recorded once. Every transition is a cluster
+//! event, a metric, and a `NOTIFY flotilla_cluster_status`; leaving or entering `ready` also
+//! puts the cluster's hosts in the DNS outbox (a trigger), so DNS fails over at once.
 
 use std::time::Duration;
 
@@ -26,19 +28,28 @@ const GAUGE_EVERY: u32 = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
-    /// Heartbeats arrive.
+    /// Heartbeats arrive: its endpoints are in DNS.
     Ready,
-    /// No heartbeat for a while.
+    /// No heartbeat for a few seconds, or heartbeats back but not yet steady: its endpoints
+    /// are out of DNS.
     Stale,
-    /// No heartbeat for long (or never): its endpoints leave DNS.
+    /// No heartbeat for long (or never).
     Offline,
 }
 
 impl Status {
-    /// The status after `silence` seconds without a heartbeat (`None`: never had one).
-    pub fn after(silence: Option<f64>, config: &Config) -> Self {
+    /// The status now of a cluster stored as `stored`, `silence` seconds after its last
+    /// heartbeat (`None`: never had one). Computed rather than read, so that a reader sees
+    /// the silence before the sweeper does.
+    pub fn now(stored: &str, silence: Option<f64>, config: &Config) -> Self {
         match silence {
-            Some(s) if s < config.cluster_stale_after.0.as_secs_f64() => Status::Ready,
+            // Heartbeats are back but not yet steady: still stale (see `beats`).
+            Some(s) if s < config.cluster_stale_after.0.as_secs_f64() => {
+                match Status::parse(stored) {
+                    Status::Stale => Status::Stale,
+                    _ => Status::Ready,
+                }
+            }
             Some(s) if s < config.cluster_offline_after.0.as_secs_f64() => Status::Stale,
             _ => Status::Offline,
         }
@@ -53,7 +64,8 @@ impl Status {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    /// The status stored as `s`.
+    pub fn parse(s: &str) -> Self {
         match s {
             "ready" => Status::Ready,
             "stale" => Status::Stale,
@@ -118,14 +130,15 @@ pub async fn run_sweeper(ctx: AppContext) {
     }
 }
 
-/// One sweep: each cluster whose stored status no longer matches its silence moves, once,
-/// with its event (rows another replica is moving are skipped, not waited for).
+/// One sweep: each cluster silent for longer than its stored status allows moves down, once,
+/// with its event (rows another replica is moving are skipped, not waited for). Only
+/// heartbeats move a cluster up.
 pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
     let mut tx = ctx.db.begin().await?;
     let moved: Vec<(Uuid, String, String)> = sqlx::query_as(
         "WITH due AS ( \
             SELECT c.id, c.status AS old, n.new FROM clusters c, LATERAL (SELECT CASE \
-                WHEN c.last_heartbeat_at > now() - make_interval(secs => $1) THEN 'ready' \
+                WHEN c.last_heartbeat_at > now() - make_interval(secs => $1) THEN c.status \
                 WHEN c.last_heartbeat_at > now() - make_interval(secs => $2) THEN 'stale' \
                 ELSE 'offline' END AS new) n \
             WHERE c.status <> n.new \

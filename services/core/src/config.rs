@@ -88,12 +88,21 @@ pub struct Config {
     #[arg(long, env = "FLOTILLA_SIGNING_KEY_ROTATION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub signing_key_rotation_days: u32,
 
-    /// Seconds without a heartbeat after which a cluster is `stale` (1-3600).
-    #[arg(long, env = "FLOTILLA_CLUSTER_STALE_AFTER", default_value = "30", value_parser = parse_timeout)]
+    /// Seconds without a heartbeat after which a cluster is `stale` and its endpoints leave DNS
+    /// (1-3600). The default, 8, lets a heartbeat of the agent's default 5 s interval be 3 s
+    /// late, and keeps a dead cluster's addresses out of DNS within 10 s.
+    #[arg(long, env = "FLOTILLA_CLUSTER_STALE_AFTER", default_value = "8", value_parser = parse_timeout)]
     pub cluster_stale_after: Seconds,
 
-    /// Seconds without a heartbeat after which a cluster is `offline` and its endpoints leave
-    /// DNS (1-3600; more than the stale threshold).
+    /// Seconds a stale cluster's heartbeats must keep arriving, without a gap of the stale
+    /// threshold, before it is `ready` again and its endpoints return to DNS (0-3600; 0: at its
+    /// first heartbeat). Damps a cluster whose heartbeats come and go: it leaves DNS once rather
+    /// than at every late beat. A cluster back from `offline`, or new, is ready at its first.
+    #[arg(long, env = "FLOTILLA_CLUSTER_RECOVER_AFTER", default_value = "4", value_parser = parse_recovery)]
+    pub cluster_recover_after: Seconds,
+
+    /// Seconds without a heartbeat after which a cluster is `offline` (1-3600; more than the
+    /// stale threshold).
     #[arg(long, env = "FLOTILLA_CLUSTER_OFFLINE_AFTER", default_value = "300", value_parser = parse_timeout)]
     pub cluster_offline_after: Seconds,
 
@@ -324,6 +333,13 @@ fn parse_timeout(value: &str) -> Result<Seconds, String> {
     match value.parse::<u64>() {
         Ok(s @ 1..=3600) => Ok(Seconds(Duration::from_secs(s))),
         _ => Err("must be a whole number of seconds from 1 to 3600".into()),
+    }
+}
+
+fn parse_recovery(value: &str) -> Result<Seconds, String> {
+    match value.parse::<u64>() {
+        Ok(s @ 0..=3600) => Ok(Seconds(Duration::from_secs(s))),
+        _ => Err("must be a whole number of seconds from 0 to 3600".into()),
     }
 }
 

@@ -23,7 +23,8 @@ use crate::providers::Provider;
 /// The service's JSON API, with its OpenAPI descriptions.
 pub fn api_routes() -> OpenApiRouter<AppContext> {
     OpenApiRouter::new()
-        .routes(routes!(endpoints::put, endpoints::delete))
+        .routes(routes!(endpoints::report::put, endpoints::report::delete))
+        .routes(routes!(endpoints::set::get, endpoints::set::replace))
         .routes(routes!(views::endpoints))
         .routes(routes!(views::records))
         .routes(routes!(views::changes))

@@ -8,7 +8,7 @@
 //! the served addresses as one set, or with one hostname. Both carry a TXT marker at
 //! `_flotilla.<host>` naming the owner, so records Flotilla wrote are recognisable in the zone.
 //!
-//! An endpoint is served while it is healthy and its cluster is not offline. When none of a
+//! An endpoint is served while it is healthy and its cluster is `ready`. When none of a
 //! host's endpoints is served, the plan fails open: it serves all of them (as Route53 does
 //! when every health check fails), because an empty answer would be cached by resolvers for
 //! the zone's negative TTL and outlast the outage. A host with no endpoints at all (all
@@ -83,7 +83,7 @@ pub struct Endpoint {
     pub region: Option<String>,
     /// 0-255.
     pub weight: i64,
-    /// Healthy by its agent's last report, and its cluster not offline.
+    /// Healthy by its agent's last report, and its cluster `ready`.
     pub serving: bool,
     /// What it serves.
     pub targets: Targets,

@@ -203,7 +203,7 @@ pub struct ChangeView {
     pub attempts: i32,
     /// The last error: why it is quarantined, or why the last attempt failed.
     pub error: Option<String>,
-    /// When Flotilla learned what made the change (the report, or the cluster going offline).
+    /// When Flotilla learned what made the change (the report, or the cluster leaving `ready`).
     pub learned_at: DateTime<Utc>,
     /// When it was last sent.
     pub submitted_at: Option<DateTime<Utc>>,

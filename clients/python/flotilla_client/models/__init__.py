@@ -17,6 +17,7 @@ from .certificate_info import CertificateInfo
 from .change_list import ChangeList
 from .change_view import ChangeView
 from .cluster import Cluster
+from .cluster_endpoints import ClusterEndpoints
 from .cluster_event import ClusterEvent
 from .cluster_events import ClusterEvents
 from .cluster_figures_type_0 import ClusterFiguresType0
@@ -27,8 +28,10 @@ from .created_api_token import CreatedApiToken
 from .created_registration_token import CreatedRegistrationToken
 from .device_authorization import DeviceAuthorization
 from .device_request import DeviceRequest
+from .endpoint_changes import EndpointChanges
 from .endpoint_list import EndpointList
 from .endpoint_report import EndpointReport
+from .endpoint_set_report import EndpointSetReport
 from .endpoint_view import EndpointView
 from .exchange_response import ExchangeResponse
 from .field_error import FieldError
@@ -36,6 +39,7 @@ from .health import Health
 from .heartbeat import Heartbeat
 from .heartbeat_ack import HeartbeatAck
 from .heartbeat_figures_type_0 import HeartbeatFiguresType0
+from .host_endpoint_report import HostEndpointReport
 from .identity_ca import IdentityCa
 from .identity_provider import IdentityProvider
 from .jwk_set import JwkSet
@@ -91,6 +95,7 @@ __all__ = (
     "ChangeList",
     "ChangeView",
     "Cluster",
+    "ClusterEndpoints",
     "ClusterEvent",
     "ClusterEvents",
     "ClusterFiguresType0",
@@ -101,8 +106,10 @@ __all__ = (
     "CreatedRegistrationToken",
     "DeviceAuthorization",
     "DeviceRequest",
+    "EndpointChanges",
     "EndpointList",
     "EndpointReport",
+    "EndpointSetReport",
     "EndpointView",
     "ExchangeResponse",
     "FieldError",
@@ -110,6 +117,7 @@ __all__ = (
     "Heartbeat",
     "HeartbeatAck",
     "HeartbeatFiguresType0",
+    "HostEndpointReport",
     "IdentityCa",
     "IdentityProvider",
     "JwkSet",

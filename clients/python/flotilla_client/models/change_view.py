@@ -26,8 +26,8 @@ class ChangeView:
         failover (bool): Whether it took an endpoint out (such changes go first).
         host (str): The host.
         id (int): The change's id (a cursor for paging).
-        learned_at (datetime.datetime): When Flotilla learned what made the change (the report, or the cluster going
-            offline).
+        learned_at (datetime.datetime): When Flotilla learned what made the change (the report, or the cluster leaving
+            `ready`).
         status (str): `pending` (queued, or sent and not yet answered), `applied`, `failed` (its outcome was
             lost; what is missing was sent again) or `quarantined` (refused by the provider or the
             preflight check; see `error`).

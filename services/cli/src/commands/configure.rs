@@ -4,10 +4,10 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-use reqwest::Method;
-use serde_json::Value;
+use flotilla_client::accounts::Me;
+use flotilla_client::Client;
 
-use crate::api::{Api, CLIENT_ID};
+use crate::api::{self, CLIENT_ID};
 use crate::cli::ConfigureArgs;
 use crate::error::{CliError, Result};
 use crate::kubeconfig::{self, Context};
@@ -31,16 +31,14 @@ pub async fn run(args: &ConfigureArgs, account: Option<&str>) -> Result<()> {
             ))
         }
     };
-    let api = Api::new(&server)?;
+    let api = api::client(&server)?;
     let tokens = if args.device {
         login::device(&api).await?
     } else {
         login::browser(&api, Duration::from_secs(args.timeout)).await?
     };
     let credentials = credentials_from(&tokens)?;
-    let me = api
-        .call(Method::GET, "/api/v1/me", &credentials.access_token, None)
-        .await?;
+    let me = api.me(&credentials.access_token).await?;
     let account = match choose_account(&me, account, api.server()) {
         Ok(account) => account,
         Err(e) => {
@@ -51,7 +49,7 @@ pub async fn run(args: &ConfigureArgs, account: Option<&str>) -> Result<()> {
     };
     // The log-in this one replaces is revoked, so no forgotten refresh token stays valid.
     if let (Some(saved), Some(old)) = (&saved, home.credentials()?) {
-        if let Ok(old_api) = Api::new(&saved.server) {
+        if let Ok(old_api) = api::client(&saved.server) {
             revoke(&old_api, &old.refresh_token).await;
         }
     }
@@ -60,7 +58,11 @@ pub async fn run(args: &ConfigureArgs, account: Option<&str>) -> Result<()> {
         server: api.server().to_owned(),
         account: account.clone(),
     })?;
-    let who = me["person"]["email"].as_str().unwrap_or("you");
+    let who = me
+        .person
+        .as_ref()
+        .and_then(|p| p.email.as_deref())
+        .unwrap_or("you");
     eprintln!("Logged in to {} as {who}; account {account}.", api.server());
     if !args.no_kubeconfig {
         let path = kubeconfig::path(args.kubeconfig.as_deref())?;
@@ -76,7 +78,7 @@ pub async fn run(args: &ConfigureArgs, account: Option<&str>) -> Result<()> {
 }
 
 /// Revokes a log-in at the server, best effort.
-async fn revoke(api: &Api, refresh_token: &str) {
+async fn revoke(api: &Client, refresh_token: &str) {
     let _ = api
         .form(
             "/oauth/revoke",
@@ -87,15 +89,8 @@ async fn revoke(api: &Api, refresh_token: &str) {
 
 /// The account to use: `--account` if the person is a member, their only one, or the one
 /// they pick.
-fn choose_account(me: &Value, wanted: Option<&str>, server: &str) -> Result<String> {
-    let names: Vec<String> = me["accounts"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|a| a["name"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+fn choose_account(me: &Me, wanted: Option<&str>, server: &str) -> Result<String> {
+    let names: Vec<String> = me.accounts.iter().map(|a| a.name.clone()).collect();
     if let Some(wanted) = wanted {
         return if names.iter().any(|n| n == wanted) {
             Ok(wanted.to_owned())

@@ -2,10 +2,9 @@
 //! and the server need them.
 
 use chrono::{SecondsFormat, TimeZone, Utc};
-use reqwest::Method;
 use serde_json::json;
 
-use crate::api::{Api, CLIENT_ID};
+use crate::api::{self, CLIENT_ID};
 use crate::error::{CliError, Result};
 use crate::kubeconfig::{self, Context};
 use crate::output::Format;
@@ -21,17 +20,14 @@ pub async fn cluster_kubeconfig(
     cluster: &str,
     format: Format,
 ) -> Result<()> {
-    let path = session.account_path(&format!("/clusters/{cluster}/kubeconfig"));
-    let found = session.call(Method::GET, &path, None).await?;
-    let server = found["server"]
-        .as_str()
-        .ok_or_else(|| CliError::Server("the kubeconfig lookup has no server".into()))?;
-    let ca_data = found["certificate_authority_data"]
-        .as_str()
-        .unwrap_or_default();
-    let mut entry = kubeconfig::cluster_entry(server, None);
-    if !ca_data.is_empty() {
-        entry["certificate-authority-data"] = ca_data.into();
+    let token = session.access_token().await?;
+    let found = session
+        .api
+        .kubeconfig(&token, session.account(), cluster)
+        .await?;
+    let mut entry = kubeconfig::cluster_entry(&found.server, None);
+    if !found.certificate_authority_data.is_empty() {
+        entry["certificate-authority-data"] = found.certificate_authority_data.into();
     }
     let account = session.settings.account.clone();
     let context = Context {
@@ -101,7 +97,7 @@ pub async fn logout() -> Result<()> {
         eprintln!("Not logged in.");
         return Ok(());
     };
-    let revoked = match Api::new(&settings.server) {
+    let revoked = match api::client(&settings.server) {
         Ok(api) => api
             .form(
                 "/oauth/revoke",
@@ -111,7 +107,8 @@ pub async fn logout() -> Result<()> {
                 ],
             )
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(CliError::from),
         Err(e) => Err(e),
     };
     // The local tokens go whatever the server said: logging out must not be blocked.

@@ -2,6 +2,7 @@
 
 mod configure;
 mod credentials;
+mod install;
 mod register;
 mod resources;
 

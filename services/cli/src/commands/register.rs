@@ -1,12 +1,13 @@
 //! `flotilla register-cluster`: the current kubeconfig context's API server and CA, an
 //! identity CA (given, or generated here with its key kept local), uploaded with the person's
-//! log-in or a registration token; then what other clusters need to trust this one.
+//! log-in or a registration token; then how to install the cluster's agent, and what other
+//! clusters need to trust this one.
 
-use reqwest::Method;
-use serde_json::{json, Value};
+use flotilla_client::clusters::{ClusterRegistration, Registered};
 
+use super::install::{self, IdentityCa};
 use super::parse_labels;
-use crate::api::Api;
+use crate::api;
 use crate::cli::RegisterArgs;
 use crate::error::{local, CliError, Result};
 use crate::identity;
@@ -32,14 +33,15 @@ pub async fn run(args: &RegisterArgs, account: Option<&str>, format: Format) -> 
             (generated.certificate_pem.clone(), Some(generated))
         }
     };
-    let mut body = json!({ "identity_ca": identity_ca, "server": kube.server });
-    if let Some(ca) = &kube.ca_pem {
-        body["server_ca"] = json!(ca);
-    }
-    if !labels.is_empty() {
-        body["labels"] = json!(labels);
-    }
-    let answer = match &args.registration_token {
+    let registration = ClusterRegistration {
+        identity_ca,
+        server: kube.server,
+        server_ca: kube.ca_pem,
+        labels: (!labels.is_empty()).then_some(labels),
+        agent_version: None,
+    };
+    // Who registers: the registration token, or the person's log-in.
+    let (api, bearer, account) = match &args.registration_token {
         Some(token) => {
             let settings = Home::locate()?.settings()?;
             let server = args
@@ -55,32 +57,41 @@ pub async fn run(args: &RegisterArgs, account: Option<&str>, format: Format) -> 
                 .ok_or_else(|| {
                     CliError::Usage("with --registration-token, --account is required".into())
                 })?;
-            let api = Api::new(&server)?;
-            let path = format!("/api/v1/accounts/{account}/clusters/{}", args.name);
-            api.call(Method::PUT, &path, token, Some(&body)).await
+            (api::client(&server)?, token.clone(), account)
         }
         None => {
             let mut session = Session::load(account)?;
-            let path = session.account_path(&format!("/clusters/{}", args.name));
-            session.call(Method::PUT, &path, Some(&body)).await
+            let bearer = session.access_token().await?;
+            let account = session.account().to_owned();
+            (session.api, bearer, account)
         }
     };
-    let answer = answer.map_err(|e| match &generated {
-        // The CA is kept: registering again can reuse it.
-        Some(g) => with_hint(
-            e,
-            &format!(
-                "the generated CA's key is in {}; its certificate is in the Secret {}",
-                g.key_file.display(),
-                g.secret_file.display()
+    let answer = api
+        .register_cluster(&bearer, &account, &args.name, &registration)
+        .await
+        .map_err(|e| match &generated {
+            // The CA is kept: registering again can reuse it.
+            Some(g) => with_hint(
+                e.into(),
+                &format!(
+                    "the generated CA's key is in {}; its certificate is in the Secret {}",
+                    g.key_file.display(),
+                    g.secret_file.display()
+                ),
             ),
-        ),
-        None => e,
-    })?;
+            None => e.into(),
+        })?;
     if format != Format::Table {
-        return output::print(format, &answer, &[]);
+        return output::whole(format, &answer);
     }
-    print_registered(&answer, generated.as_ref());
+    let ca = match (&generated, &args.identity_ca) {
+        (Some(g), _) => IdentityCa::Manifest(&g.secret_file),
+        (None, Some(file)) => IdentityCa::Certificate(file),
+        // clap requires one of the two.
+        (None, None) => return Err(CliError::Usage("no identity CA".into())),
+    };
+    let agent = install::for_registered(api.server(), &account, &answer.cluster.name, ca);
+    print_registered(&answer, generated.as_ref(), &agent);
     Ok(())
 }
 
@@ -93,29 +104,38 @@ fn with_hint(e: CliError, hint: &str) -> CliError {
     }
 }
 
-fn print_registered(answer: &Value, generated: Option<&identity::Generated>) {
-    let name = answer["name"].as_str().unwrap_or_default();
-    let prefix = answer["spiffe_prefix"].as_str().unwrap_or_default();
-    let outcome = answer["outcome"].as_str().unwrap_or("registered");
-    let fingerprint = answer["identity_cas"][0]["sha256"].as_str().unwrap_or("-");
-    println!("Cluster {name}: {outcome}.");
-    println!("SPIFFE prefix:        {prefix}");
+fn print_registered(answer: &Registered, generated: Option<&identity::Generated>, agent: &str) {
+    let cluster = &answer.cluster;
+    let fingerprint = cluster
+        .identity_cas
+        .first()
+        .map_or("-", |ca| ca.certificate.sha256.as_str());
+    println!(
+        "Cluster {}: {}.",
+        cluster.name,
+        output::word(&answer.outcome)
+    );
+    println!("SPIFFE prefix:        {}", cluster.spiffe_prefix);
     println!("Identity CA (SHA-256): {fingerprint}");
     if let Some(g) = generated {
         println!();
         println!(
-            "The identity CA's private key is in {} (only you can read it).",
-            g.key_file.display()
-        );
-        println!(
-            "Give it to the cluster's agent:  kubectl apply -f {}",
+            "The identity CA's private key is in {} (only you can read it); the Secret {} \
+             holds it for the cluster's agent.",
+            g.key_file.display(),
             g.secret_file.display()
         );
     }
     println!();
+    println!(
+        "Install the agent in the cluster (kubectl pointing at it, from a clone of Flotilla):"
+    );
+    println!();
+    println!("{agent}");
+    println!();
     println!("Other clusters of the account reach and trust this one with:");
     println!();
-    println!("{}", snippets(name, prefix));
+    println!("{}", snippets(&cluster.name, &cluster.spiffe_prefix));
 }
 
 /// Admiralty's `Kubeconfig` and `TrustedIdentityProvider` for `cluster`, resolved through

@@ -2,136 +2,148 @@
 //! JSON or YAML.
 
 use chrono::{Duration, SecondsFormat, Utc};
-use reqwest::Method;
-use serde_json::{json, Value};
+use flotilla_client::accounts::Role;
+use flotilla_client::clusters::Cluster;
+use flotilla_client::tokens::{ApiToken, NewApiToken, NewRegistrationToken, RegistrationToken};
+use serde::Serialize;
 
+use super::install;
 use super::parse_labels;
 use crate::cli::{ClustersCommand, RegistrationTokensCommand, TokensCommand};
-use crate::error::Result;
-use crate::output::{self, pairs, text, Column, Format};
+use crate::error::{CliError, Result};
+use crate::output::{self, or_dash, pairs, word, Column, Format};
 use crate::session::Session;
 
-const CLUSTER_COLUMNS: &[Column] = &[
+/// The fingerprint of a cluster's current identity CA.
+fn identity_ca(c: &Cluster) -> String {
+    or_dash(
+        c.identity_cas
+            .first()
+            .map(|ca| ca.certificate.sha256.as_str()),
+    )
+}
+
+const CLUSTER_COLUMNS: &[Column<Cluster>] = &[
     Column {
         header: "NAME",
-        cell: |v| text(v, "name"),
+        cell: |c| c.name.clone(),
     },
     Column {
         header: "STATUS",
-        cell: |v| text(v, "status"),
+        cell: |c| word(&c.status),
     },
     Column {
         header: "REGION",
-        cell: |v| text(&v["labels"], "region"),
+        cell: |c| or_dash(c.labels.get("region").map(String::as_str)),
     },
     Column {
         header: "LAST HEARTBEAT",
-        cell: |v| text(v, "last_heartbeat_at"),
+        cell: |c| or_dash(c.last_heartbeat_at.as_deref()),
     },
     Column {
         header: "AGENT",
-        cell: |v| text(v, "agent_version"),
+        cell: |c| or_dash(c.agent_version.as_deref()),
     },
     Column {
         header: "IDENTITY CA (SHA-256)",
-        cell: |v| text(&v["identity_cas"][0], "sha256"),
+        cell: identity_ca,
     },
 ];
 
-const CLUSTER_FIELDS: &[Column] = &[
+const CLUSTER_FIELDS: &[Column<Cluster>] = &[
     Column {
         header: "name",
-        cell: |v| text(v, "name"),
+        cell: |c| c.name.clone(),
     },
     Column {
         header: "status",
-        cell: |v| text(v, "status"),
+        cell: |c| word(&c.status),
     },
     Column {
         header: "server",
-        cell: |v| text(v, "server"),
+        cell: |c| c.server.clone(),
     },
     Column {
         header: "spiffe prefix",
-        cell: |v| text(v, "spiffe_prefix"),
+        cell: |c| c.spiffe_prefix.clone(),
     },
     Column {
         header: "labels",
-        cell: |v| pairs(v, "labels"),
+        cell: |c| pairs(&c.labels),
     },
     Column {
         header: "identity CA",
-        cell: |v| text(&v["identity_cas"][0], "sha256"),
+        cell: identity_ca,
     },
     Column {
         header: "last heartbeat",
-        cell: |v| text(v, "last_heartbeat_at"),
+        cell: |c| or_dash(c.last_heartbeat_at.as_deref()),
     },
     Column {
         header: "agent",
-        cell: |v| text(v, "agent_version"),
+        cell: |c| or_dash(c.agent_version.as_deref()),
     },
     Column {
         header: "registered",
-        cell: |v| text(v, "registered_at"),
+        cell: |c| c.registered_at.clone(),
     },
 ];
 
-const TOKEN_COLUMNS: &[Column] = &[
+const TOKEN_COLUMNS: &[Column<ApiToken>] = &[
     Column {
         header: "ID",
-        cell: |v| text(v, "id"),
+        cell: |t| t.id.clone(),
     },
     Column {
         header: "NAME",
-        cell: |v| text(v, "name"),
+        cell: |t| t.name.clone(),
     },
     Column {
         header: "ROLE",
-        cell: |v| text(v, "role"),
+        cell: |t| word(&t.role),
     },
     Column {
         header: "PREFIX",
-        cell: |v| text(v, "prefix"),
+        cell: |t| t.prefix.clone(),
     },
     Column {
         header: "EXPIRES",
-        cell: |v| text(v, "expires_at"),
+        cell: |t| t.expires_at.clone(),
     },
     Column {
         header: "LAST USED",
-        cell: |v| text(v, "last_used_at"),
+        cell: |t| or_dash(t.last_used_at.as_deref()),
     },
     Column {
         header: "REVOKED",
-        cell: |v| text(v, "revoked_at"),
+        cell: |t| or_dash(t.revoked_at.as_deref()),
     },
 ];
 
-const REGISTRATION_TOKEN_COLUMNS: &[Column] = &[
+const REGISTRATION_TOKEN_COLUMNS: &[Column<RegistrationToken>] = &[
     Column {
         header: "ID",
-        cell: |v| text(v, "id"),
+        cell: |t| t.id.clone(),
     },
     Column {
         header: "DESCRIPTION",
-        cell: |v| text(v, "description"),
+        cell: |t| t.description.clone(),
     },
     Column {
         header: "STATE",
-        cell: |v| text(v, "state"),
+        cell: |t| t.state.clone(),
     },
     Column {
         header: "USES",
-        cell: |v| format!("{}/{}", text(v, "uses"), text(v, "max_uses")),
+        cell: |t| format!("{}/{}", t.uses, t.max_uses),
     },
     Column {
         header: "LABELS",
-        cell: |v| pairs(v, "labels"),
+        cell: |t| pairs(&t.labels),
     },
     Column {
         header: "EXPIRES",
-        cell: |v| text(v, "expires_at"),
+        cell: |t| t.expires_at.clone(),
     },
 ];
 
@@ -140,21 +152,19 @@ pub async fn clusters(
     command: ClustersCommand,
     format: Format,
 ) -> Result<()> {
+    let token = session.access_token().await?;
+    let (api, account) = (&session.api, session.account());
     match command {
         ClustersCommand::List => {
-            let list = session
-                .call(Method::GET, &session.account_path("/clusters"), None)
-                .await?;
-            output::print(format, &list, CLUSTER_COLUMNS)
+            let list = api.list_clusters(&token, account).await?;
+            output::list(format, &list, CLUSTER_COLUMNS)
         }
         ClustersCommand::Get { name } => {
-            let path = session.account_path(&format!("/clusters/{name}"));
-            let cluster = session.call(Method::GET, &path, None).await?;
-            output::print(format, &cluster, CLUSTER_FIELDS)
+            let cluster = api.get_cluster(&token, account, &name).await?;
+            output::one(format, &cluster, CLUSTER_FIELDS)
         }
         ClustersCommand::Delete { name } => {
-            let path = session.account_path(&format!("/clusters/{name}"));
-            session.call(Method::DELETE, &path, None).await?;
+            api.deregister_cluster(&token, account, &name).await?;
             eprintln!("Deregistered cluster {name}.");
             Ok(())
         }
@@ -162,6 +172,8 @@ pub async fn clusters(
 }
 
 pub async fn tokens(session: &mut Session, command: TokensCommand, format: Format) -> Result<()> {
+    let token = session.access_token().await?;
+    let (api, account) = (&session.api, session.account());
     match command {
         TokensCommand::Create {
             name,
@@ -170,26 +182,27 @@ pub async fn tokens(session: &mut Session, command: TokensCommand, format: Forma
         } => {
             let expires_at = (Utc::now() + Duration::days(i64::from(expires_in_days)))
                 .to_rfc3339_opts(SecondsFormat::Secs, true);
-            let body = json!({ "name": name, "role": role, "expires_at": expires_at });
-            let created = session
-                .call(Method::POST, &session.account_path("/tokens"), Some(&body))
-                .await?;
-            print_secret(format, &created, "API token", None)
+            let new = NewApiToken {
+                name,
+                role: parse_role(&role)?,
+                expires_at,
+            };
+            let created = api.create_token(&token, account, &new).await?;
+            let details = &created.details;
+            print_secret(
+                format,
+                &created,
+                &created.token,
+                &format!("API token {} (expires {})", details.id, details.expires_at),
+                None,
+            )
         }
         TokensCommand::List => {
-            let list = session
-                .call(Method::GET, &session.account_path("/tokens"), None)
-                .await?;
-            output::print(format, &list, TOKEN_COLUMNS)
+            let list = api.list_tokens(&token, account).await?;
+            output::list(format, &list, TOKEN_COLUMNS)
         }
         TokensCommand::Revoke { id } => {
-            session
-                .call(
-                    Method::DELETE,
-                    &session.account_path(&format!("/tokens/{id}")),
-                    None,
-                )
-                .await?;
+            api.revoke_token(&token, account, &id).await?;
             eprintln!("Revoked API token {id}.");
             Ok(())
         }
@@ -201,6 +214,8 @@ pub async fn registration_tokens(
     command: RegistrationTokensCommand,
     format: Format,
 ) -> Result<()> {
+    let token = session.access_token().await?;
+    let (api, account) = (&session.api, session.account());
     match command {
         RegistrationTokensCommand::Create {
             description,
@@ -208,54 +223,72 @@ pub async fn registration_tokens(
             ttl_seconds,
             labels,
         } => {
-            let body = json!({
-                "description": description,
-                "max_uses": max_uses,
-                "ttl_seconds": ttl_seconds,
-                "labels": parse_labels(&labels)?,
-            });
-            let created = session
-                .call(
-                    Method::POST,
-                    &session.account_path("/registration-tokens"),
-                    Some(&body),
-                )
-                .await?;
+            let new = NewRegistrationToken {
+                description,
+                labels: parse_labels(&labels)?,
+                max_uses,
+                ttl_seconds,
+            };
+            let created = api.create_registration_token(&token, account, &new).await?;
+            let server = api.server();
             let usage = format!(
-                "flotilla register-cluster --server {} --account {} --registration-token {} --name <cluster> --generate-identity-ca",
-                session.settings.server,
-                session.settings.account,
-                created["token"].as_str().unwrap_or_default()
+                "Register a cluster with it:\n  flotilla register-cluster --server {server} --account {account} --registration-token {} --name <cluster> --generate-identity-ca\n\
+                 Install the agent in the cluster, which registers it with this token:\n\n{}\n",
+                created.token,
+                install::with_registration_token(server, account, &created.token)
             );
-            print_secret(format, &created, "registration token", Some(&usage))
+            let details = &created.details;
+            print_secret(
+                format,
+                &created,
+                &created.token,
+                &format!(
+                    "registration token {} (expires {})",
+                    details.id, details.expires_at
+                ),
+                Some(&usage),
+            )
         }
         RegistrationTokensCommand::List => {
-            let path = session.account_path("/registration-tokens");
-            let list = session.call(Method::GET, &path, None).await?;
-            output::print(format, &list, REGISTRATION_TOKEN_COLUMNS)
+            let list = api.list_registration_tokens(&token, account).await?;
+            output::list(format, &list, REGISTRATION_TOKEN_COLUMNS)
         }
         RegistrationTokensCommand::Revoke { id } => {
-            let path = session.account_path(&format!("/registration-tokens/{id}"));
-            session.call(Method::DELETE, &path, None).await?;
+            api.revoke_registration_token(&token, account, &id).await?;
             eprintln!("Revoked registration token {id}.");
             Ok(())
         }
     }
 }
 
-/// A created token: its secret on stdout (alone, for scripts), the rest on stderr.
-fn print_secret(format: Format, created: &Value, what: &str, usage: Option<&str>) -> Result<()> {
-    if format != Format::Table {
-        return output::print(format, created, &[]);
+/// A role named on the command line.
+fn parse_role(role: &str) -> Result<Role> {
+    match role {
+        "viewer" => Ok(Role::Viewer),
+        "admin" => Ok(Role::Admin),
+        "owner" => Ok(Role::Owner),
+        other => Err(CliError::Usage(format!(
+            "--role {other:?} is not a role: viewer, admin or owner"
+        ))),
     }
-    println!("{}", created["token"].as_str().unwrap_or_default());
-    eprintln!(
-        "Created {what} {} (expires {}). The secret above is shown this once.",
-        text(created, "id"),
-        text(created, "expires_at")
-    );
+}
+
+/// A created token: its secret on stdout (alone, for scripts), the rest on stderr, what to
+/// do with it last.
+fn print_secret<T: Serialize>(
+    format: Format,
+    created: &T,
+    secret: &str,
+    what: &str,
+    usage: Option<&str>,
+) -> Result<()> {
+    if format != Format::Table {
+        return output::whole(format, created);
+    }
+    println!("{secret}");
+    eprintln!("Created {what}. The secret above is shown this once.");
     if let Some(usage) = usage {
-        eprintln!("Register a cluster with it:\n  {usage}");
+        eprintln!("{usage}");
     }
     Ok(())
 }

@@ -145,7 +145,7 @@ impl Metrics {
             );
         registry.register(
             "dns_change_seconds",
-            "Time from learning of a DNS change (an endpoint report, a cluster going offline) to the provider acknowledging it",
+            "Time from learning of a DNS change (an endpoint report, a cluster leaving ready) to the provider acknowledging it",
             dns_change_seconds.clone(),
         );
         let dns_requests = Family::<OutcomeLabels, Counter>::default();

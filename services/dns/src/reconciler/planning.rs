@@ -59,7 +59,7 @@ pub async fn plan_dirty(db: &PgPool, zone: &str, flavour: Flavour) -> anyhow::Re
     let (account_ids, names): (Vec<Uuid>, Vec<String>) = hosts.iter().cloned().unzip();
     let endpoints: Vec<EndpointRow> = sqlx::query_as(
         "SELECT e.account_id, e.host, c.name AS cluster, c.labels ->> 'region' AS region, e.weight, \
-                e.healthy AND c.status <> 'offline' AS serving, e.targets \
+                e.healthy AND c.status = 'ready' AS serving, e.targets \
          FROM dns_endpoints e JOIN clusters c ON c.id = e.cluster_id \
          JOIN unnest($1::uuid[], $2::text[]) AS h(account_id, host) \
            ON e.account_id = h.account_id AND e.host = h.host \

@@ -2,11 +2,13 @@
 //! binary as an operator runs it.
 
 mod accounts;
+mod agent;
 mod binary;
 mod cli;
 mod clients;
 mod clusters;
 mod console;
+mod contract;
 mod directory;
 mod dns;
 mod docs;

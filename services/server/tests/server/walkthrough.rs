@@ -103,11 +103,17 @@ async fn a_new_user_follows_the_readme_to_a_registered_cluster() {
     )
     .expect("write the kubeconfig");
     let mut printed = String::new();
+    let mut namespace_created = false;
     for line in &lines {
         let line = line.replace("http://localhost:8080", &base);
         if line.starts_with("cargo build -p flotilla-cli") {
             // scripts/test.sh built it; this finds it (or says how to build it).
             cli::binary();
+            continue;
+        }
+        if line == "kubectl create namespace admiralty" {
+            // No cluster here: the namespace the Secret manifest names must be that one.
+            namespace_created = true;
             continue;
         }
         if let Some(file) = line.strip_prefix("kubectl apply -f ") {
@@ -117,6 +123,10 @@ async fn a_new_user_follows_the_readme_to_a_registered_cluster() {
             assert!(
                 manifest.contains("kind: Secret") && manifest.contains("tls.key"),
                 "{manifest}"
+            );
+            assert!(
+                namespace_created && manifest.contains("namespace: admiralty"),
+                "{line}: its namespace is created first: {manifest}"
             );
             continue;
         }

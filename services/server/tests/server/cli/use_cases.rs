@@ -2,6 +2,8 @@
 //! kubeconfig with a generated identity CA, get its kubeconfig, get audience-bound tokens for
 //! it, survive an expired access token, use registration tokens, and log out.
 
+use std::os::unix::fs::PermissionsExt;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
@@ -38,6 +40,70 @@ async fn verified_claims(flotilla: &Flotilla, token: &str, audience: &str) -> Va
     jsonwebtoken::decode::<Value>(token, &key, &validation)
         .expect("the token verifies against the JWKS with that audience")
         .claims
+}
+
+/// The lines of `printed` between `heading` (and the blank line after it) and the next blank
+/// line: a block of commands to paste.
+fn block_after(printed: &str, heading: &str) -> String {
+    let start = printed
+        .find(&format!("{heading}\n\n"))
+        .unwrap_or_else(|| panic!("{heading:?} is not printed:\n{printed}"))
+        + heading.len()
+        + 2;
+    let rest = &printed[start..];
+    rest[..rest.find("\n\n").unwrap_or(rest.len())]
+        .trim_end()
+        .to_owned()
+}
+
+/// Pastes `commands` into `sh -e` in a fresh directory holding `deploy/agent/`, with a
+/// `kubectl` that only records its arguments: what kubectl was asked, one call a line, and
+/// the `deploy/agent/agent.env` the commands wrote.
+fn paste(commands: &str) -> (Vec<String>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("deploy/agent")).expect("mkdir");
+    std::fs::create_dir(d.join("bin")).expect("mkdir");
+    let kubectl = d.join("bin/kubectl");
+    std::fs::write(&kubectl, "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$CALLS\"\n").expect("write");
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        d.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-e", "-c", commands])
+        .current_dir(d)
+        .env("PATH", path)
+        .env("CALLS", d.join("calls"))
+        .output()
+        .expect("sh");
+    assert!(
+        out.status.success(),
+        "{commands}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = std::fs::read_to_string(d.join("calls")).expect("kubectl was called");
+    let env = std::fs::read_to_string(d.join("deploy/agent/agent.env")).expect("agent.env");
+    (calls.lines().map(str::to_owned).collect(), env)
+}
+
+/// `GET path` of the API with the access token the CLI saved in `home`: what `-o json` must
+/// print.
+async fn as_saved(flotilla: &Flotilla, home: &Path, path: &str) -> Value {
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(home.join(".flotilla/credentials.json")).expect("read"),
+    )
+    .expect("JSON");
+    let r = reqwest::Client::new()
+        .get(flotilla.at(path))
+        .bearer_auth(saved["access_token"].as_str().expect("an access token"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.expect("JSON")
 }
 
 #[tokio::test]
@@ -86,6 +152,43 @@ async fn register_a_cluster_get_its_kubeconfig_and_tokens_for_it_then_log_out() 
     );
     let key_file = out_dir.join("eu-1-identity-ca.key");
     let secret_file = out_dir.join("eu-1-identity-ca-secret.yaml");
+    // How to install its agent: the CA's Secret (in the agent's namespace, made first), then
+    // the agent configured for this Flotilla, account and cluster.
+    let install = block_after(
+        &printed,
+        "Install the agent in the cluster (kubectl pointing at it, from a clone of Flotilla):",
+    );
+    assert_eq!(
+        install,
+        format!(
+            "kubectl create namespace admiralty\n\
+             kubectl apply -f {}\n\
+             cat > deploy/agent/agent.env <<'EOF'\n\
+             FLOTILLA_URL={}\n\
+             FLOTILLA_ACCOUNT=acme\n\
+             FLOTILLA_CLUSTER=eu-1\n\
+             EOF\n\
+             kubectl apply -k deploy/agent",
+            secret_file.display(),
+            flotilla.url
+        )
+    );
+    let (calls, env) = paste(&install);
+    assert_eq!(
+        calls,
+        [
+            "create namespace admiralty".to_owned(),
+            format!("apply -f {}", secret_file.display()),
+            "apply -k deploy/agent".to_owned(),
+        ]
+    );
+    assert_eq!(
+        env,
+        format!(
+            "FLOTILLA_URL={}\nFLOTILLA_ACCOUNT=acme\nFLOTILLA_CLUSTER=eu-1\n",
+            flotilla.url
+        )
+    );
     assert_eq!((mode(&key_file), mode(&secret_file)), (0o600, 0o600));
     let key = std::fs::read_to_string(&key_file).expect("the key");
     assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "{key}");
@@ -107,6 +210,22 @@ async fn register_a_cluster_get_its_kubeconfig_and_tokens_for_it_then_log_out() 
     assert_eq!(cluster["server"], "https://203.0.113.10:6443");
     assert_eq!(cluster["server_ca"]["sha256"], fingerprint(&api_ca.der()));
     assert_eq!(cluster["labels"]["region"], "eu-west-1");
+    // `-o json` prints the API's answer whole, as the API gives it.
+    assert_eq!(
+        cluster,
+        as_saved(&flotilla, h, "/api/v1/accounts/acme/clusters/eu-1").await
+    );
+    let listed: Value =
+        serde_json::from_str(&ok(h, &["clusters", "list", "-o", "json"]).await).expect("JSON");
+    assert_eq!(
+        listed,
+        as_saved(&flotilla, h, "/api/v1/accounts/acme/clusters").await
+    );
+    let yaml = ok(h, &["clusters", "get", "eu-1", "-o", "yaml"]).await;
+    assert!(
+        yaml.starts_with("account: acme\n") && yaml.contains("\nspiffe_prefix: spiffe://eu-1/\n"),
+        "{yaml}"
+    );
     let table = ok(h, &["clusters", "list"]).await;
     assert!(
         table.starts_with("NAME") && table.contains("eu-1") && table.contains("eu-west-1"),
@@ -265,11 +384,66 @@ async fn registration_tokens_register_clusters_without_a_log_in_and_errors_have_
     .await;
     let token = out.0.trim().to_owned();
     assert!(token.starts_with("flreg_"), "{out:?}");
+    assert_eq!(out.0, format!("{token}\n"), "the secret alone on stdout");
     assert!(
-        out.1.contains(&format!("--registration-token {token}")),
+        out.1.contains(&format!(
+            "\n  flotilla register-cluster --server {} --account acme --registration-token {token} --name <cluster> --generate-identity-ca\n",
+            flotilla.url
+        )),
         "the command that uses it: {}",
         out.1
     );
+    // Or the agent, which registers the cluster with it: the token in the Secret it waits
+    // for, in its namespace, and the agent configured for this Flotilla and account.
+    let install = block_after(
+        &out.1,
+        "Install the agent in the cluster, which registers it with this token:",
+    );
+    assert_eq!(
+        install,
+        format!(
+            "kubectl create namespace admiralty\n\
+             kubectl -n admiralty create secret generic flotilla-registration-token --from-literal=token={token}\n\
+             cat > deploy/agent/agent.env <<'EOF'\n\
+             FLOTILLA_URL={}\n\
+             FLOTILLA_ACCOUNT=acme\n\
+             FLOTILLA_CLUSTER=<cluster>\n\
+             EOF\n\
+             kubectl apply -k deploy/agent",
+            flotilla.url
+        )
+    );
+    let (calls, env) = paste(&install);
+    assert_eq!(
+        calls,
+        [
+            "create namespace admiralty".to_owned(),
+            format!("-n admiralty create secret generic flotilla-registration-token --from-literal=token={token}"),
+            "apply -k deploy/agent".to_owned(),
+        ]
+    );
+    assert_eq!(
+        env,
+        format!(
+            "FLOTILLA_URL={}\nFLOTILLA_ACCOUNT=acme\nFLOTILLA_CLUSTER=<cluster>\n",
+            flotilla.url
+        )
+    );
+    // Listed without its secret, `-o json` as the API gives it.
+    let listed: Value = serde_json::from_str(
+        &ok(admin.path(), &["registration-tokens", "list", "-o", "json"]).await,
+    )
+    .expect("JSON");
+    assert_eq!(
+        listed,
+        as_saved(
+            &flotilla,
+            admin.path(),
+            "/api/v1/accounts/acme/registration-tokens"
+        )
+        .await
+    );
+    assert_eq!(listed[0]["labels"]["tier"], "prod");
 
     // Another machine, never logged in: the token, the server and the account suffice.
     let machine = tempfile::tempdir().expect("tempdir");
@@ -308,6 +482,42 @@ async fn registration_tokens_register_clusters_without_a_log_in_and_errors_have_
         registered["identity_cas"][0]["sha256"],
         fingerprint(&identity.der())
     );
+    // An admin registers another with that CA: the agent's CA Secret is made from the
+    // certificate given and its key, which only the person has.
+    let printed = ok(
+        admin.path(),
+        &[
+            "register-cluster",
+            "--name",
+            "us-3",
+            "--identity-ca",
+            ca.to_str().expect("UTF-8"),
+            "--kubeconfig",
+            kc.to_str().expect("UTF-8"),
+        ],
+    )
+    .await;
+    let install = block_after(
+        &printed,
+        "Install the agent in the cluster (kubectl pointing at it, from a clone of Flotilla):",
+    );
+    let lines: Vec<&str> = install.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "kubectl create namespace admiralty",
+            format!(
+                "kubectl -n admiralty create secret tls flotilla-identity-ca --cert={} --key=<identity-ca-key-file>",
+                ca.display()
+            )
+            .as_str(),
+            "cat > deploy/agent/agent.env <<'EOF'",
+        ],
+        "{install}"
+    );
+    assert!(install.contains("\nFLOTILLA_CLUSTER=us-3\n"), "{install}");
+    ok(admin.path(), &["clusters", "delete", "us-3"]).await;
+
     // Used up (one use): refused, exit 3.
     let mut again = args.to_vec();
     again[8] = "us-2";
@@ -367,6 +577,13 @@ async fn registration_tokens_register_clusters_without_a_log_in_and_errors_have_
     )
     .expect("JSON");
     let id = created["id"].as_str().expect("an id");
+    assert_eq!(created["role"], "viewer");
+    let (code, err) = fails(
+        admin.path(),
+        &["tokens", "create", "--name", "x", "--role", "root"],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
     // An API token is not a person: no cluster token for it.
     let r = reqwest::Client::new()
         .post(flotilla.at("/oauth/token"))

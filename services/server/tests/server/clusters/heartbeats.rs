@@ -1,48 +1,10 @@
 //! Heartbeats and the status they give a cluster: ready, then stale and offline as they stop
 //! (the sweeper), each transition an event and a metric; a heartbeat brings it back.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::{identity, refused, refused_at, Fleet};
-
-async fn status(fleet: &Fleet, cluster: &str) -> Value {
-    fleet
-        .get(&fleet.acme(&format!("/clusters/{cluster}")), &fleet.admin)
-        .await
-}
-
-async fn event_details(fleet: &Fleet, cluster: &str) -> Vec<String> {
-    let events: Value = fleet
-        .get(
-            &fleet.acme(&format!("/clusters/{cluster}/events")),
-            &fleet.admin,
-        )
-        .await;
-    events["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter(|e| e["kind"] == "status")
-        .filter_map(|e| e["detail"].as_str().map(str::to_owned))
-        .collect()
-}
-
-/// Polls until `cluster` has `want` status events (newest first), for at most 15 s.
-async fn wait_for_events(fleet: &Fleet, cluster: &str, want: &[&str]) {
-    for _ in 0..150 {
-        if event_details(fleet, cluster).await == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "expected {want:?}, got {:?}",
-        event_details(fleet, cluster).await
-    );
-}
+use super::{identity, refused, refused_at, status_events, wait_for_events, Fleet};
 
 #[tokio::test]
 async fn status_follows_heartbeats_with_one_event_per_transition() {
@@ -64,7 +26,7 @@ async fn status_follows_heartbeats_with_one_event_per_transition() {
     assert_eq!(beat["status"], "ready");
     assert_eq!(beat["previous_status"], "offline");
     assert_eq!(beat["stale_after_seconds"], 1);
-    let now = status(&fleet, "eu-1").await;
+    let now = fleet.cluster("eu-1").await;
     assert_eq!(now["status"], "ready");
     assert_eq!(now["agent_version"], "0.17.2");
     assert_eq!(now["figures"]["nodes"], 3.0);
@@ -77,7 +39,7 @@ async fn status_follows_heartbeats_with_one_event_per_transition() {
         &["stale → offline", "ready → stale", "offline → ready"],
     )
     .await;
-    assert_eq!(status(&fleet, "eu-1").await["status"], "offline");
+    assert_eq!(fleet.cluster("eu-1").await["status"], "offline");
     let metrics = fleet.metrics().await;
     assert!(
         metrics
@@ -92,7 +54,7 @@ async fn status_follows_heartbeats_with_one_event_per_transition() {
     // Back: one more event, no more than one.
     assert_eq!(fleet.heartbeat("acme", "eu-1", &agent).await.status(), 200);
     assert_eq!(fleet.heartbeat("acme", "eu-1", &agent).await.status(), 200);
-    let events = event_details(&fleet, "eu-1").await;
+    let events = status_events(&fleet, "eu-1").await;
     assert_eq!(events.first().map(String::as_str), Some("offline → ready"));
     assert_eq!(events.len(), 4, "{events:?}");
 }

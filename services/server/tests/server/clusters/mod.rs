@@ -4,10 +4,13 @@
 
 mod assertions;
 mod audit;
+mod failover;
 mod heartbeats;
 pub mod pki;
 mod registration;
 mod tokens;
+
+use std::time::Duration;
 
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
@@ -162,10 +165,47 @@ impl Fleet {
         .await
     }
 
+    /// `cluster` of `acme` as its admin reads it.
+    pub async fn cluster(&self, cluster: &str) -> Value {
+        self.get(&self.acme(&format!("/clusters/{cluster}")), &self.admin)
+            .await
+    }
+
     /// An assertion of `cluster`'s agent for this server, signed by `leaf`.
     pub fn assertion(&self, cluster: &str, leaf: &Leaf) -> String {
         leaf.assertion(&self.flotilla.url, &agent_id(cluster), &[])
     }
+}
+
+/// The status transitions of `cluster` of `acme` (`ready → stale`, ...), newest first.
+pub async fn status_events(fleet: &Fleet, cluster: &str) -> Vec<String> {
+    let events: Value = fleet
+        .get(
+            &fleet.acme(&format!("/clusters/{cluster}/events")),
+            &fleet.admin,
+        )
+        .await;
+    events["events"]
+        .as_array()
+        .unwrap_or_else(|| panic!("events: {events}"))
+        .iter()
+        .filter(|e| e["kind"] == "status")
+        .filter_map(|e| e["detail"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Polls until `cluster`'s status transitions are `want` (newest first), for at most 15 s.
+pub async fn wait_for_events(fleet: &Fleet, cluster: &str, want: &[&str]) {
+    for _ in 0..150 {
+        if status_events(fleet, cluster).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "expected {want:?}, got {:?}",
+        status_events(fleet, cluster).await
+    );
 }
 
 /// The SPIFFE ID of `cluster`'s agent.

@@ -63,7 +63,10 @@ async fn a_newcomer_signs_up_and_finds_a_small_stable_accessible_console() {
 async fn an_owner_registers_a_cluster_copies_its_yaml_sees_its_dns_and_revokes_tokens() {
     let pdns = Pdns::start().await;
     crate::dns::pdns::create_zone(&pdns).await;
-    let settings = crate::dns::pdns::settings(&pdns, &pdns.api_url);
+    let mut settings = crate::dns::pdns::settings(&pdns, &pdns.api_url).to_vec();
+    // The scenario's one heartbeat must keep the cluster ready while it looks (by default a
+    // cluster is stale 8 s after its last heartbeat).
+    settings.extend(["--cluster-stale-after", "120"]);
     let (flotilla, _provider) = Flotilla::with_provider_and(&settings).await;
     let fixtures = json!({
         "eu1": agent(&flotilla, "eu-1"),

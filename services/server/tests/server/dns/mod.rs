@@ -4,7 +4,9 @@
 //! change, answers lost after the change was applied.
 
 mod crash;
+mod endpoint_sets;
 mod endpoints;
+mod failover;
 pub mod pdns;
 pub mod peers;
 mod route53;

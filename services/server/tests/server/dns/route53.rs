@@ -129,6 +129,8 @@ async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a
     let (moto, r53, zone, fleet) = start(&[]).await;
     let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
     let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
+    // Their agents keep beating: a cluster without heartbeats leaves DNS after 8 s.
+    let _beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
     let (www, api) = (host("www"), host("api"));
     serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
     serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2"]).await;

@@ -1,51 +1,14 @@
-//! `PUT|DELETE .../clusters/{cluster}/endpoints/{host}`: what a cluster's agent reports for a
-//! host it serves. The report is stored; a trigger puts the host in the reconciler's outbox in
-//! the same transaction, so the change reaches DNS even if this replica dies right after.
+//! `PUT|DELETE .../clusters/{cluster}/endpoints/{host}`: a cluster's agent reports, or
+//! withdraws, its endpoint for one host.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use flotilla_clusters::agent::{no_longer_registered, AgentOf};
-use flotilla_core::problem::FieldError;
 use flotilla_core::{AppContext, Error, Problem};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::hosts::{Host, Targets};
-
-/// What an agent reports for one host of its cluster.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointReport {
-    /// IPv4/IPv6 addresses (at most 32), or exactly one hostname (such as a load balancer's).
-    pub targets: Vec<String>,
-    /// Share of the region's traffic, 0-255 (0: only when no other cluster serves). Default 1.
-    #[serde(default)]
-    pub weight: Option<i64>,
-    /// Whether the endpoint can serve. Default true; false takes it out of DNS.
-    #[serde(default)]
-    pub healthy: Option<bool>,
-}
-
-/// An endpoint as stored.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EndpointView {
-    /// The host, fully qualified, without the trailing dot.
-    pub host: String,
-    /// The reporting cluster.
-    pub cluster: String,
-    /// The cluster's `region` label.
-    pub region: Option<String>,
-    /// Addresses, or one hostname.
-    pub targets: Vec<String>,
-    /// 0-255.
-    pub weight: i64,
-    /// As last reported.
-    pub healthy: bool,
-    /// When it was last reported.
-    pub updated_at: DateTime<Utc>,
-}
+use super::{store, Endpoint, EndpointReport, EndpointView, Fields};
+use crate::hosts::Host;
 
 /// Reports (creates or replaces) the cluster's endpoint for a host.
 #[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}", operation_id = "report_endpoint", tag = "dns",
@@ -71,56 +34,37 @@ pub async fn put(
 ) -> Result<(StatusCode, Json<EndpointView>), Error> {
     let (_, _, host) = path;
     let mut errors = Vec::new();
-    let host = Host::parse(&host, &agent.account, &ctx.config.dns_base_domain)
-        .map_err(|e| errors.push(FieldError::new("host", e)))
-        .ok();
-    let targets = host.as_ref().and_then(|h| {
-        Targets::parse(&report.targets, h)
-            .map_err(|e| errors.push(FieldError::new("/targets", e)))
-            .ok()
-    });
-    let weight = report.weight.unwrap_or(1);
-    if !(0..=255).contains(&weight) {
-        errors.push(FieldError::new(
-            "/weight",
-            format!("must be from 0 to 255 (got {weight})"),
-        ));
-    }
-    let (Some(host), Some(targets), true) = (host, targets, errors.is_empty()) else {
+    let fields = Fields {
+        host: &host,
+        targets: &report.targets,
+        weight: report.weight,
+        healthy: report.healthy,
+    };
+    let endpoint = Endpoint::parse(
+        fields,
+        &agent.account,
+        &ctx.config.dns_base_domain,
+        "",
+        &mut errors,
+    );
+    let (Some(endpoint), true) = (endpoint, errors.is_empty()) else {
         return Err(Error::Validation(errors));
     };
-    let healthy = report.healthy.unwrap_or(true);
-    let row: Option<(bool, DateTime<Utc>, Option<String>)> = sqlx::query_as(
-        "WITH up AS ( \
-             INSERT INTO dns_endpoints (cluster_id, account_id, host, targets, weight, healthy) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (cluster_id, host) DO UPDATE SET targets = EXCLUDED.targets, \
-                 weight = EXCLUDED.weight, healthy = EXCLUDED.healthy, updated_at = now() \
-             RETURNING xmax = 0 AS created, updated_at) \
-         SELECT up.created, up.updated_at, c.labels ->> 'region' FROM up, clusters c WHERE c.id = $1",
-    )
-    .bind(agent.cluster_id)
-    .bind(agent.account_id)
-    .bind(host.as_str())
-    .bind(targets.to_strings())
-    .bind(weight as i16)
-    .bind(healthy)
-    .fetch_optional(&ctx.db)
-    .await
-    .map_err(deregistered)?;
-    let Some((created, updated_at, region)) = row else {
-        return Err(no_longer_registered());
-    };
+    let mut conn = ctx.db.acquire().await?;
+    let upserted = store::upsert(&mut conn, agent.cluster_id, agent.account_id, &endpoint)
+        .await
+        .map_err(deregistered)?
+        .ok_or_else(no_longer_registered)?;
     let view = EndpointView {
-        host: host.as_str().to_owned(),
+        host: endpoint.host.as_str().to_owned(),
         cluster: agent.cluster.clone(),
-        region,
-        targets: targets.to_strings(),
-        weight,
-        healthy,
-        updated_at,
+        region: upserted.region,
+        targets: endpoint.targets.to_strings(),
+        weight: i64::from(endpoint.weight),
+        healthy: endpoint.healthy,
+        updated_at: upserted.updated_at,
     };
-    let status = if created {
+    let status = if upserted.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -151,13 +95,9 @@ pub async fn delete(
     let (_, _, host) = path;
     let host = Host::parse(&host, &agent.account, &ctx.config.dns_base_domain)
         .map_err(|e| Error::invalid("host", e))?;
-    let deleted = sqlx::query("DELETE FROM dns_endpoints WHERE cluster_id = $1 AND host = $2")
-        .bind(agent.cluster_id)
-        .bind(host.as_str())
-        .execute(&ctx.db)
-        .await?
-        .rows_affected();
-    if deleted == 0 {
+    let mut conn = ctx.db.acquire().await?;
+    let deleted = store::delete(&mut conn, agent.cluster_id, &host).await?;
+    if !deleted {
         return Err(Error::NotFound(format!(
             "Cluster {} reports no endpoint for {}.",
             agent.cluster,
@@ -168,7 +108,7 @@ pub async fn delete(
 }
 
 /// A foreign-key violation here means the cluster row went away under the report.
-fn deregistered(e: sqlx::Error) -> Error {
+pub(super) fn deregistered(e: sqlx::Error) -> Error {
     match &e {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => {
             no_longer_registered()

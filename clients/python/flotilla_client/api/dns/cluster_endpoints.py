@@ -1,0 +1,184 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.cluster_endpoints import ClusterEndpoints
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    account: str,
+    cluster: str,
+) -> dict[str, Any]:
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/accounts/{account}/clusters/{cluster}/endpoints".format(
+            account=quote(str(account), safe=""),
+            cluster=quote(str(cluster), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ClusterEndpoints | Problem | None:
+    if response.status_code == 200:
+        response_200 = ClusterEndpoints.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ClusterEndpoints | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[ClusterEndpoints | Problem]:
+    """The cluster's endpoints (its agent, or a member of the account), with the account's zone.
+
+    Args:
+        account (str):
+        cluster (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ClusterEndpoints | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+) -> ClusterEndpoints | Problem | None:
+    """The cluster's endpoints (its agent, or a member of the account), with the account's zone.
+
+    Args:
+        account (str):
+        cluster (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ClusterEndpoints | Problem
+    """
+
+    return sync_detailed(
+        account=account,
+        cluster=cluster,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[ClusterEndpoints | Problem]:
+    """The cluster's endpoints (its agent, or a member of the account), with the account's zone.
+
+    Args:
+        account (str):
+        cluster (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ClusterEndpoints | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+) -> ClusterEndpoints | Problem | None:
+    """The cluster's endpoints (its agent, or a member of the account), with the account's zone.
+
+    Args:
+        account (str):
+        cluster (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ClusterEndpoints | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            account=account,
+            cluster=cluster,
+            client=client,
+        )
+    ).parsed

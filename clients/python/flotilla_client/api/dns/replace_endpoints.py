@@ -1,0 +1,219 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.cluster_endpoints import ClusterEndpoints
+from ...models.endpoint_set_report import EndpointSetReport
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    account: str,
+    cluster: str,
+    *,
+    body: EndpointSetReport,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/api/v1/accounts/{account}/clusters/{cluster}/endpoints".format(
+            account=quote(str(account), safe=""),
+            cluster=quote(str(cluster), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ClusterEndpoints | Problem | None:
+    if response.status_code == 200:
+        response_200 = ClusterEndpoints.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ClusterEndpoints | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    body: EndpointSetReport,
+) -> Response[ClusterEndpoints | Problem]:
+    """Replaces the cluster's whole set of endpoints (its agent): absent ones are withdrawn, new
+    and changed ones written, unchanged ones left alone; one transaction. A refused entry
+    refuses the whole set.
+
+    Args:
+        account (str):
+        cluster (str):
+        body (EndpointSetReport): A cluster's whole set of endpoints, as its agent reports it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ClusterEndpoints | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    body: EndpointSetReport,
+) -> ClusterEndpoints | Problem | None:
+    """Replaces the cluster's whole set of endpoints (its agent): absent ones are withdrawn, new
+    and changed ones written, unchanged ones left alone; one transaction. A refused entry
+    refuses the whole set.
+
+    Args:
+        account (str):
+        cluster (str):
+        body (EndpointSetReport): A cluster's whole set of endpoints, as its agent reports it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ClusterEndpoints | Problem
+    """
+
+    return sync_detailed(
+        account=account,
+        cluster=cluster,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    body: EndpointSetReport,
+) -> Response[ClusterEndpoints | Problem]:
+    """Replaces the cluster's whole set of endpoints (its agent): absent ones are withdrawn, new
+    and changed ones written, unchanged ones left alone; one transaction. A refused entry
+    refuses the whole set.
+
+    Args:
+        account (str):
+        cluster (str):
+        body (EndpointSetReport): A cluster's whole set of endpoints, as its agent reports it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ClusterEndpoints | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account=account,
+        cluster=cluster,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    account: str,
+    cluster: str,
+    *,
+    client: AuthenticatedClient,
+    body: EndpointSetReport,
+) -> ClusterEndpoints | Problem | None:
+    """Replaces the cluster's whole set of endpoints (its agent): absent ones are withdrawn, new
+    and changed ones written, unchanged ones left alone; one transaction. A refused entry
+    refuses the whole set.
+
+    Args:
+        account (str):
+        cluster (str):
+        body (EndpointSetReport): A cluster's whole set of endpoints, as its agent reports it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ClusterEndpoints | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            account=account,
+            cluster=cluster,
+            client=client,
+            body=body,
+        )
+    ).parsed

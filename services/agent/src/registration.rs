@@ -1,0 +1,172 @@
+//! Making sure Flotilla knows the cluster under this identity CA. The agent asks with its own
+//! assertion; only when Flotilla does not know the cluster (or knows it under another CA: a
+//! rebuilt cluster) does the leading replica register it, with the registration token:
+//! identity CA, API server and its CA, region and agent version. A restart, a second replica
+//! or a re-run finds the cluster known and changes nothing. Without a token, or with one
+//! Flotilla refuses (used up, expired, revoked), it says so and retries; it never exits.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use flotilla_client::clusters::ClusterRegistration;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::backoff::{pause, Backoff};
+use crate::endpoints::Note;
+use crate::flotilla::{is_unknown_cluster, Flotilla};
+use crate::observe::health::Condition;
+use crate::run::Ctx;
+
+/// The agent's version, as registered and in heartbeats.
+pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Returns once Flotilla knows the cluster (true), or when the agent stops (false).
+pub async fn ensure(ctx: &Ctx, flotilla: &Flotilla) -> bool {
+    let mut stop = ctx.stop.clone();
+    let mut leadership = ctx.leadership.clone();
+    let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(60));
+    let fingerprint = flotilla.signer().ca().fingerprint().to_owned();
+    loop {
+        let problem = match flotilla.cluster().await {
+            Ok(cluster) => {
+                ctx.health.ok(Condition::Flotilla);
+                ctx.health.ok(Condition::Registration);
+                tracing::info!(cluster = %cluster.name, status = ?cluster.status, "Flotilla knows the cluster");
+                return true;
+            }
+            Err(e) if is_unknown_cluster(&e) => {
+                ctx.health.ok(Condition::Flotilla);
+                let unknown = format!(
+                    "Flotilla does not know cluster {} under this identity CA (SHA-256 {fingerprint})",
+                    ctx.config.cluster
+                );
+                if ctx.leadership.is_leader() {
+                    match register(ctx, flotilla).await {
+                        Ok(Some(outcome)) => {
+                            tracing::info!(outcome, sha256 = %fingerprint, "registered the cluster");
+                            ctx.events.agent(Note::normal(
+                                "Registered",
+                                format!(
+                                    "registered cluster {} with Flotilla ({outcome})",
+                                    ctx.config.cluster
+                                ),
+                            ));
+                            continue;
+                        }
+                        Ok(None) => {
+                            let message = format!(
+                                "{unknown}, and the agent has no registration token: create one (`flotilla registration-tokens create`) and put it in the Secret flotilla-registration-token (key token) of namespace {}, or register the cluster with `flotilla register-cluster`",
+                                ctx.config.namespace()
+                            );
+                            ctx.events
+                                .agent(Note::warning("RegistrationNeeded", &message));
+                            message
+                        }
+                        Err(why) => {
+                            let message = format!("{unknown}, and registering it failed: {why}");
+                            ctx.events
+                                .agent(Note::warning("RegistrationFailed", &message));
+                            message
+                        }
+                    }
+                } else {
+                    format!("{unknown}; the leading replica registers it")
+                }
+            }
+            Err(e) if e.is_transient() => {
+                let message = format!("cannot ask Flotilla whether it knows the cluster: {e}");
+                ctx.health.problem(Condition::Flotilla, &message);
+                message
+            }
+            Err(e) => {
+                ctx.health.ok(Condition::Flotilla);
+                let message = format!("Flotilla refuses the agent: {e}");
+                ctx.events
+                    .agent(Note::warning("AssertionRefused", &message));
+                message
+            }
+        };
+        tracing::warn!(problem = %problem, "the cluster is not registered; retrying");
+        ctx.health.problem(Condition::Registration, problem);
+        let delay = backoff.next_delay();
+        tokio::select! {
+            go_on = pause(delay, &mut stop) => if !go_on { return false; },
+            () = leadership.changed() => {}
+        }
+    }
+}
+
+/// Registers the cluster with the registration token: what Flotilla did, `None` without a
+/// token, or why it failed.
+async fn register(ctx: &Ctx, flotilla: &Flotilla) -> Result<Option<&'static str>, String> {
+    let Some(token) = token(ctx)? else {
+        return Ok(None);
+    };
+    let (server, server_ca) = match &ctx.config.cluster_server {
+        Some(url) => (
+            url.as_str().trim_end_matches('/').to_owned(),
+            ctx.kube_server.1.clone(),
+        ),
+        None => ctx.kube_server.clone(),
+    };
+    let region = match &ctx.config.region {
+        Some(region) => Some(region.clone()),
+        None => {
+            ctx.watches.nodes.wait_until_ready().await.ok();
+            ctx.watches.region()
+        }
+    };
+    let registration = ClusterRegistration {
+        identity_ca: flotilla.signer().ca().certificate_pem().to_owned(),
+        server,
+        server_ca,
+        labels: region.map(|r| BTreeMap::from([("region".to_owned(), r)])),
+        agent_version: Some(AGENT_VERSION.to_owned()),
+    };
+    let result = flotilla
+        .client()
+        .register_cluster(
+            token.expose_secret(),
+            &ctx.config.account,
+            &ctx.config.cluster,
+            &registration,
+        )
+        .await;
+    match result {
+        Ok(registered) => {
+            ctx.metrics.call("register");
+            Ok(Some(match registered.outcome {
+                flotilla_client::clusters::Outcome::Created => "created",
+                flotilla_client::clusters::Outcome::Unchanged => "unchanged",
+                flotilla_client::clusters::Outcome::Updated => "updated",
+                flotilla_client::clusters::Outcome::Rotated => "rotated",
+            }))
+        }
+        Err(e) => {
+            ctx.metrics.failure("register", crate::flotilla::reason(&e));
+            Err(e.to_string())
+        }
+    }
+}
+
+/// The registration token: the variable's, else the file's (read at every attempt, since the
+/// Secret behind it may appear or change while the agent runs).
+fn token(ctx: &Ctx) -> Result<Option<SecretString>, String> {
+    if let Some(token) = &ctx.config.registration_token {
+        if !token.expose_secret().trim().is_empty() {
+            return Ok(Some(token.clone()));
+        }
+    }
+    let Some(path) = &ctx.config.registration_token_file else {
+        return Ok(None);
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => Ok(None),
+        Ok(text) => Ok(Some(SecretString::from(text.trim().to_owned()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!(
+            "cannot read the registration token file {} ({e})",
+            path.display()
+        )),
+    }
+}

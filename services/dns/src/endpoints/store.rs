@@ -1,0 +1,229 @@
+//! The SQL of a cluster's endpoints: one reported or withdrawn, the whole set read, or the
+//! whole set replaced in one transaction that writes only what differs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::Endpoint;
+use crate::hosts::Host;
+
+/// A stored endpoint of a cluster.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEndpoint {
+    /// The host.
+    pub host: String,
+    /// Addresses, or one hostname.
+    pub targets: Vec<String>,
+    /// 0-255.
+    pub weight: i16,
+    /// As last reported.
+    pub healthy: bool,
+    /// When it was last written.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl StoredEndpoint {
+    fn same_as(&self, endpoint: &Endpoint) -> bool {
+        self.targets == endpoint.targets.to_strings()
+            && self.weight == endpoint.weight
+            && self.healthy == endpoint.healthy
+    }
+}
+
+/// What storing one report did.
+#[derive(Debug)]
+pub struct Upserted {
+    /// Whether the endpoint is new.
+    pub created: bool,
+    /// When it was written.
+    pub updated_at: DateTime<Utc>,
+    /// Its cluster's `region` label.
+    pub region: Option<String>,
+}
+
+/// Counts of what replacing a set did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SetChanges {
+    /// Endpoints that did not exist.
+    pub created: usize,
+    /// Endpoints whose targets, weight or health changed.
+    pub updated: usize,
+    /// Endpoints already exactly so: nothing written.
+    pub unchanged: usize,
+    /// Endpoints absent from the set: deleted.
+    pub withdrawn: usize,
+}
+
+/// Creates or replaces `cluster`'s endpoint; `None` when the cluster is gone.
+pub async fn upsert(
+    conn: &mut PgConnection,
+    cluster: Uuid,
+    account: Uuid,
+    endpoint: &Endpoint,
+) -> Result<Option<Upserted>, sqlx::Error> {
+    let row: Option<(bool, DateTime<Utc>, Option<String>)> = sqlx::query_as(
+        "WITH up AS ( \
+             INSERT INTO dns_endpoints (cluster_id, account_id, host, targets, weight, healthy) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (cluster_id, host) DO UPDATE SET targets = EXCLUDED.targets, \
+                 weight = EXCLUDED.weight, healthy = EXCLUDED.healthy, updated_at = now() \
+             RETURNING xmax = 0 AS created, updated_at) \
+         SELECT up.created, up.updated_at, c.labels ->> 'region' FROM up, clusters c WHERE c.id = $1",
+    )
+    .bind(cluster)
+    .bind(account)
+    .bind(endpoint.host.as_str())
+    .bind(endpoint.targets.to_strings())
+    .bind(endpoint.weight)
+    .bind(endpoint.healthy)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(created, updated_at, region)| Upserted {
+        created,
+        updated_at,
+        region,
+    }))
+}
+
+/// Deletes `cluster`'s endpoint for `host`; whether there was one.
+pub async fn delete(
+    conn: &mut PgConnection,
+    cluster: Uuid,
+    host: &Host,
+) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM dns_endpoints WHERE cluster_id = $1 AND host = $2")
+        .bind(cluster)
+        .bind(host.as_str())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(deleted > 0)
+}
+
+/// The `region` label of `cluster`, locked against a concurrent replacement of its set, or
+/// `None` when it is no longer registered.
+async fn lock_cluster(
+    conn: &mut PgConnection,
+    cluster: Uuid,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT labels ->> 'region' FROM clusters WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(cluster)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+/// The endpoints of the cluster `name` of `account`, by host, with its `region` label;
+/// `None` when there is no such cluster.
+pub async fn load(
+    conn: &mut PgConnection,
+    account: Uuid,
+    name: &str,
+) -> Result<Option<(Option<String>, Vec<StoredEndpoint>)>, sqlx::Error> {
+    let cluster: Option<(Uuid, Option<String>)> = sqlx::query_as(
+        "SELECT id, labels ->> 'region' FROM clusters WHERE account_id = $1 AND name = $2",
+    )
+    .bind(account)
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((id, region)) = cluster else {
+        return Ok(None);
+    };
+    Ok(Some((region, endpoints_of(conn, id).await?)))
+}
+
+async fn endpoints_of(
+    conn: &mut PgConnection,
+    cluster: Uuid,
+) -> Result<Vec<StoredEndpoint>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT host, targets, weight, healthy, updated_at FROM dns_endpoints \
+         WHERE cluster_id = $1 ORDER BY host",
+    )
+    .bind(cluster)
+    .fetch_all(&mut *conn)
+    .await
+}
+
+/// Makes `cluster`'s endpoints exactly `set` (hosts distinct): deletes those absent, writes
+/// those new or different, and leaves the rest untouched (their `updated_at` too, and no
+/// trigger fires for them). Call inside a transaction. `None` when the cluster is gone.
+pub async fn replace(
+    conn: &mut PgConnection,
+    cluster: Uuid,
+    account: Uuid,
+    set: &[Endpoint],
+) -> Result<Option<(Option<String>, Vec<StoredEndpoint>, SetChanges)>, sqlx::Error> {
+    let Some(region) = lock_cluster(conn, cluster).await? else {
+        return Ok(None);
+    };
+    let current: BTreeMap<String, StoredEndpoint> = endpoints_of(conn, cluster)
+        .await?
+        .into_iter()
+        .map(|e| (e.host.clone(), e))
+        .collect();
+    let mut changes = SetChanges::default();
+    let mut writes: Vec<&Endpoint> = Vec::new();
+    for endpoint in set {
+        match current.get(endpoint.host.as_str()) {
+            Some(stored) if stored.same_as(endpoint) => changes.unchanged += 1,
+            Some(_) => {
+                changes.updated += 1;
+                writes.push(endpoint);
+            }
+            None => {
+                changes.created += 1;
+                writes.push(endpoint);
+            }
+        }
+    }
+    let kept: BTreeSet<&str> = set.iter().map(|e| e.host.as_str()).collect();
+    let gone: Vec<&str> = current
+        .keys()
+        .map(String::as_str)
+        .filter(|h| !kept.contains(h))
+        .collect();
+    changes.withdrawn = gone.len();
+    if !gone.is_empty() {
+        sqlx::query("DELETE FROM dns_endpoints WHERE cluster_id = $1 AND host = ANY($2)")
+            .bind(cluster)
+            .bind(&gone)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if !writes.is_empty() {
+        let hosts: Vec<&str> = writes.iter().map(|e| e.host.as_str()).collect();
+        // One row per endpoint: its targets travel as a JSON array, since `unnest` would
+        // flatten an array of arrays.
+        let targets: Vec<serde_json::Value> = writes
+            .iter()
+            .map(|e| serde_json::Value::from(e.targets.to_strings()))
+            .collect();
+        let weights: Vec<i16> = writes.iter().map(|e| e.weight).collect();
+        let healthy: Vec<bool> = writes.iter().map(|e| e.healthy).collect();
+        sqlx::query(
+            "INSERT INTO dns_endpoints (cluster_id, account_id, host, targets, weight, healthy) \
+             SELECT $1, $2, w.host, ARRAY(SELECT jsonb_array_elements_text(w.targets)), w.weight, w.healthy \
+             FROM unnest($3::text[], $4::jsonb[], $5::int2[], $6::bool[]) AS w(host, targets, weight, healthy) \
+             ON CONFLICT (cluster_id, host) DO UPDATE SET targets = EXCLUDED.targets, \
+                 weight = EXCLUDED.weight, healthy = EXCLUDED.healthy, updated_at = now()",
+        )
+        .bind(cluster)
+        .bind(account)
+        .bind(&hosts)
+        .bind(&targets)
+        .bind(&weights)
+        .bind(&healthy)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let stored = if writes.is_empty() && gone.is_empty() {
+        current.into_values().collect()
+    } else {
+        endpoints_of(conn, cluster).await?
+    };
+    Ok(Some((region, stored, changes)))
+}
