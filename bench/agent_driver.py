@@ -175,13 +175,13 @@ class Agent:
         self.proc.wait(timeout=30)
 
 
-def until(check, within, what):
+def until(check, within, what, every=0.002):
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(0.002)
+        time.sleep(every)
     sys.exit(f"not within {within} s: {what}")
 
 

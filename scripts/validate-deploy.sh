@@ -19,10 +19,11 @@
 #   matching paths as ingress-nginx does.
 #
 # deploy/agent, the in-cluster agent's base (not an overlay: each member cluster applies it), is
-# rendered and validated the same way, then checked on its own: everything in the namespace
-# admiralty; no Secret rendered (the registration token is created by the user); the
-# ConfigMap generated from agent.env holds exactly its settings (FLOTILLA_URL, FLOTILLA_ACCOUNT,
-# FLOTILLA_CLUSTER required; others only if they are agent settings; nothing secret); the
+# rendered and validated the same way, then checked on its own: everything not cluster-scoped
+# in the namespace admiralty; no Secret rendered (the registration token is created by the
+# user); the ConfigMap generated from agent.env holds exactly its settings (FLOTILLA_URL,
+# FLOTILLA_ACCOUNT, FLOTILLA_CLUSTER required; others only if they are agent settings; nothing
+# secret); the
 # Deployment has 2 replicas spread over nodes and a PodDisruptionBudget, runs the
 # flotilla-agent image's entrypoint, reads that ConfigMap, gets POD_NAME/POD_NAMESPACE/POD_UID
 # from the downward API and FLOTILLA_LOG_FORMAT=json, mounts the Secret flotilla-registration-token as
@@ -31,10 +32,25 @@
 # FLOTILLA_AGENT_LISTEN), cpu and memory requests and a memory limit, and a non-root,
 # read-only, no-escalation, no-capability, RuntimeDefault-seccomp security context; and the
 # RBAC is exactly what the agent needs: cluster-wide get/list/watch on ingresses, services,
-# endpointslices and nodes and create/patch on events.k8s.io events; in admiralty get on its
-# two Secrets by name, create on secrets, get/patch on the Lease flotilla-agent and create on
-# leases. Any wildcard, any other grant (Secrets cluster-wide, a write elsewhere, a duplicate)
-# is an error, and every Role and ClusterRole is bound to the Deployment's ServiceAccount alone.
+# endpointslices and nodes, create/patch on events.k8s.io events, get/list/watch on
+# kubeconfigs and trustedidentityproviders (multicluster.admiralty.io) and patch on their
+# status, get/create/patch/delete on secrets and get/create/patch on configmaps; in admiralty
+# get on its identity CA Secret by name, create on secrets, get/patch on the Lease
+# flotilla-agent and create on leases. Any wildcard, any other grant (a list or watch of
+# Secrets anywhere, a write elsewhere, a duplicate, CRDs) is an error, and every Role and
+# ClusterRole is bound to the Deployment's ServiceAccount alone.
+#
+# Its CustomResourceDefinitions (crds.yaml: Admiralty's Kubeconfig and
+# TrustedIdentityProvider) are checked as rendered: group multicluster.admiralty.io, the
+# contract's names, namespaced, no short names, one version v1alpha1 served and stored, the
+# status subresource, the printer columns Resolved/Cluster/Reason/Age; a structural schema (a
+# type on every node, no keyword Kubernetes refuses, a description on every field) whose spec
+# keeps unknown fields and whose spec and status have exactly the contract's fields and types,
+# conditions being metav1.Condition. Then each object's spec and status is validated with
+# jsonschema against its CRD's schema, as the API server would with strict field validation
+# (kubectl's default): the two documents of Admiralty's tutorial (examples/tutorial.yaml) and
+# the objects with the full status the agent writes (examples/resolved.yaml) must pass; a
+# few broken variants of them must be refused, so the check is seen to fail.
 #
 # kubernetes-validate (PyPI, pinned by hash) is installed once into a virtualenv under
 # ${XDG_CACHE_HOME:-~/.cache}/flotilla-ci; kubectl comes from the system (Debian's
@@ -406,19 +422,29 @@ DOWNWARD = {"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace",
 NOT_SECRET = {"FLOTILLA_IDENTITY_CA_SECRET", "FLOTILLA_REGISTRATION_TOKEN_FILE"}
 SECRET_LIKE = re.compile(r"(TOKEN|SECRET|PASSWORD|_KEY$)")
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
 
 # What the agent may do, and nothing more: (scope, API group, resource, verb, resource name or
 # None for any). Scope "cluster" is a ClusterRoleBinding; otherwise a namespace.
 READ = ("get", "list", "watch")
+ADMIRALTY = "multicluster.admiralty.io"
 WATCHED = [("networking.k8s.io", "ingresses"), ("", "services"),
-           ("discovery.k8s.io", "endpointslices"), ("", "nodes")]
+           ("discovery.k8s.io", "endpointslices"), ("", "nodes"),
+           (ADMIRALTY, "kubeconfigs"), (ADMIRALTY, "trustedidentityproviders")]
 
 
 def expected_grants(ca_secret):
     grants = {("cluster", g, r, v, None) for g, r in WATCHED for v in READ}
     # Events on Ingresses and Services live in their namespaces: create/patch cluster-wide.
     grants |= {("cluster", "events.k8s.io", "events", v, None) for v in ("create", "patch")}
+    # Of Kubeconfigs and TrustedIdentityProviders, only the status is written.
+    grants |= {("cluster", ADMIRALTY, f"{r}/status", "patch", None)
+               for r in ("kubeconfigs", "trustedidentityproviders")}
+    # The Secrets that Kubeconfigs name and the ConfigMaps flotilla-trusted-identities, in the
+    # namespaces of those objects, known only at run time (and create takes no name): any name,
+    # cluster-wide. Never a list or watch of Secrets.
+    grants |= {("cluster", "", "secrets", v, None) for v in ("get", "create", "patch", "delete")}
+    grants |= {("cluster", "", "configmaps", v, None) for v in ("get", "create", "patch")}
     # The token Secret is read through its mounted volume (the kubelet's access), never the API.
     grants |= {(NAMESPACE, "", "secrets", "get", ca_secret)}
     # Kubernetes cannot limit create to a name.
@@ -760,8 +786,14 @@ for scope, g, r, v, n in sorted(grants - expected, key=str):
     if "*" in (g, r, v, n):
         continue  # reported above, as a wildcard
     where = "cluster-wide" if scope == "cluster" else f"in {scope}"
-    if r == "secrets" and scope == "cluster":
-        why = "the agent's Secrets are in its namespace only"
+    if r == "secrets" and v in ("list", "watch"):
+        why = "the agent gets the Secrets it knows by name, never lists or watches them" + (
+            "" if n else ": this would read every Secret of the "
+            + ("cluster" if scope == "cluster" else "namespace"))
+    elif g == ADMIRALTY and not r.endswith("/status") and v not in READ:
+        why = "the agent writes only the status of these; the spec is the user's"
+    elif g == "apiextensions.k8s.io":
+        why = "the CRDs are applied with the manifests (crds.yaml), never by the agent"
     elif scope != "cluster" and (g, r, v) in cluster_wide:
         why = "the cluster-wide rule already grants it"
     elif n is None and any(e[:4] == (scope, g, r, v) for e in expected):
@@ -784,6 +816,394 @@ for wanted in sorted(expected, key=str):
 for (where, resource, n), verbs in missing.items():
     names = f" named {n}" if n else ""
     error(f"RBAC does not grant {', '.join(verbs)} on {resource}{names} {where}, which the agent needs")
+
+for message in errors:
+    print(f"deploy: error: {message}", file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+
+# --- deploy/agent/crds.yaml: Admiralty's Kubeconfig and TrustedIdentityProvider ---------------
+
+"$venv/bin/python" - "$repo" "$work/agent/rendered.yaml" <<'PY' || failed=1
+import copy
+import datetime
+import os
+import re
+import sys
+
+import jsonschema
+import yaml
+
+repo, rendered = sys.argv[1:3]
+WHERE = "deploy/agent"
+errors = []
+
+
+def error(message):
+    errors.append(f"{WHERE}: {message}")
+
+
+class KubectlLoader(yaml.SafeLoader):
+    """YAML as kubectl sends it to the API server: a timestamp stays a string."""
+
+
+KubectlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return [d for d in yaml.load_all(f, Loader=KubectlLoader) if d]
+
+
+# The contract flotilla-agent implements (issue 21): every field of spec and status, as
+# "type" or "type:format"; a dict is an object with exactly these properties, a one-item list
+# an array of it.
+GROUP, VERSION = "multicluster.admiralty.io", "v1alpha1"
+REFERENCE = {"clusterName": "string", "accountName": "string"}
+CONDITION = {"type": "string", "status": "string", "reason": "string", "message": "string",
+             "lastTransitionTime": "string:date-time", "observedGeneration": "integer:int64"}
+RESOLVED = '.status.conditions[?(@.type=="Resolved")]'
+CONTRACT = {
+    "Kubeconfig": {
+        "names": {"plural": "kubeconfigs", "singular": "kubeconfig", "kind": "Kubeconfig",
+                  "listKind": "KubeconfigList"},
+        "spec": {"secretName": "string", "serviceAccountName": "string",
+                 "cluster": {"server": "string", "certificateAuthorityData": "string",
+                             "admiraltyReference": REFERENCE}},
+        "status": {"resolved": "boolean", "cluster": "string", "server": "string",
+                   "caFingerprint": "string", "secretName": "string",
+                   "clientCertificateExpiresAt": "string:date-time",
+                   "observedGeneration": "integer:int64", "conditions": [CONDITION]},
+        "cluster": ".spec.cluster.admiraltyReference.clusterName",
+    },
+    "TrustedIdentityProvider": {
+        "names": {"plural": "trustedidentityproviders", "singular": "trustedidentityprovider",
+                  "kind": "TrustedIdentityProvider", "listKind": "TrustedIdentityProviderList"},
+        "spec": {"prefix": "string", "certificateAuthorityData": "string",
+                 "admiraltyReference": REFERENCE},
+        "status": {"resolved": "boolean", "cluster": "string", "prefix": "string",
+                   "certificateAuthorityData": "string",
+                   "certificates": [{"sha256": "string", "subject": "string",
+                                     "notAfter": "string:date-time"}],
+                   "spiffeSequence": "integer:int64", "observedGeneration": "integer:int64",
+                   "conditions": [CONDITION]},
+        "cluster": ".spec.admiraltyReference.clusterName",
+    },
+}
+
+
+def columns(cluster):
+    """The printer columns, as (name, type, jsonPath, priority)."""
+    return [("Resolved", "string", f"{RESOLVED}.status", 0), ("Cluster", "string", cluster, 0),
+            ("Reason", "string", f"{RESOLVED}.reason", 1),
+            ("Age", "date", ".metadata.creationTimestamp", 0)]
+
+
+# --- structural schemas (what the API server requires of a v1 CRD, and our descriptions) -------
+
+# Keywords a structural schema may use here; Kubernetes refuses $ref, definitions, dependencies,
+# deprecated, id, patternProperties, additionalItems and uniqueItems: true outright, and allows
+# allOf/anyOf/oneOf/not only without types and descriptions: none is needed here.
+KEYWORDS = {"type", "format", "description", "properties", "items", "required", "enum",
+            "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
+            "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "minProperties",
+            "maxProperties", "default", "nullable", "additionalProperties", "title", "example",
+            "externalDocs", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string",
+            "x-kubernetes-embedded-resource", "x-kubernetes-list-type",
+            "x-kubernetes-list-map-keys", "x-kubernetes-map-type", "x-kubernetes-validations"}
+
+
+def structural(node, path, where):
+    if not isinstance(node, dict):
+        error(f"{where}: {path} is not a schema")
+        return
+    for key in sorted(set(node) - KEYWORDS):
+        error(f"{where}: {path} uses `{key}`, which a structural schema cannot (or this check "
+              "does not know)")
+    if not node.get("type") and not node.get("x-kubernetes-int-or-string") \
+            and not node.get("x-kubernetes-preserve-unknown-fields"):
+        error(f"{where}: {path} has no type: every node of a structural schema needs one")
+    if path != "openAPIV3Schema.metadata" and not str(node.get("description", "")).strip():
+        error(f"{where}: {path} has no description: say what it is and what Flotilla does with it")
+    if "properties" in node and "additionalProperties" in node:
+        error(f"{where}: {path} has both properties and additionalProperties")
+    if node.get("properties") is not None and node.get("type") != "object":
+        error(f"{where}: {path} has properties but is not of type object")
+    for name, child in (node.get("properties") or {}).items():
+        structural(child, f"{path}.{name}", where)
+    if isinstance(node.get("additionalProperties"), dict):
+        structural(node["additionalProperties"], f"{path}.additionalProperties", where)
+    if node.get("type") == "array":
+        if not isinstance(node.get("items"), dict):
+            error(f"{where}: {path} is an array without one items schema")
+        else:
+            structural(node["items"], f"{path}[]", where)
+            keys = node.get("x-kubernetes-list-map-keys") or []
+            if node.get("x-kubernetes-list-type") == "map":
+                for key in keys:
+                    if key not in (node["items"].get("required") or []):
+                        error(f"{where}: {path}: the list-map key {key} must be required")
+                if not keys:
+                    error(f"{where}: {path}: a list of type map needs x-kubernetes-list-map-keys")
+
+
+def shape(node):
+    """A schema in the contract's notation."""
+    if node.get("type") == "object" and "properties" in node:
+        return {name: shape(child) for name, child in node["properties"].items()}
+    if node.get("type") == "array":
+        return [shape(node.get("items") or {})]
+    return ":".join(filter(None, (node.get("type"), node.get("format"))))
+
+
+def differences(got, wanted, path):
+    """Where a schema's shape differs from the contract's."""
+    if isinstance(wanted, dict) and isinstance(got, dict):
+        out = [f"{path}.{k} is missing" for k in wanted if k not in got]
+        out += [f"{path}.{k} is not in the contract" for k in got if k not in wanted]
+        for k in wanted.keys() & got.keys():
+            out += differences(got[k], wanted[k], f"{path}.{k}")
+        return out
+    if isinstance(wanted, list) and isinstance(got, list):
+        return differences(got[0], wanted[0], f"{path}[]")
+    return [] if got == wanted else [f"{path} is {got or 'untyped'}, not {wanted}"]
+
+
+docs = load(rendered)
+crds = {d["spec"]["names"]["kind"]: d for d in docs if d["kind"] == "CustomResourceDefinition"}
+for kind in sorted(CONTRACT.keys() - crds.keys()):
+    error(f"renders no CustomResourceDefinition for {kind} (crds.yaml in kustomization.yaml)")
+for kind in sorted(crds.keys() - CONTRACT.keys()):
+    error(f"renders a CustomResourceDefinition for {kind}, which the agent does not implement")
+for d in docs:
+    if d["kind"] in CONTRACT:
+        error(f"renders a {d['kind']} ({d['metadata']['name']}): examples are not part of the base")
+
+schemas = {}
+for kind, crd in sorted(crds.items()):
+    want = CONTRACT[kind]
+    where = f"CustomResourceDefinition {crd['metadata']['name']}"
+    spec = crd["spec"]
+    if crd["apiVersion"] != "apiextensions.k8s.io/v1":
+        error(f"{where}: apiVersion must be apiextensions.k8s.io/v1")
+    if crd["metadata"]["name"] != f"{want['names']['plural']}.{GROUP}":
+        error(f"{where}: must be named {want['names']['plural']}.{GROUP}, as Admiralty's")
+    if "namespace" in crd["metadata"]:
+        error(f"{where} has a namespace; a CRD is cluster-scoped")
+    if spec.get("group") != GROUP:
+        error(f"{where}: group must be {GROUP}, Admiralty's")
+    names = spec["names"]
+    for key, value in want["names"].items():
+        if names.get(key) != value:
+            error(f"{where}: names.{key} must be {value}, not {names.get(key)}")
+    if names.get("shortNames"):
+        error(f"{where} has short names {names['shortNames']}: they could clash with Admiralty's "
+              "or another project's")
+    if spec.get("scope") != "Namespaced":
+        error(f"{where}: scope must be Namespaced, as Admiralty's")
+    if spec.get("preserveUnknownFields"):
+        error(f"{where}: spec.preserveUnknownFields makes the schema non-structural; keep unknown "
+              "fields with x-kubernetes-preserve-unknown-fields at spec instead")
+    if (spec.get("conversion") or {}).get("strategy", "None") != "None":
+        error(f"{where}: no conversion webhook: one version only")
+    versions = spec.get("versions") or []
+    if [v["name"] for v in versions] != [VERSION]:
+        error(f"{where}: expected one version, {VERSION} (got {[v['name'] for v in versions]})")
+        continue
+    version = versions[0]
+    if version.get("served") is not True or version.get("storage") is not True:
+        error(f"{where}: {VERSION} must be served and stored")
+    if version.get("subresources") != {"status": {}}:
+        error(f"{where}: needs the status subresource (and no other): "
+              f"{version.get('subresources')}")
+    got = [(c.get("name"), c.get("type"), c.get("jsonPath"), c.get("priority", 0))
+           for c in version.get("additionalPrinterColumns") or []]
+    if got != columns(want["cluster"]):
+        error(f"{where}: printer columns must be, in this order, " + "; ".join(
+            f"{n} ({t}, {p}" + (f", priority {pr})" if pr else ")")
+            for n, t, p, pr in columns(want["cluster"])) + f", not {got}")
+    schema = (version.get("schema") or {}).get("openAPIV3Schema")
+    if not isinstance(schema, dict):
+        error(f"{where}: no openAPIV3Schema")
+        continue
+    schemas[kind] = schema
+    structural(schema, "openAPIV3Schema", where)
+    if schema.get("type") != "object":
+        error(f"{where}: the root of the schema must be of type object")
+    if set((schema.get("properties") or {}).get("metadata") or {}) - {"type"}:
+        error(f"{where}: the schema may not restrict metadata here")
+    props = schema.get("properties") or {}
+    if sorted(props) != ["apiVersion", "kind", "metadata", "spec", "status"]:
+        error(f"{where}: the schema's top-level fields must be apiVersion, kind, metadata, "
+              f"spec and status, not {sorted(props)}")
+    if (props.get("spec") or {}).get("x-kubernetes-preserve-unknown-fields") is not True:
+        error(f"{where}: spec must keep unknown fields (x-kubernetes-preserve-unknown-fields): "
+              "objects written for Admiralty's CRDs may have fields ours do not list")
+    for part in ("spec", "status"):
+        for problem in differences(shape(props.get(part) or {}), want[part], part):
+            error(f"{where}: {problem}")
+    conditions = ((props.get("status") or {}).get("properties") or {}).get("conditions") or {}
+    item = conditions.get("items") or {}
+    if sorted(item.get("required") or []) != sorted(set(CONDITION) - {"observedGeneration"}):
+        error(f"{where}: status.conditions[] must require type, status, reason, message and "
+              "lastTransitionTime, as metav1.Condition")
+    status_enum = ((item.get("properties") or {}).get("status") or {}).get("enum")
+    if status_enum != ["True", "False", "Unknown"]:
+        error(f"{where}: status.conditions[].status must be one of True, False, Unknown")
+    if conditions.get("x-kubernetes-list-type") != "map" \
+            or conditions.get("x-kubernetes-list-map-keys") != ["type"]:
+        error(f"{where}: status.conditions must be a list-map keyed by type (one per type)")
+
+# --- the objects: Admiralty's tutorial and the agent's status, and what must be refused --------
+
+formats = jsonschema.FormatChecker(formats=())
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+@formats.checks("date-time", raises=ValueError)
+def date_time(value):
+    if not isinstance(value, str):
+        return True
+    if not RFC3339.fullmatch(value):
+        return False
+    datetime.datetime.fromisoformat(value)  # a real date: no month 13
+    return True
+
+
+@formats.checks("int64")
+def int64(value):
+    return not isinstance(value, int) or -2**63 <= value < 2**63
+
+
+def as_jsonschema(node):
+    """An OpenAPI v3 schema of a CRD as JSON Schema, validated as the API server would with
+    strict field validation (kubectl's default): an unknown field is refused, except under a
+    node that keeps unknown fields."""
+    out = {}
+    for key, value in node.items():
+        if key.startswith("x-kubernetes-") or key in ("description", "default", "nullable",
+                                                      "example", "externalDocs"):
+            continue
+        if key == "properties":
+            value = {name: as_jsonschema(child) for name, child in value.items()}
+        elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            value = as_jsonschema(value)
+        out[key] = value
+    if node.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    if "properties" in node and "additionalProperties" not in node \
+            and not node.get("x-kubernetes-preserve-unknown-fields"):
+        out["additionalProperties"] = False
+    return out
+
+
+validators = {}
+for kind, schema in schemas.items():
+    converted = as_jsonschema(schema)
+    try:
+        jsonschema.Draft4Validator.check_schema(converted)
+    except jsonschema.SchemaError as e:
+        error(f"CustomResourceDefinition of {kind}: the schema is not valid: {e.message}")
+        continue
+    validators[kind] = jsonschema.Draft4Validator(converted, format_checker=formats)
+
+
+def problems(obj):
+    """Why the API server would refuse obj (empty when it would accept it)."""
+    if obj.get("apiVersion") != f"{GROUP}/{VERSION}":
+        return [f"apiVersion {obj.get('apiVersion')} is not {GROUP}/{VERSION}"]
+    if obj.get("kind") not in validators:
+        return [f"no schema for kind {obj.get('kind')}"]
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+            for e in validators[obj["kind"]].iter_errors(obj)]
+
+
+examples = {}
+for name in ("tutorial.yaml", "resolved.yaml"):
+    path = os.path.join(repo, "deploy/agent/examples", name)
+    if not os.path.isfile(path):
+        error(f"examples/{name} is missing")
+        continue
+    examples[name] = load(path)
+    for obj in examples[name]:
+        label = f"examples/{name}: {obj.get('kind')} {(obj.get('metadata') or {}).get('name')}"
+        for problem in problems(obj):
+            error(f"{label} is refused by crds.yaml's schema: {problem}")
+
+# Admiralty's tutorial: one Kubeconfig and one TrustedIdentityProvider, as users write them.
+tutorial = {d.get("kind"): d for d in examples.get("tutorial.yaml", [])}
+if len(examples.get("tutorial.yaml", [])) != 2 or set(tutorial) != set(CONTRACT):
+    error("examples/tutorial.yaml must hold the tutorial's Kubeconfig and TrustedIdentityProvider")
+for kind, obj in tutorial.items():
+    if "status" in obj or not obj.get("spec"):
+        error(f"examples/tutorial.yaml: the {kind} must be as the tutorial writes it (a spec, "
+              "no status)")
+# What the agent writes: every field of the contract's status, in at least one object.
+resolved = examples.get("resolved.yaml", [])
+for kind, want in CONTRACT.items():
+    written = set().union(*[set(d.get("status") or {}) for d in resolved if d.get("kind") == kind])
+    for field in sorted(set(want["status"]) - written):
+        error(f"examples/resolved.yaml: no {kind} with status.{field}: show the full status the "
+              "agent writes")
+
+# Variants that must be refused, so this check is seen to fail: (base object, path, value).
+DELETE = object()
+base = {("tutorial", k): v for k, v in tutorial.items()}
+# The first resolved object of each kind: the status the agent writes when all is well.
+base |= {("resolved", d.get("kind")): d for d in reversed(resolved)
+         if (d.get("status") or {}).get("resolved")}
+REFUSED = [
+    (("tutorial", "Kubeconfig"), "spec.secretName", 5),
+    (("tutorial", "Kubeconfig"), "spec.cluster.admiraltyReference.clusterName", ["x"]),
+    (("tutorial", "Kubeconfig"), "spec.cluster.admiraltyReference.clusterNmae", "us-west-2"),
+    (("tutorial", "Kubeconfig"), "spec.cluster", "us-west-2"),
+    (("tutorial", "Kubeconfig"), "spec.serviceAccountName", True),
+    (("tutorial", "TrustedIdentityProvider"), "spec.prefix", {"spiffe": "management"}),
+    (("tutorial", "TrustedIdentityProvider"), "spec.admiraltyReference", "management"),
+    (("tutorial", "TrustedIdentityProvider"), "spec.admiraltyReference.accountName", 7),
+    (("resolved", "Kubeconfig"), "status.resolved", "yes"),
+    (("resolved", "Kubeconfig"), "status.clientCertificateExpiresAt", "in an hour"),
+    (("resolved", "Kubeconfig"), "status.clientCertificateExpiresAt", "2026-13-07T05:13:43Z"),
+    (("resolved", "Kubeconfig"), "status.observedGeneration", "1"),
+    (("resolved", "Kubeconfig"), "status.conditions.0.status", "Yes"),
+    (("resolved", "Kubeconfig"), "status.conditions.0.reason", DELETE),
+    (("resolved", "Kubeconfig"), "status.conditions.0.reason", "not resolved"),
+    (("resolved", "Kubeconfig"), "status.token", "abc"),
+    (("resolved", "TrustedIdentityProvider"), "status.certificates.0.notAfter", "next year"),
+    (("resolved", "TrustedIdentityProvider"), "status.certificates", "110dde17"),
+    (("resolved", "TrustedIdentityProvider"), "status.spiffeSequence", 2**63),
+    (("resolved", "TrustedIdentityProvider"), "apiVersion", f"{GROUP}/v1"),
+]
+
+
+def changed(obj, path, value):
+    obj = copy.deepcopy(obj)
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+    node = obj
+    for p in parents:
+        node = node[p]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return obj
+
+
+if not errors:
+    for key, path, value in REFUSED:
+        if key not in base:
+            error(f"no {key[1]} in examples/{key[0]}.yaml to vary")
+            continue
+        try:
+            variant = changed(base[key], path, value)
+        except (KeyError, IndexError, TypeError):
+            error(f"examples/{key[0]}.yaml: the {key[1]} has no {path} to vary")
+            continue
+        if not problems(variant):
+            shown = "removed" if value is DELETE else f"{value!r}"
+            error(f"crds.yaml's schema accepts a {key[1]} with {path} {shown}; it must refuse it")
 
 for message in errors:
     print(f"deploy: error: {message}", file=sys.stderr)

@@ -22,12 +22,16 @@ RESOURCES = [
     ("v1/nodes", "Node", False),
     ("v1/services", "Service", True),
     ("v1/secrets", "Secret", True),
+    ("v1/configmaps", "ConfigMap", True),
     ("v1/pods", "Pod", True),
     ("v1/events", "Event", True),
     ("events.k8s.io/v1/events", "Event", True),
     ("coordination.k8s.io/v1/leases", "Lease", True),
     ("discovery.k8s.io/v1/endpointslices", "EndpointSlice", True),
     ("networking.k8s.io/v1/ingresses", "Ingress", True),
+    # Admiralty's resources, as deploy/agent/crds.yaml defines them.
+    ("multicluster.admiralty.io/v1alpha1/kubeconfigs", "Kubeconfig", True),
+    ("multicluster.admiralty.io/v1alpha1/trustedidentityproviders", "TrustedIdentityProvider", True),
 ]
 
 KUBECONFIG = """apiVersion: v1

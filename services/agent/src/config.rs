@@ -73,6 +73,11 @@ pub struct Config {
     #[arg(long, env = "FLOTILLA_LEASE_DURATION", default_value = "15", value_parser = clap::value_parser!(u64).range(2..=300))]
     pub lease_duration: u64,
 
+    /// A ConfigMap of the agent's namespace to keep the account's SPIFFE bundles in (the bundle
+    /// map, and each trust domain's bundle), for meshes and SPIRE federation; off when unset.
+    #[arg(long, env = "FLOTILLA_SPIFFE_BUNDLES_CONFIGMAP", value_parser = parse_name)]
+    pub spiffe_bundles_configmap: Option<String>,
+
     /// Where `/healthz`, `/readyz` and `/metrics` are served.
     #[arg(long, env = "FLOTILLA_AGENT_LISTEN", default_value = "0.0.0.0:9090")]
     pub listen: SocketAddr,

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flotilla_client::clusters::{Cluster, Heartbeat, HeartbeatAck};
+use flotilla_client::clusters::{Cluster, Heartbeat, HeartbeatAck, Kubeconfig};
+use flotilla_client::directory::BundleMapAnswer;
 use flotilla_client::endpoints::{
     ClusterEndpoints, EndpointReport, EndpointSetReport, EndpointView,
 };
@@ -139,6 +140,32 @@ impl Flotilla {
             other => other,
         };
         self.count("withdraw", result)
+    }
+}
+
+impl Flotilla {
+    /// The account's bundle map; with `etag` and `wait`, held until it changes.
+    pub async fn bundle_map(
+        &self,
+        etag: Option<&str>,
+        wait: Option<Duration>,
+    ) -> Result<BundleMapAnswer, Error> {
+        let token = self.assertion()?;
+        let result = self
+            .client
+            .bundle_map(bearer(&token), &self.account, etag, wait)
+            .await;
+        self.count("bundles", result)
+    }
+
+    /// Where `cluster`'s API server is, and its CA.
+    pub async fn kubeconfig(&self, cluster: &str) -> Result<Kubeconfig, Error> {
+        let token = self.assertion()?;
+        let result = self
+            .client
+            .kubeconfig(bearer(&token), &self.account, cluster)
+            .await;
+        self.count("kubeconfig", result)
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod backoff;
 mod config;
+mod directory;
 mod endpoints;
 mod flotilla;
 mod heartbeat;

@@ -19,7 +19,7 @@ use crate::k8s::watches::Watches;
 use crate::observe::health::{Condition, Health};
 use crate::observe::metrics::Metrics;
 use crate::observe::serve::{self, Shown};
-use crate::{heartbeat, identity, registration};
+use crate::{directory, heartbeat, identity, registration};
 
 /// What every part of the agent shares.
 pub struct Ctx {
@@ -120,7 +120,7 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> anyhow::Result<
         return Ok(());
     };
     let signer = Signer::new(
-        ca,
+        Arc::clone(&ca),
         ctx.config.audience(),
         &ctx.config.cluster,
         ctx.config.namespace(),
@@ -135,6 +135,7 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> anyhow::Result<
     if !registration::ensure(&ctx, &flotilla).await {
         return Ok(());
     }
+    tokio::spawn(directory::run(Arc::clone(&ctx), flotilla.clone(), ca));
     let shared = Arc::new(Shared::default());
     tokio::spawn(heartbeat::run(
         Arc::clone(&ctx),

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod clusters;
+pub mod directory;
 pub mod endpoints;
 mod error;
 pub mod oauth;
@@ -64,6 +65,7 @@ operations! {
     REPLACE_ENDPOINTS = "replace_endpoints" PUT "/api/v1/accounts/{account}/clusters/{cluster}/endpoints", Some("EndpointSetReport"), Some("ClusterEndpoints");
     REPORT_ENDPOINT = "report_endpoint" PUT "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}", Some("EndpointReport"), Some("EndpointView");
     WITHDRAW_ENDPOINT = "withdraw_endpoint" DELETE "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}", None, None;
+    BUNDLE_MAP = "bundle_map" GET "/api/v1/accounts/{account}/bundles", None, Some("BundleMap");
     LIST_TOKENS = "list_tokens" GET "/api/v1/accounts/{account}/tokens", None, Some("[ApiToken]");
     CREATE_TOKEN = "create_token" POST "/api/v1/accounts/{account}/tokens", Some("NewApiToken"), Some("CreatedApiToken");
     REVOKE_TOKEN = "revoke_token" DELETE "/api/v1/accounts/{account}/tokens/{id}", None, None;
@@ -135,10 +137,39 @@ impl Client {
         R: DeserializeOwned,
     {
         let (status, text) = self.send(op, params, bearer, body).await?;
+        self.decode(op, status, text)
+    }
+
+    /// An answer to `op`: its JSON when its status is a success, else the refusal.
+    fn decode<R: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        status: u16,
+        text: String,
+    ) -> Result<R, Error> {
+        let text = self.accept(status, text)?;
         serde_json::from_str(&text).map_err(|e| Error::Unexpected {
             server: self.server().to_owned(),
             status,
             what: format!("an answer that is not the API's {} ({e})", op.id),
+        })
+    }
+
+    /// The text of a successful answer, or the refusal with its problem document.
+    fn accept(&self, status: u16, text: String) -> Result<String, Error> {
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        let problem = serde_json::from_str::<Problem>(&text).unwrap_or_else(|_| Problem {
+            type_: "about:blank".into(),
+            title: format!("HTTP {status}"),
+            status,
+            ..Problem::default()
+        });
+        Err(Error::Refused {
+            server: self.server().to_owned(),
+            status,
+            problem: Box::new(problem),
         })
     }
 
@@ -171,23 +202,7 @@ impl Client {
         let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status().as_u16();
         let text = response.text().await.map_err(|e| self.unreachable(&e))?;
-        if (200..300).contains(&status) {
-            return Ok((status, text));
-        }
-        let problem =
-            Box::new(
-                serde_json::from_str::<Problem>(&text).unwrap_or_else(|_| Problem {
-                    type_: "about:blank".into(),
-                    title: format!("HTTP {status}"),
-                    status,
-                    ..Problem::default()
-                }),
-            );
-        Err(Error::Refused {
-            server: self.server().to_owned(),
-            status,
-            problem,
-        })
+        Ok((status, self.accept(status, text)?))
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {

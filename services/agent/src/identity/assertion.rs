@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use super::ca::{IdentityCa, Leaf};
+use super::ca::{IdentityCa, Leaf, Purpose};
 
 /// How long an assertion is valid: the most Flotilla accepts.
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(300);
@@ -76,7 +76,11 @@ impl Signer {
             .as_ref()
             .is_some_and(|l| l.not_after > now + LEAF_LIFETIME / 3 + ASSERTION_LIFETIME);
         if !leaf_fresh {
-            current.leaf = Some(self.ca.issue_leaf(&self.subject, LEAF_LIFETIME)?);
+            current.leaf = Some(self.ca.issue_leaf(
+                &self.subject,
+                LEAF_LIFETIME,
+                Purpose::Assertions,
+            )?);
         }
         let Some(leaf) = current.leaf.as_ref() else {
             return Err("no leaf certificate".into());

@@ -133,12 +133,25 @@ impl IdentityCa {
     }
 
     /// Issues a leaf for `spiffe_id` with a fresh P-256 key, valid for `lifetime` (and never
-    /// past the CA), for signing assertions.
-    pub fn issue_leaf(&self, spiffe_id: &str, lifetime: Duration) -> Result<Leaf, String> {
+    /// past the CA), for `purpose`.
+    pub fn issue_leaf(
+        &self,
+        spiffe_id: &str,
+        lifetime: Duration,
+        purpose: Purpose,
+    ) -> Result<Leaf, String> {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| format!("cannot generate a key: {e}"))?;
         let mut params = CertificateParams::default();
         params.distinguished_name = rcgen::DistinguishedName::new();
+        if purpose == Purpose::Client {
+            // kube-apiserver's x509 authenticator names the user after the CN: the SPIFFE ID,
+            // as Admiralty's `Source` resources expect (`userName: spiffe://...`).
+            params
+                .distinguished_name
+                .push(DnType::CommonName, spiffe_id);
+            params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        }
         let uri = spiffe_id
             .try_into()
             .map_err(|e| format!("{spiffe_id} cannot be a URI name ({e})"))?;
@@ -151,13 +164,22 @@ impl IdentityCa {
         params.not_after = not_after.into();
         let certificate = params
             .signed_by(&key, &self.issuer)
-            .map_err(|e| format!("cannot issue the agent's certificate: {e}"))?;
+            .map_err(|e| format!("cannot issue a certificate for {spiffe_id}: {e}"))?;
         Ok(Leaf {
             der: certificate.der().to_vec(),
             key_der: key.serialize_der(),
             not_after,
         })
     }
+}
+
+/// What a leaf certificate is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Signing the agent's cluster assertions.
+    Assertions,
+    /// Authenticating a client to another cluster's API server (a Kubeconfig's user).
+    Client,
 }
 
 /// The DER of the first certificate of a PEM text.
@@ -188,7 +210,8 @@ pub fn pem_of(der: &[u8]) -> String {
     )
 }
 
-fn fingerprint(der: &[u8]) -> String {
+/// SHA-256 of a DER certificate, lower-case hex (what Flotilla shows).
+pub fn fingerprint(der: &[u8]) -> String {
     ring::digest::digest(&ring::digest::SHA256, der)
         .as_ref()
         .iter()
@@ -211,6 +234,7 @@ mod tests {
             .issue_leaf(
                 "spiffe://eu-1/ns/admiralty/id/flotilla-agent",
                 Duration::from_secs(3600),
+                Purpose::Assertions,
             )
             .expect("a leaf");
         let (_, cert) = X509Certificate::from_der(&leaf.der).expect("a certificate");
@@ -240,7 +264,7 @@ mod tests {
         // A leaf is not a CA.
         let leaf = generated
             .ca
-            .issue_leaf("spiffe://eu-1/x", Duration::from_secs(60))
+            .issue_leaf("spiffe://eu-1/x", Duration::from_secs(60), Purpose::Client)
             .expect("a leaf");
         let leaf_key = KeyPair::try_from(leaf.key_der.as_slice()).expect("its key");
         let e = IdentityCa::from_pem(&pem_of(&leaf.der), &leaf_key.serialize_pem())

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, store::Writer, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
@@ -34,7 +34,7 @@ pub struct Watches {
     pub nodes: Store<Node>,
     /// Notified on every change of Ingresses, Services and EndpointSlices.
     pub changed: Arc<Notify>,
-    problems: Arc<Mutex<BTreeMap<&'static str, String>>>,
+    problems: Problems,
 }
 
 impl Watches {
@@ -117,6 +117,9 @@ impl Watches {
     }
 }
 
+/// What is wrong with each failing watch, by kind.
+pub type Problems = Arc<Mutex<BTreeMap<&'static str, String>>>;
+
 /// Runs a reflector of every `K` in the cluster, trimming each object with `trim`, and
 /// notifying `changed` of every change; returns its store.
 fn reflect<K>(
@@ -124,13 +127,36 @@ fn reflect<K>(
     kind: &'static str,
     trim: fn(&mut K),
     changed: Option<&Arc<Notify>>,
-    problems: &Arc<Mutex<BTreeMap<&'static str, String>>>,
+    problems: &Problems,
 ) -> Store<K>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let api: Api<K> = Api::all(client.clone());
+    reflect_into(
+        Api::all(client.clone()),
+        writer,
+        kind,
+        trim,
+        changed,
+        problems,
+    );
+    reader
+}
+
+/// Runs a reflector of `api` into `writer` (any kind, typed or dynamic), trimming each object
+/// with `trim`, notifying `changed` of every change, and keeping `problems[kind]` current.
+pub fn reflect_into<K>(
+    api: Api<K>,
+    writer: Writer<K>,
+    kind: &'static str,
+    trim: fn(&mut K),
+    changed: Option<&Arc<Notify>>,
+    problems: &Problems,
+) where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Clone + Eq + std::hash::Hash + Send + Sync,
+{
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
         .modify(trim)
@@ -164,12 +190,11 @@ where
             }
         }
     });
-    reader
 }
 
 /// Drops what no decision reads from any object: managed fields and the last applied
 /// configuration, often the largest parts.
-fn trim_meta<K: Resource>(object: &mut K) {
+pub fn trim_meta<K: Resource>(object: &mut K) {
     let meta = object.meta_mut();
     meta.managed_fields = None;
     if let Some(annotations) = meta.annotations.as_mut() {

@@ -16,6 +16,8 @@ pub enum Condition {
     Registration,
     /// Flotilla answers the agent's calls.
     Flotilla,
+    /// The directory half watches Admiralty's resources and writes what they resolve into.
+    Directory,
 }
 
 impl Condition {
@@ -25,6 +27,7 @@ impl Condition {
             Condition::Identity => "identity",
             Condition::Registration => "registration",
             Condition::Flotilla => "flotilla",
+            Condition::Directory => "directory",
         }
     }
 }
@@ -44,6 +47,10 @@ impl Default for Health {
                 "not yet known whether Flotilla knows the cluster",
             ),
             (Condition::Flotilla, "Flotilla has not answered yet"),
+            (
+                Condition::Directory,
+                "the directory half has not started yet",
+            ),
         ];
         Health {
             problems: Mutex::new(

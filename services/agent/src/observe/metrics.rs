@@ -19,6 +19,11 @@ struct CallLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FailureLabels {
     call: &'static str,
     reason: &'static str,
@@ -32,6 +37,10 @@ pub struct Metrics {
     heartbeat_age: Gauge<f64, AtomicU64>,
     last_heartbeat: Mutex<Option<Instant>>,
     reconcile: Histogram,
+    directory_writes: Family<KindLabels, Counter>,
+    directory_rounds: Histogram,
+    directory_changes: Histogram,
+    directory_plans: Histogram,
     /// 1 while this replica leads.
     pub leader: Gauge,
     /// Endpoints Flotilla holds for the cluster, as last synchronised.
@@ -44,7 +53,7 @@ impl Default for Metrics {
         let calls = Family::<CallLabels, Counter>::default();
         registry.register(
             "flotilla_agent_reports",
-            "Calls to Flotilla that succeeded, by call (heartbeat, cluster, register, endpoints, replace, report, withdraw)",
+            "Calls to Flotilla that succeeded, by call (heartbeat, cluster, register, endpoints, replace, report, withdraw, bundles, kubeconfig)",
             calls.clone(),
         );
         let failures = Family::<FailureLabels, Counter>::default();
@@ -65,6 +74,30 @@ impl Default for Metrics {
             "From a watched change (or a resync) to Flotilla acknowledging the endpoints",
             reconcile.clone(),
         );
+        let directory_writes = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "flotilla_agent_directory_writes",
+            "Writes of the directory half to Kubernetes, by kind (secret, status, configmap)",
+            directory_writes.clone(),
+        );
+        let directory_rounds = Histogram::new(exponential_buckets(0.005, 2.0, 12));
+        registry.register(
+            "flotilla_agent_directory_round_seconds",
+            "One round of the directory half: every Kubeconfig and TrustedIdentityProvider decided and written",
+            directory_rounds.clone(),
+        );
+        let directory_changes = Histogram::new(exponential_buckets(0.005, 2.0, 12));
+        registry.register(
+            "flotilla_agent_directory_change_seconds",
+            "From Flotilla's long-poll answering a change of the bundle map to every resource it affects written",
+            directory_changes.clone(),
+        );
+        let directory_plans = Histogram::new(exponential_buckets(0.0005, 2.0, 12));
+        registry.register(
+            "flotilla_agent_directory_plan_seconds",
+            "Reading and deciding every Kubeconfig and TrustedIdentityProvider in a round, without the writes or Flotilla's answers",
+            directory_plans.clone(),
+        );
         let leader = Gauge::default();
         registry.register(
             "flotilla_agent_leader",
@@ -84,6 +117,10 @@ impl Default for Metrics {
             heartbeat_age,
             last_heartbeat: Mutex::new(None),
             reconcile,
+            directory_writes,
+            directory_rounds,
+            directory_changes,
+            directory_plans,
             leader,
             endpoints,
         }
@@ -113,6 +150,28 @@ impl Metrics {
     /// A reconcile took `seconds`.
     pub fn reconciled(&self, seconds: f64) {
         self.reconcile.observe(seconds);
+    }
+
+    /// The directory half wrote one object of `kind`.
+    pub fn directory_write(&self, kind: &'static str) {
+        self.directory_writes
+            .get_or_create(&KindLabels { kind })
+            .inc();
+    }
+
+    /// A round of the directory half took `seconds`.
+    pub fn directory_round(&self, seconds: f64) {
+        self.directory_rounds.observe(seconds);
+    }
+
+    /// A change of the bundle map was written everywhere `seconds` after Flotilla told it.
+    pub fn directory_change(&self, seconds: f64) {
+        self.directory_changes.observe(seconds);
+    }
+
+    /// Deciding a round of the directory half took `seconds`.
+    pub fn directory_plan(&self, seconds: f64) {
+        self.directory_plans.observe(seconds);
     }
 
     /// The metrics in OpenMetrics text.

@@ -12,6 +12,7 @@ use flotilla_client::clusters::{
     CertificateInfo, Cluster, ClusterRegistration, Heartbeat, HeartbeatAck, IdentityCa, Kubeconfig,
     Outcome, Registered, Status,
 };
+use flotilla_client::directory::{BundleMap, SpiffeBundle};
 use flotilla_client::endpoints::{
     ClusterEndpoints, EndpointChanges, EndpointReport, EndpointSetReport, EndpointView,
     HostEndpointReport,
@@ -63,6 +64,8 @@ fn client_schemas() -> BTreeMap<String, Value> {
         Heartbeat,
         HeartbeatAck,
         Kubeconfig,
+        BundleMap,
+        SpiffeBundle,
         // DNS endpoints
         EndpointReport,
         EndpointView,

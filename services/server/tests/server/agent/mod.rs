@@ -3,6 +3,7 @@
 //! emulator over HTTP, through the agent's own kube-rs client.
 
 mod clusters;
+mod directory;
 pub mod peers;
 mod refusals;
 mod resilience;
