@@ -28,6 +28,9 @@ pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "flotilla-
 const CLIENT_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// A client certificate with less than this left is renewed.
 const RENEW_BEFORE: Duration = Duration::from_secs(8 * 3600);
+/// How long what the agent remembers of a Secret it wrote is trusted before the Secret is read
+/// again (so that one deleted behind its back is rewritten within this).
+const RECHECK: Duration = Duration::from_secs(3600);
 /// The key of the kubeconfig in its Secret (Admiralty's).
 const CONFIG_KEY: &str = "config";
 
@@ -46,6 +49,7 @@ struct Held {
     server: Server,
     user: String,
     expires: SystemTime,
+    checked: tokio::time::Instant,
 }
 
 impl Written {
@@ -132,6 +136,7 @@ pub async fn write_secret(
             && &held.server == server
             && held.user == user
             && held.expires > now + RENEW_BEFORE
+            && held.checked.elapsed() < RECHECK
         {
             return SecretOutcome::Holds {
                 expires: held.expires,
@@ -150,6 +155,7 @@ pub async fn write_secret(
         server: server.clone(),
         user: user.to_owned(),
         expires,
+        checked: tokio::time::Instant::now(),
     };
     if let Some(secret) = &existing {
         if !is_ours(&secret.metadata) {
