@@ -15,10 +15,6 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A client of `server` (an http(s) URL), as `flotilla-cli/<version>`.
 pub fn client(server: &str) -> Result<Client> {
-    flotilla_client::parse_server(server).map_err(|e| match e {
-        Error::Setup(why) => CliError::Usage(format!("--server {why}")),
-        other => CliError::from(other),
-    })?;
     Client::new(
         server,
         concat!("flotilla-cli/", env!("CARGO_PKG_VERSION")),
@@ -35,7 +31,7 @@ impl From<Error> for CliError {
             )),
             Error::Refused {
                 status, problem, ..
-            } => refusal(status, &problem),
+            } => refusal(status, problem.as_deref()),
             Error::Unexpected { server, status, .. } if status >= 500 => CliError::Server(format!(
                 "{server} failed ({}); try again later",
                 reason(status)
@@ -43,20 +39,18 @@ impl From<Error> for CliError {
             Error::Unexpected { .. } => CliError::Server(e.to_string()),
             // A name or id from the command line that cannot be a path segment.
             Error::InvalidName(why) => CliError::Usage(why),
+            // The saved server, or `--server`.
+            Error::InvalidServer(why) => CliError::Usage(format!("--server {why}")),
             Error::Setup(why) => CliError::Local(why),
         }
     }
 }
 
 /// The error a refused call stands for, from its problem document.
-fn refusal(status: u16, problem: &flotilla_client::Problem) -> CliError {
-    // The client makes a problem up from the status when the body held none.
-    let made_up = problem.detail.is_none() && problem.title == format!("HTTP {status}");
-    let detail = match problem.summary() {
-        summary if made_up || summary.is_empty() => {
-            format!("the server answered {}", reason(status))
-        }
-        summary => summary,
+fn refusal(status: u16, problem: Option<&flotilla_client::Problem>) -> CliError {
+    let detail = match problem.map(flotilla_client::Problem::summary) {
+        Some(summary) if !summary.is_empty() => summary,
+        _ => format!("the server answered {}", reason(status)),
     };
     match status {
         401 => CliError::Auth(format!(
@@ -85,21 +79,21 @@ mod tests {
 
     use super::*;
 
-    fn refused(status: u16, problem: Problem) -> CliError {
+    fn refused(status: u16, problem: Option<Problem>) -> CliError {
         CliError::from(Error::Refused {
             server: "https://flotilla.example.com".into(),
             status,
-            problem: Box::new(problem),
+            problem: problem.map(Box::new),
         })
     }
 
-    fn problem(detail: &str) -> Problem {
-        Problem {
+    fn problem(detail: &str) -> Option<Problem> {
+        Some(Problem {
             type_: "urn:flotilla:problem:x".into(),
             title: "Title".into(),
             detail: Some(detail.into()),
             ..Problem::default()
-        }
+        })
     }
 
     #[test]
@@ -119,11 +113,13 @@ mod tests {
             e.to_string(),
             "the database is away (the server failed: 503 Service Unavailable; try again later)"
         );
-        let mut invalid = problem("invalid registration");
-        invalid.errors = vec![FieldError {
-            field: "/labels/region".into(),
-            message: "too long".into(),
-        }];
+        let invalid = problem("invalid registration").map(|p| Problem {
+            errors: vec![FieldError {
+                field: "/labels/region".into(),
+                message: "too long".into(),
+            }],
+            ..p
+        });
         let e = refused(422, invalid);
         assert!(matches!(e, CliError::Refused(_)));
         assert_eq!(
@@ -134,14 +130,8 @@ mod tests {
 
     #[test]
     fn a_refusal_without_a_problem_says_the_status() {
-        let made_up = Problem {
-            type_: "about:blank".into(),
-            title: "HTTP 502".into(),
-            status: 502,
-            ..Problem::default()
-        };
         assert_eq!(
-            refused(502, made_up).to_string(),
+            refused(502, None).to_string(),
             "the server answered 502 Bad Gateway (the server failed: 502 Bad Gateway; try again later)"
         );
     }

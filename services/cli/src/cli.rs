@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+use flotilla_client::accounts::Role;
 
 use crate::output::Format;
 
@@ -161,8 +163,8 @@ pub enum TokensCommand {
         #[arg(long)]
         name: String,
         /// Its role: at most yours.
-        #[arg(long, default_value = "viewer", value_parser = ["viewer", "admin", "owner"])]
-        role: String,
+        #[arg(long, default_value = "viewer", value_parser = role_parser())]
+        role: Role,
         /// Days until it expires.
         #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
         expires_in_days: u32,
@@ -204,4 +206,10 @@ pub enum RegistrationTokensCommand {
         /// The token's id.
         id: String,
     },
+}
+
+/// `--role`: one of the API's roles, decoded as the API names them.
+fn role_parser() -> impl TypedValueParser<Value = Role> {
+    PossibleValuesParser::new(["viewer", "admin", "owner"])
+        .try_map(|word| serde_json::from_value::<Role>(word.into()))
 }

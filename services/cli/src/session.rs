@@ -15,9 +15,9 @@ const REFRESH_MARGIN: i64 = 60;
 /// The saved log-in, ready to call the API.
 pub struct Session {
     /// The CLI's directory.
-    pub home: Home,
+    home: Home,
     /// The server and account.
-    pub settings: Settings,
+    settings: Settings,
     /// The server's API.
     pub api: Client,
     credentials: Credentials,

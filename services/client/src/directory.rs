@@ -67,14 +67,12 @@ impl Client {
         etag: Option<&str>,
         wait: Option<Duration>,
     ) -> Result<BundleMapAnswer, Error> {
-        let mut url = self.operation_url(&BUNDLE_MAP, &[account])?;
-        if let Some(wait) = wait {
-            url.push_str(&format!("?wait={}", wait.as_secs()));
-        }
-        let mut request = self.http.get(&url).bearer_auth(bearer);
+        let mut request = self.request(&BUNDLE_MAP, &[account], bearer)?;
         if let Some(wait) = wait {
             // Longer than the wait, so that a 304 at its end is not a time-out here.
-            request = request.timeout(wait + Duration::from_secs(15));
+            request = request
+                .query(&[("wait", wait.as_secs())])
+                .timeout(wait + Duration::from_secs(15));
         }
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);
@@ -89,7 +87,7 @@ impl Client {
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let text = response.text().await.map_err(|e| self.unreachable(&e))?;
+        let text = self.read(response).await?;
         let map = self.decode(&BUNDLE_MAP, status, text)?;
         Ok(BundleMapAnswer::Changed {
             map,

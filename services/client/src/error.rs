@@ -53,11 +53,11 @@ impl Problem {
         }
         text
     }
+}
 
-    /// The kind of problem: the last part of its `type` (`validation`, `not-found`, ...).
-    pub fn slug(&self) -> &str {
-        self.type_.rsplit(':').next().unwrap_or_default()
-    }
+/// `: <summary>` of a problem document, or nothing without one.
+fn colon_summary(problem: Option<&Problem>) -> String {
+    problem.map_or_else(String::new, |p| format!(": {}", p.summary()))
 }
 
 /// Why a call did not give its answer.
@@ -72,14 +72,14 @@ pub enum Error {
         why: String,
     },
     /// The server refused the request (a 4xx or 5xx status).
-    #[error("{server} answered {status}: {}", problem.summary())]
+    #[error("{server} answered {status}{}", colon_summary(problem.as_deref()))]
     Refused {
         /// The server's URL.
         server: String,
         /// The status.
         status: u16,
-        /// Its problem document (made up from the status when the body held none).
-        problem: Box<Problem>,
+        /// Its problem document; none when the body held none (a proxy's error page).
+        problem: Option<Box<Problem>>,
     },
     /// The server answered with something the API does not describe.
     #[error("{server} answered {status} with {what}")]
@@ -94,7 +94,11 @@ pub enum Error {
     /// A name or id given for the path cannot name anything on the server.
     #[error("{0}")]
     InvalidName(String),
-    /// The client itself could not be set up (a bad server URL, no TLS roots).
+    /// The server's URL is not an http(s) URL with a host.
+    #[error("{0}")]
+    InvalidServer(String),
+    /// The client itself could not be set up (no TLS roots), or the caller could not make
+    /// what the call needs.
     #[error("{0}")]
     Setup(String),
 }
@@ -111,7 +115,7 @@ impl Error {
     /// The problem document of a refusal.
     pub fn problem(&self) -> Option<&Problem> {
         match self {
-            Error::Refused { problem, .. } => Some(problem),
+            Error::Refused { problem, .. } => problem.as_deref(),
             _ => None,
         }
     }
@@ -123,7 +127,7 @@ impl Error {
             Error::Refused { status, .. } | Error::Unexpected { status, .. } => {
                 *status >= 500 || *status == 429
             }
-            Error::InvalidName(_) | Error::Setup(_) => false,
+            Error::InvalidName(_) | Error::InvalidServer(_) | Error::Setup(_) => false,
         }
     }
 }

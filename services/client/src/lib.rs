@@ -21,6 +21,9 @@ use url::Url;
 
 pub use error::{Error, FieldError, Problem};
 
+/// The largest answer read (a bundle map of a thousand clusters is a few MiB).
+const MAX_ANSWER: usize = 32 << 20;
+
 /// One operation of the API: what the OpenAPI document calls it, and how it is sent.
 #[derive(Debug, Clone)]
 pub struct Operation {
@@ -140,6 +143,71 @@ impl Client {
         self.decode(op, status, text)
     }
 
+    /// Sends `op`, whose answer has no body.
+    pub async fn call_empty<B: Serialize + ?Sized>(
+        &self,
+        op: &Operation,
+        params: &[&str],
+        bearer: &str,
+        body: Option<&B>,
+    ) -> Result<(), Error> {
+        let (status, text) = self.send(op, params, bearer, body).await?;
+        self.accept(status, text).map(drop)
+    }
+
+    /// The request of `op` to its URL, with `bearer`.
+    fn request(
+        &self,
+        op: &Operation,
+        params: &[&str],
+        bearer: &str,
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let url = self.operation_url(op, params)?;
+        Ok(self
+            .http
+            .request(op.method.clone(), url)
+            .bearer_auth(bearer))
+    }
+
+    /// Sends `op`; the status and text of whatever the server answered.
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        op: &Operation,
+        params: &[&str],
+        bearer: &str,
+        body: Option<&B>,
+    ) -> Result<(u16, String), Error> {
+        let mut request = self.request(op, params, bearer)?;
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        let status = response.status().as_u16();
+        Ok((status, self.read(response).await?))
+    }
+
+    /// The text of `response`, refused past [`MAX_ANSWER`] bytes: a server's answer is an
+    /// input like any other.
+    async fn read(&self, mut response: reqwest::Response) -> Result<String, Error> {
+        let status = response.status().as_u16();
+        let too_large = || Error::Unexpected {
+            server: self.server().to_owned(),
+            status,
+            what: format!("an answer over {} MiB", MAX_ANSWER >> 20),
+        };
+        if response.content_length().unwrap_or(0) > MAX_ANSWER as u64 {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(&e))? {
+            if bytes.len() + chunk.len() > MAX_ANSWER {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// An answer to `op`: its JSON when its status is a success, else the refusal.
     fn decode<R: DeserializeOwned>(
         &self,
@@ -160,49 +228,11 @@ impl Client {
         if (200..300).contains(&status) {
             return Ok(text);
         }
-        let problem = serde_json::from_str::<Problem>(&text).unwrap_or_else(|_| Problem {
-            type_: "about:blank".into(),
-            title: format!("HTTP {status}"),
-            status,
-            ..Problem::default()
-        });
         Err(Error::Refused {
             server: self.server().to_owned(),
             status,
-            problem: Box::new(problem),
+            problem: serde_json::from_str::<Problem>(&text).ok().map(Box::new),
         })
-    }
-
-    /// Sends `op`, whose answer has no body.
-    pub async fn call_empty<B: Serialize + ?Sized>(
-        &self,
-        op: &Operation,
-        params: &[&str],
-        bearer: &str,
-        body: Option<&B>,
-    ) -> Result<(), Error> {
-        self.send(op, params, bearer, body).await.map(|_| ())
-    }
-
-    async fn send<B: Serialize + ?Sized>(
-        &self,
-        op: &Operation,
-        params: &[&str],
-        bearer: &str,
-        body: Option<&B>,
-    ) -> Result<(u16, String), Error> {
-        let url = self.operation_url(op, params)?;
-        let mut request = self
-            .http
-            .request(op.method.clone(), url)
-            .bearer_auth(bearer);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| self.unreachable(&e))?;
-        Ok((status, self.accept(status, text)?))
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
@@ -220,12 +250,12 @@ impl Client {
     }
 }
 
-/// Checks a server URL: http(s), a host, nothing else.
-pub fn parse_server(server: &str) -> Result<Url, Error> {
+/// Checks a server URL: http(s) with a host.
+fn parse_server(server: &str) -> Result<Url, Error> {
     let url = Url::parse(server.trim())
-        .map_err(|e| Error::Setup(format!("{server:?} is not a URL ({e})")))?;
+        .map_err(|e| Error::InvalidServer(format!("{server:?} is not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
-        return Err(Error::Setup(format!(
+        return Err(Error::InvalidServer(format!(
             "{server:?} is not an http:// or https:// URL with a host"
         )));
     }
@@ -233,8 +263,9 @@ pub fn parse_server(server: &str) -> Result<Url, Error> {
 }
 
 /// Checks that a path parameter (a name, an id, a host) is a plain name, so none can climb to
-/// another path (`../tokens`) or add a query.
-fn check_segment(segment: &str) -> Result<(), Error> {
+/// another path (`../tokens`) or add a query. Every call checks its parameters; a caller that
+/// puts a name elsewhere first (a file name) checks it here beforehand.
+pub fn check_segment(segment: &str) -> Result<(), Error> {
     let plain = !segment.is_empty()
         && segment != "."
         && segment != ".."
@@ -253,6 +284,8 @@ fn check_segment(segment: &str) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read, Write};
+
     use super::*;
 
     fn client() -> Client {
@@ -287,5 +320,70 @@ mod tests {
             .operation_url(&GET_CLUSTER, &["acme"])
             .expect_err("a missing parameter");
         assert!(e.to_string().contains("{cluster}"), "{e}");
+    }
+
+    /// A server on 127.0.0.1 that answers one request with `answer`, as a proxy in front of
+    /// Flotilla might: the client must not take it for the API's.
+    fn answering(answer: &'static str) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+        let url = format!("http://{}", listener.local_addr().expect("an address"));
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let _ = stream.read(&mut [0u8; 8192]);
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_error_page_is_a_refusal_without_a_problem() {
+        let server = answering(
+            "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: 12\r\n\
+             connection: close\r\n\r\n<h1>bad</h1>",
+        );
+        let client = Client::new(&server, "test", Duration::from_secs(5)).expect("a client");
+        let e = client
+            .get_cluster("t", "acme", "eu-1")
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(
+                e,
+                Error::Refused {
+                    status: 502,
+                    problem: None,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
+        assert_eq!(e.to_string(), format!("{server} answered 502"));
+    }
+
+    #[tokio::test]
+    async fn an_answer_too_large_is_not_read() {
+        let server = answering(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\n\r\n[",
+        );
+        let client = Client::new(&server, "test", Duration::from_secs(5)).expect("a client");
+        let e = client
+            .list_clusters("t", "acme")
+            .await
+            .expect_err("too large");
+        assert!(e.to_string().ends_with("with an answer over 32 MiB"), "{e}");
+    }
+
+    #[test]
+    fn a_server_must_be_an_http_url_with_a_host() {
+        for bad in [
+            "ftp://flotilla.example.com",
+            "not a url",
+            "unix:/run/flotilla",
+        ] {
+            let e = Client::new(bad, "test", Duration::from_secs(1)).expect_err(bad);
+            assert!(matches!(e, Error::InvalidServer(_)), "{bad}: {e}");
+        }
     }
 }

@@ -32,7 +32,7 @@ impl Client {
             .await
             .map_err(|e| self.unreachable(&e))?;
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| self.unreachable(&e))?;
+        let text = self.read(response).await?;
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
             return Ok(Ok(value));

@@ -1,5 +1,5 @@
-//! API tokens and registration tokens. The created ones carry their secret, shown once: their
-//! `Debug` never prints it.
+//! API tokens and registration tokens. The created ones carry their secret, shown once, as a
+//! [`Secret`], which `Debug` never prints.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,6 +12,25 @@ use crate::{
 };
 
 use crate::accounts::Role;
+
+/// A created token's secret: serialised as it is (the person is shown it once), never printed
+/// by `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<secret>")
+    }
+}
 
 /// An API token to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,23 +69,15 @@ pub struct ApiToken {
 }
 
 /// A created API token, with its secret.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "contract", derive(utoipa::ToSchema))]
 pub struct CreatedApiToken {
     /// The token, with its secret.
-    pub token: String,
+    #[cfg_attr(feature = "contract", schema(value_type = String))]
+    pub token: Secret,
     /// The token's details.
     #[serde(flatten)]
     pub details: ApiToken,
-}
-
-impl fmt::Debug for CreatedApiToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatedApiToken")
-            .field("token", &"<secret>")
-            .field("details", &self.details)
-            .finish()
-    }
 }
 
 /// A registration token to create.
@@ -117,23 +128,15 @@ pub struct RegistrationToken {
 }
 
 /// A created registration token, with its secret.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "contract", derive(utoipa::ToSchema))]
 pub struct CreatedRegistrationToken {
     /// The token, with its secret.
-    pub token: String,
+    #[cfg_attr(feature = "contract", schema(value_type = String))]
+    pub token: Secret,
     /// The token's details.
     #[serde(flatten)]
     pub details: RegistrationToken,
-}
-
-impl fmt::Debug for CreatedRegistrationToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatedRegistrationToken")
-            .field("token", &"<secret>")
-            .field("details", &self.details)
-            .finish()
-    }
 }
 
 impl Client {
@@ -195,5 +198,35 @@ impl Client {
             None::<&()>,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_token_prints_its_secret_in_json_only() {
+        let created: CreatedRegistrationToken = serde_json::from_value(serde_json::json!({
+            "token": "flreg_0123456789ab_s3cr3t",
+            "id": "7",
+            "description": "eu",
+            "prefix": "flreg_0123456789ab",
+            "labels": {},
+            "max_uses": 1,
+            "uses": 0,
+            "state": "active",
+            "created_at": "2030-01-01T00:00:00Z",
+            "expires_at": "2030-01-01T01:00:00Z",
+        }))
+        .expect("a created registration token");
+        assert_eq!(created.token.expose(), "flreg_0123456789ab_s3cr3t");
+        let debug = format!("{created:?}");
+        assert!(
+            !debug.contains("s3cr3t") && debug.contains("<secret>"),
+            "{debug}"
+        );
+        let json = serde_json::to_value(&created).expect("JSON");
+        assert_eq!(json["token"], "flreg_0123456789ab_s3cr3t");
     }
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::api::{self, CLIENT_ID};
 use crate::error::{CliError, Result};
 use crate::kubeconfig::{self, Context};
-use crate::output::Format;
+use crate::output::{self, Format};
 use crate::session::Session;
 use crate::store::Home;
 
@@ -29,18 +29,17 @@ pub async fn cluster_kubeconfig(
     if !found.certificate_authority_data.is_empty() {
         entry["certificate-authority-data"] = found.certificate_authority_data.into();
     }
-    let account = session.settings.account.clone();
     let context = Context {
         name: cluster.to_owned(),
         cluster: entry,
-        user: kubeconfig::exec_user(&["--cluster", cluster, "--account", &account]),
+        user: kubeconfig::exec_user(&["--cluster", cluster, "--account", session.account()]),
     };
-    let doc = context.standalone();
-    match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default()),
-        Format::Table | Format::Yaml => print!("{}", kubeconfig::to_yaml(&doc)?),
-    }
-    Ok(())
+    // A kubeconfig is YAML unless JSON is asked for.
+    let format = match format {
+        Format::Table => Format::Yaml,
+        other => other,
+    };
+    output::whole(format, &context.standalone())
 }
 
 pub async fn exec_credential(session: &mut Session, cluster: Option<&str>) -> Result<()> {
@@ -51,7 +50,7 @@ pub async fn exec_credential(session: &mut Session, cluster: Option<&str>) -> Re
             let audience = format!(
                 "{}/clusters/{}/{cluster}",
                 session.api.server(),
-                session.settings.account
+                session.account()
             );
             let answer = session
                 .api

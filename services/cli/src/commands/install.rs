@@ -1,7 +1,8 @@
-//! How the in-cluster agent is installed: the exact commands `registration-tokens create` and
-//! `register-cluster` print, ready to paste into a shell whose kubectl points at the cluster,
-//! from a clone of Flotilla (the agent's kustomization is `deploy/agent`, configured by one
-//! file, `deploy/agent/agent.env`).
+//! The commands `registration-tokens create` and `register-cluster` print, ready to paste into
+//! a shell: the `register-cluster` that uses a registration token, and how the in-cluster
+//! agent is installed, whose kubectl points at the cluster, from a clone of Flotilla (the
+//! agent's kustomization is `deploy/agent`, configured by one file, `deploy/agent/agent.env`).
+//! Every value from outside goes in as one shell word.
 
 use std::path::Path;
 
@@ -13,11 +14,22 @@ const NAMESPACE: &str = "kubectl create namespace admiralty";
 const APPLY: &str = "kubectl apply -k deploy/agent";
 
 /// Where the identity CA that a registered cluster's agent needs comes from.
-pub enum IdentityCa<'a> {
+pub enum CaSource<'a> {
     /// The Secret manifest `register-cluster --generate-identity-ca` wrote.
     Manifest(&'a Path),
     /// The certificate given with `--identity-ca`; its key is the person's to supply.
     Certificate(&'a Path),
+}
+
+/// The command that registers the current kubeconfig context's cluster with `token`, a
+/// generated identity CA, and a name to fill in.
+pub fn register_with_token(server: &str, account: &str, token: &str) -> String {
+    format!(
+        "flotilla register-cluster --server {} --account {} --registration-token {} --name <cluster> --generate-identity-ca",
+        shell_word(server),
+        shell_word(account),
+        shell_word(token)
+    )
 }
 
 /// The commands that install the agent in a cluster not registered yet, which registers it
@@ -37,12 +49,12 @@ pub fn with_registration_token(server: &str, account: &str, token: &str) -> Stri
 
 /// The commands that install the agent of `cluster`, already registered: its identity CA's
 /// Secret, and the agent (no token: Flotilla knows the cluster, and the CA is the proof).
-pub fn for_registered(server: &str, account: &str, cluster: &str, ca: IdentityCa<'_>) -> String {
+pub fn for_registered(server: &str, account: &str, cluster: &str, ca: CaSource<'_>) -> String {
     let secret = match ca {
-        IdentityCa::Manifest(file) => {
+        CaSource::Manifest(file) => {
             format!("kubectl apply -f {}", shell_word(&file.display().to_string()))
         }
-        IdentityCa::Certificate(file) => format!(
+        CaSource::Certificate(file) => format!(
             "kubectl -n admiralty create secret tls flotilla-identity-ca --cert={} --key=<identity-ca-key-file>",
             shell_word(&file.display().to_string())
         ),
@@ -57,7 +69,8 @@ pub fn for_registered(server: &str, account: &str, cluster: &str, ca: IdentityCa
 }
 
 /// Writes `deploy/agent/agent.env`: who the agent speaks for, and to which Flotilla. The
-/// quoted delimiter keeps the shell from expanding anything in it.
+/// quoted delimiter keeps the shell from expanding anything in it; none of the values can hold
+/// a line break (a parsed URL, and names that passed as path segments).
 fn agent_env(server: &str, account: &str, cluster: &str) -> String {
     format!(
         "cat > deploy/agent/agent.env <<'EOF'\nFLOTILLA_URL={server}\nFLOTILLA_ACCOUNT={account}\nFLOTILLA_CLUSTER={cluster}\nEOF"
@@ -103,7 +116,7 @@ mod tests {
             "http://localhost:8080",
             "acme",
             "eu-1",
-            IdentityCa::Manifest(Path::new("./eu-1-identity-ca-secret.yaml")),
+            CaSource::Manifest(Path::new("./eu-1-identity-ca-secret.yaml")),
         );
         assert!(
             generated.contains("\nkubectl apply -f ./eu-1-identity-ca-secret.yaml\n")
@@ -114,11 +127,24 @@ mod tests {
             "http://localhost:8080",
             "acme",
             "eu-1",
-            IdentityCa::Certificate(Path::new("my CAs/ca.crt")),
+            CaSource::Certificate(Path::new("my CAs/ca.crt")),
         );
         assert!(
             given.contains("create secret tls flotilla-identity-ca --cert='my CAs/ca.crt' --key="),
             "{given}"
+        );
+    }
+
+    #[test]
+    fn the_register_command_takes_each_value_as_one_word() {
+        assert_eq!(
+            register_with_token("https://flotilla.example.com", "acme", "flreg_abc-_1"),
+            "flotilla register-cluster --server https://flotilla.example.com --account acme \
+             --registration-token flreg_abc-_1 --name <cluster> --generate-identity-ca"
+        );
+        assert!(
+            register_with_token("https://flotilla.example.com", "acme", "$(id) x")
+                .contains(" --registration-token '$(id) x' --name"),
         );
     }
 

@@ -5,7 +5,7 @@
 
 use flotilla_client::clusters::{ClusterRegistration, Registered};
 
-use super::install::{self, IdentityCa};
+use super::install::{self, CaSource};
 use super::parse_labels;
 use crate::api;
 use crate::cli::RegisterArgs;
@@ -17,30 +17,16 @@ use crate::session::Session;
 use crate::store::Home;
 
 pub async fn run(args: &RegisterArgs, account: Option<&str>, format: Format) -> Result<()> {
+    // The name goes into the generated CA's file names as well as into the call's path.
+    flotilla_client::check_segment(&args.name)?;
     let path = kubeconfig::path(args.kubeconfig.as_deref())?;
     let kube = kubeconfig::cluster_of(&path, args.context.as_deref())?;
     let mut labels = parse_labels(&args.labels)?;
     if let Some(region) = &args.region {
         labels.insert("region".into(), region.clone());
     }
-    let (identity_ca, generated) = match &args.identity_ca {
-        Some(file) => (
-            std::fs::read_to_string(file).map_err(|e| local("read", file, e))?,
-            None,
-        ),
-        None => {
-            let generated = identity::generate(&args.name, &args.out_dir)?;
-            (generated.certificate_pem.clone(), Some(generated))
-        }
-    };
-    let registration = ClusterRegistration {
-        identity_ca,
-        server: kube.server,
-        server_ca: kube.ca_pem,
-        labels: (!labels.is_empty()).then_some(labels),
-        agent_version: None,
-    };
-    // Who registers: the registration token, or the person's log-in.
+    // Who registers: the registration token, or the person's log-in. Known before a CA is
+    // generated, so that a missing log-in leaves no CA files behind to refuse the next try.
     let (api, bearer, account) = match &args.registration_token {
         Some(token) => {
             let settings = Home::locate()?.settings()?;
@@ -66,6 +52,23 @@ pub async fn run(args: &RegisterArgs, account: Option<&str>, format: Format) -> 
             (session.api, bearer, account)
         }
     };
+    let (identity_ca, generated) = match &args.identity_ca {
+        Some(file) => (
+            std::fs::read_to_string(file).map_err(|e| local("read", file, e))?,
+            None,
+        ),
+        None => {
+            let generated = identity::generate(&args.name, &args.out_dir)?;
+            (generated.certificate_pem.clone(), Some(generated))
+        }
+    };
+    let registration = ClusterRegistration {
+        identity_ca,
+        server: kube.server,
+        server_ca: kube.ca_pem,
+        labels: (!labels.is_empty()).then_some(labels),
+        agent_version: None,
+    };
     let answer = api
         .register_cluster(&bearer, &account, &args.name, &registration)
         .await
@@ -85,12 +88,12 @@ pub async fn run(args: &RegisterArgs, account: Option<&str>, format: Format) -> 
         return output::whole(format, &answer);
     }
     let ca = match (&generated, &args.identity_ca) {
-        (Some(g), _) => IdentityCa::Manifest(&g.secret_file),
-        (None, Some(file)) => IdentityCa::Certificate(file),
+        (Some(g), _) => CaSource::Manifest(&g.secret_file),
+        (None, Some(file)) => CaSource::Certificate(file),
         // clap requires one of the two.
         (None, None) => return Err(CliError::Usage("no identity CA".into())),
     };
-    let agent = install::for_registered(api.server(), &account, &answer.cluster.name, ca);
+    let agent = install::for_registered(api.server(), &account, &args.name, ca);
     print_registered(&answer, generated.as_ref(), &agent);
     Ok(())
 }

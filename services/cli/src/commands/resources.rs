@@ -2,15 +2,16 @@
 //! JSON or YAML.
 
 use chrono::{Duration, SecondsFormat, Utc};
-use flotilla_client::accounts::Role;
 use flotilla_client::clusters::Cluster;
-use flotilla_client::tokens::{ApiToken, NewApiToken, NewRegistrationToken, RegistrationToken};
+use flotilla_client::tokens::{
+    ApiToken, NewApiToken, NewRegistrationToken, RegistrationToken, Secret,
+};
 use serde::Serialize;
 
 use super::install;
 use super::parse_labels;
 use crate::cli::{ClustersCommand, RegistrationTokensCommand, TokensCommand};
-use crate::error::{CliError, Result};
+use crate::error::Result;
 use crate::output::{self, or_dash, pairs, word, Column, Format};
 use crate::session::Session;
 
@@ -184,7 +185,7 @@ pub async fn tokens(session: &mut Session, command: TokensCommand, format: Forma
                 .to_rfc3339_opts(SecondsFormat::Secs, true);
             let new = NewApiToken {
                 name,
-                role: parse_role(&role)?,
+                role,
                 expires_at,
             };
             let created = api.create_token(&token, account, &new).await?;
@@ -230,12 +231,12 @@ pub async fn registration_tokens(
                 ttl_seconds,
             };
             let created = api.create_registration_token(&token, account, &new).await?;
-            let server = api.server();
+            let (server, secret) = (api.server(), created.token.expose());
             let usage = format!(
-                "Register a cluster with it:\n  flotilla register-cluster --server {server} --account {account} --registration-token {} --name <cluster> --generate-identity-ca\n\
+                "Register a cluster with it:\n  {}\n\
                  Install the agent in the cluster, which registers it with this token:\n\n{}\n",
-                created.token,
-                install::with_registration_token(server, account, &created.token)
+                install::register_with_token(server, account, secret),
+                install::with_registration_token(server, account, secret)
             );
             let details = &created.details;
             print_secret(
@@ -261,31 +262,19 @@ pub async fn registration_tokens(
     }
 }
 
-/// A role named on the command line.
-fn parse_role(role: &str) -> Result<Role> {
-    match role {
-        "viewer" => Ok(Role::Viewer),
-        "admin" => Ok(Role::Admin),
-        "owner" => Ok(Role::Owner),
-        other => Err(CliError::Usage(format!(
-            "--role {other:?} is not a role: viewer, admin or owner"
-        ))),
-    }
-}
-
 /// A created token: its secret on stdout (alone, for scripts), the rest on stderr, what to
 /// do with it last.
 fn print_secret<T: Serialize>(
     format: Format,
     created: &T,
-    secret: &str,
+    secret: &Secret,
     what: &str,
     usage: Option<&str>,
 ) -> Result<()> {
     if format != Format::Table {
         return output::whole(format, created);
     }
-    println!("{secret}");
+    println!("{}", secret.expose());
     eprintln!("Created {what}. The secret above is shown this once.");
     if let Some(usage) = usage {
         eprintln!("{usage}");

@@ -535,6 +535,37 @@ async fn registration_tokens_register_clusters_without_a_log_in_and_errors_have_
     assert_eq!(code, 2, "{err}");
     let (code, _) = fails(m, &["register-cluster", "--name", "x"]).await;
     assert_eq!(code, 2);
+    // A name is checked before it names the generated CA's files, and before any log-in.
+    let (code, err) = fails(
+        m,
+        &[
+            "register-cluster",
+            "--name",
+            "../escaped",
+            "--generate-identity-ca",
+            "--kubeconfig",
+            kc.to_str().expect("UTF-8"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(!m.join("../escaped-identity-ca.key").exists(), "{err}");
+    // Not logged in: refused before a CA is generated, so the next try is not refused for
+    // the files this one left.
+    let (code, err) = fails(
+        m,
+        &[
+            "register-cluster",
+            "--name",
+            "us-9",
+            "--generate-identity-ca",
+            "--kubeconfig",
+            kc.to_str().expect("UTF-8"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 3, "{err}");
+    assert!(!m.join("us-9-identity-ca.key").exists(), "{err}");
     let (code, err) = fails(admin.path(), &["clusters", "get", "nope"]).await;
     assert_eq!(code, 1, "{err}");
     assert!(
