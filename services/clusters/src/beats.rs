@@ -15,6 +15,8 @@ use flotilla_core::{AppContext, Error};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use crate::status::Status;
+
 /// Most beats written by one statement.
 const MAX_BATCH: usize = 512;
 /// Beats that may wait for a batch before new ones wait for room.
@@ -35,7 +37,7 @@ pub struct BeatOutcome {
     /// Before the beat.
     pub before: String,
     /// After it: `ready`, or `stale` while a stale cluster's beats are not yet steady.
-    pub after: String,
+    pub after: Status,
 }
 
 /// The handle handlers send beats through; the writer starts with the first beat and ends
@@ -137,6 +139,9 @@ async fn write_batch(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, before, after)| (id, BeatOutcome { before, after }))
+        .map(|(id, before, after)| {
+            let after = Status::parse(&after);
+            (id, BeatOutcome { before, after })
+        })
         .collect())
 }

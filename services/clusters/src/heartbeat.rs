@@ -70,13 +70,12 @@ pub async fn heartbeat(
         .beat(&ctx, agent.cluster_id, body.agent_version, figures)
         .await?;
     let BeatOutcome { before, after } = outcome.ok_or_else(crate::agent::no_longer_registered)?;
-    let status = Status::parse(&after);
-    if before != after {
-        record_transition(&ctx, agent.cluster_id, &before, status).await?;
-        tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %before, to = %after, "cluster status changed");
+    if before != after.as_str() {
+        record_transition(&ctx, agent.cluster_id, &before, after).await?;
+        tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %before, to = %after.as_str(), "cluster status changed");
     }
     Ok(Json(HeartbeatAck {
-        status,
+        status: after,
         previous_status: before,
         stale_after_seconds: ctx.config.cluster_stale_after.0.as_secs(),
     }))

@@ -40,16 +40,12 @@ pub enum Status {
 impl Status {
     /// The status now of a cluster stored as `stored`, `silence` seconds after its last
     /// heartbeat (`None`: never had one). Computed rather than read, so that a reader sees
-    /// the silence before the sweeper does.
+    /// the silence before the sweeper does; as in [`sweep`], a recent heartbeat keeps the
+    /// stored status, since only heartbeats raise it (a stale cluster's only once they are
+    /// steady: see `beats`).
     pub fn now(stored: &str, silence: Option<f64>, config: &Config) -> Self {
         match silence {
-            // Heartbeats are back but not yet steady: still stale (see `beats`).
-            Some(s) if s < config.cluster_stale_after.0.as_secs_f64() => {
-                match Status::parse(stored) {
-                    Status::Stale => Status::Stale,
-                    _ => Status::Ready,
-                }
-            }
+            Some(s) if s < config.cluster_stale_after.0.as_secs_f64() => Status::parse(stored),
             Some(s) if s < config.cluster_offline_after.0.as_secs_f64() => Status::Stale,
             _ => Status::Offline,
         }

@@ -89,8 +89,8 @@ pub struct Config {
     pub signing_key_rotation_days: u32,
 
     /// Seconds without a heartbeat after which a cluster is `stale` and its endpoints leave DNS
-    /// (1-3600). The default, 8, lets a heartbeat of the agent's default 5 s interval be 3 s
-    /// late, and keeps a dead cluster's addresses out of DNS within 10 s.
+    /// (1-3600). The default, 8, lets a heartbeat of the agent's default 5 s interval be almost
+    /// 3 s late, and keeps a dead cluster's addresses out of DNS within 10 s.
     #[arg(long, env = "FLOTILLA_CLUSTER_STALE_AFTER", default_value = "8", value_parser = parse_timeout)]
     pub cluster_stale_after: Seconds,
 
@@ -330,16 +330,20 @@ fn parse_listen(value: &str) -> Result<SocketAddr, String> {
 }
 
 fn parse_timeout(value: &str) -> Result<Seconds, String> {
-    match value.parse::<u64>() {
-        Ok(s @ 1..=3600) => Ok(Seconds(Duration::from_secs(s))),
-        _ => Err("must be a whole number of seconds from 1 to 3600".into()),
-    }
+    parse_seconds(value, 1)
 }
 
 fn parse_recovery(value: &str) -> Result<Seconds, String> {
+    parse_seconds(value, 0)
+}
+
+/// Whole seconds from `least` to an hour.
+fn parse_seconds(value: &str, least: u64) -> Result<Seconds, String> {
     match value.parse::<u64>() {
-        Ok(s @ 0..=3600) => Ok(Seconds(Duration::from_secs(s))),
-        _ => Err("must be a whole number of seconds from 0 to 3600".into()),
+        Ok(s) if (least..=3600).contains(&s) => Ok(Seconds(Duration::from_secs(s))),
+        _ => Err(format!(
+            "must be a whole number of seconds from {least} to 3600"
+        )),
     }
 }
 

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json as Jsonb;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::endpoints::store::StoredEndpoint;
 use crate::endpoints::EndpointView;
 use crate::providers::zone_of;
 use crate::reconciler::changes::ActionView;
@@ -145,17 +146,16 @@ pub async fn endpoints(
     Query(query): Query<RecordQuery>,
 ) -> Result<Json<EndpointList>, Error> {
     access.require(Role::Viewer)?;
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Vec<String>,
-        i16,
-        bool,
-        DateTime<Utc>,
-    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        cluster: String,
+        region: Option<String>,
+        #[sqlx(flatten)]
+        endpoint: StoredEndpoint,
+    }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT e.host, c.name, c.labels ->> 'region', e.targets, e.weight, e.healthy, e.updated_at \
+        "SELECT e.host, c.name AS cluster, c.labels ->> 'region' AS region, e.targets, e.weight, \
+                e.healthy, e.updated_at \
          FROM dns_endpoints e JOIN clusters c ON c.id = e.cluster_id \
          WHERE e.account_id = $1 AND ($2::text IS NULL OR e.host = lower(trim(trailing '.' from $2))) \
          ORDER BY e.host, c.name",
@@ -166,17 +166,7 @@ pub async fn endpoints(
     .await?;
     let endpoints = rows
         .into_iter()
-        .map(
-            |(host, cluster, region, targets, weight, healthy, updated_at)| EndpointView {
-                host,
-                cluster,
-                region,
-                targets,
-                weight: i64::from(weight),
-                healthy,
-                updated_at,
-            },
-        )
+        .map(|row| EndpointView::of(row.endpoint, &row.cluster, row.region))
         .collect();
     Ok(Json(EndpointList { endpoints }))
 }

@@ -48,6 +48,19 @@ pub struct EndpointView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What replacing a set did.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct EndpointChanges {
+    /// Endpoints that were new.
+    pub created: u64,
+    /// Endpoints whose targets, weight or health changed.
+    pub updated: u64,
+    /// Endpoints already so: nothing was written for them.
+    pub unchanged: u64,
+    /// Endpoints absent from the set: withdrawn.
+    pub withdrawn: u64,
+}
+
 /// One endpoint, parsed: what is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -75,15 +88,15 @@ pub struct Fields<'a> {
 }
 
 impl Endpoint {
-    /// Parses a report of `account`, collecting what is wrong into `errors` under `pointer`
-    /// (`""` for a lone report, whose host is the path's; `/endpoints/3` in a set).
+    /// Parses a report of `account`; what is wrong, each error named under `pointer` (`""`
+    /// for a lone report, whose host is the path's; `/endpoints/3` in a set).
     pub fn parse(
         fields: Fields<'_>,
         account: &str,
         base_domain: &str,
         pointer: &str,
-        errors: &mut Vec<FieldError>,
-    ) -> Option<Endpoint> {
+    ) -> Result<Endpoint, Vec<FieldError>> {
+        let mut errors = Vec::new();
         let host_field = if pointer.is_empty() {
             "host".to_owned()
         } else {
@@ -98,22 +111,23 @@ impl Endpoint {
                 .ok()
         });
         let weight = fields.weight.unwrap_or(1);
-        let weight = match i16::try_from(weight) {
-            Ok(w) if (0..=255).contains(&w) => Some(w),
-            _ => {
+        let weight = u8::try_from(weight)
+            .map_err(|_| {
                 errors.push(FieldError::new(
                     format!("{pointer}/weight"),
                     format!("must be from 0 to 255 (got {weight})"),
-                ));
-                None
-            }
-        };
-        Some(Endpoint {
-            host: host?,
-            targets: targets?,
-            weight: weight?,
-            healthy: fields.healthy.unwrap_or(true),
-        })
+                ))
+            })
+            .ok();
+        match (host, targets, weight) {
+            (Some(host), Some(targets), Some(weight)) => Ok(Endpoint {
+                host,
+                targets,
+                weight: i16::from(weight),
+                healthy: fields.healthy.unwrap_or(true),
+            }),
+            _ => Err(errors),
+        }
     }
 }
 

@@ -33,42 +33,25 @@ pub async fn put(
     Json(report): Json<EndpointReport>,
 ) -> Result<(StatusCode, Json<EndpointView>), Error> {
     let (_, _, host) = path;
-    let mut errors = Vec::new();
     let fields = Fields {
         host: &host,
         targets: &report.targets,
         weight: report.weight,
         healthy: report.healthy,
     };
-    let endpoint = Endpoint::parse(
-        fields,
-        &agent.account,
-        &ctx.config.dns_base_domain,
-        "",
-        &mut errors,
-    );
-    let (Some(endpoint), true) = (endpoint, errors.is_empty()) else {
-        return Err(Error::Validation(errors));
-    };
+    let endpoint = Endpoint::parse(fields, &agent.account, &ctx.config.dns_base_domain, "")
+        .map_err(Error::Validation)?;
     let mut conn = ctx.db.acquire().await?;
     let upserted = store::upsert(&mut conn, agent.cluster_id, agent.account_id, &endpoint)
         .await
         .map_err(deregistered)?
         .ok_or_else(no_longer_registered)?;
-    let view = EndpointView {
-        host: endpoint.host.as_str().to_owned(),
-        cluster: agent.cluster.clone(),
-        region: upserted.region,
-        targets: endpoint.targets.to_strings(),
-        weight: i64::from(endpoint.weight),
-        healthy: endpoint.healthy,
-        updated_at: upserted.updated_at,
-    };
     let status = if upserted.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
+    let view = EndpointView::of(upserted.endpoint, &agent.cluster, upserted.region);
     Ok((status, Json(view)))
 }
 
@@ -108,11 +91,9 @@ pub async fn delete(
 }
 
 /// A foreign-key violation here means the cluster row went away under the report.
-pub(super) fn deregistered(e: sqlx::Error) -> Error {
+fn deregistered(e: sqlx::Error) -> Error {
     match &e {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => {
-            no_longer_registered()
-        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => no_longer_registered(),
         _ => Error::Database(e),
     }
 }

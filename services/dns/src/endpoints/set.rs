@@ -14,8 +14,7 @@ use flotilla_core::{AppContext, Error, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::report::deregistered;
-use super::{store, zone, Endpoint, EndpointView, Fields};
+use super::{store, zone, Endpoint, EndpointChanges, EndpointView, Fields};
 
 /// Most endpoints one set may hold.
 pub const MAX_SET: usize = 1000;
@@ -60,19 +59,6 @@ pub struct ClusterEndpoints {
     pub changes: Option<EndpointChanges>,
 }
 
-/// What replacing a set did.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EndpointChanges {
-    /// Endpoints that were new.
-    pub created: u64,
-    /// Endpoints whose targets, weight or health changed.
-    pub updated: u64,
-    /// Endpoints already so: nothing was written for them.
-    pub unchanged: u64,
-    /// Endpoints absent from the set: withdrawn.
-    pub withdrawn: u64,
-}
-
 /// The cluster's endpoints (its agent, or a member of the account), with the account's zone.
 #[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}/endpoints", operation_id = "cluster_endpoints", tag = "dns",
     params(
@@ -93,21 +79,13 @@ pub async fn get(
 ) -> Result<Json<ClusterEndpoints>, Error> {
     let cluster = path.1;
     let mut conn = ctx.db.acquire().await?;
-    let (region, stored) = store::load(&mut conn, reader.account_id(), &cluster)
+    let set = store::load(&mut conn, reader.account_id(), &cluster)
         .await?
         .ok_or_else(|| match reader {
             Reader::Agent(_) => no_longer_registered(),
             Reader::Member(_) => no_such_cluster(reader.account(), &cluster),
         })?;
-    Ok(Json(ClusterEndpoints {
-        zone: zone(reader.account(), &ctx.config.dns_base_domain),
-        endpoints: stored
-            .into_iter()
-            .map(|e| EndpointView::of(e, &cluster, region.clone()))
-            .collect(),
-        cluster,
-        changes: None,
-    }))
+    Ok(Json(answer(&ctx, reader.account(), cluster, set)))
 }
 
 /// Replaces the cluster's whole set of endpoints (its agent): absent ones are withdrawn, new
@@ -134,27 +112,34 @@ pub async fn replace(
 ) -> Result<Json<ClusterEndpoints>, Error> {
     let set = parse_set(&body, &agent.account, &ctx.config.dns_base_domain)?;
     let mut tx = ctx.db.begin().await?;
-    let (region, stored, changes) =
-        store::replace(&mut tx, agent.cluster_id, agent.account_id, &set)
-            .await
-            .map_err(deregistered)?
-            .ok_or_else(no_longer_registered)?;
+    // The cluster's row is locked first, so it cannot go away under the writes.
+    let (stored, changes) = store::replace(&mut tx, agent.cluster_id, agent.account_id, &set)
+        .await?
+        .ok_or_else(no_longer_registered)?;
     tx.commit().await?;
-    let count = |n: usize| n as u64;
     Ok(Json(ClusterEndpoints {
-        zone: zone(&agent.account, &ctx.config.dns_base_domain),
-        endpoints: stored
-            .into_iter()
-            .map(|e| EndpointView::of(e, &agent.cluster, region.clone()))
-            .collect(),
-        cluster: agent.cluster,
-        changes: Some(EndpointChanges {
-            created: count(changes.created),
-            updated: count(changes.updated),
-            unchanged: count(changes.unchanged),
-            withdrawn: count(changes.withdrawn),
-        }),
+        changes: Some(changes),
+        ..answer(&ctx, &agent.account, agent.cluster, stored)
     }))
+}
+
+/// The answer about `cluster` of `account`: its endpoints, and the zone they lie in.
+fn answer(
+    ctx: &AppContext,
+    account: &str,
+    cluster: String,
+    set: store::ClusterSet,
+) -> ClusterEndpoints {
+    ClusterEndpoints {
+        zone: zone(account, &ctx.config.dns_base_domain),
+        endpoints: set
+            .endpoints
+            .into_iter()
+            .map(|e| EndpointView::of(e, &cluster, set.region.clone()))
+            .collect(),
+        cluster,
+        changes: None,
+    }
 }
 
 /// Parses every entry of a set; all that is wrong, or the endpoints with distinct hosts.
@@ -183,21 +168,23 @@ fn parse_set(
             weight: entry.weight,
             healthy: entry.healthy,
         };
-        let Some(endpoint) = Endpoint::parse(fields, account, base_domain, &pointer, &mut errors)
-        else {
-            continue;
+        let endpoint = match Endpoint::parse(fields, account, base_domain, &pointer) {
+            Ok(endpoint) => endpoint,
+            Err(refused) => {
+                errors.extend(refused);
+                continue;
+            }
         };
-        if let Some(first) = first_at.insert(endpoint.host.as_str().to_owned(), i) {
-            errors.push(FieldError::new(
+        match first_at.insert(endpoint.host.as_str().to_owned(), i) {
+            Some(first) => errors.push(FieldError::new(
                 format!("{pointer}/host"),
                 format!(
                     "{} is listed twice (also at /endpoints/{first}); a set has one endpoint per host",
                     endpoint.host.as_str()
                 ),
-            ));
-            continue;
+            )),
+            None => set.push(endpoint),
         }
-        set.push(endpoint);
     }
     if errors.is_empty() {
         Ok(set)

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::Endpoint;
+use super::{Endpoint, EndpointChanges};
 use crate::hosts::Host;
 
 /// A stored endpoint of a cluster.
@@ -34,28 +34,28 @@ impl StoredEndpoint {
 }
 
 /// What storing one report did.
-#[derive(Debug)]
+#[derive(Debug, sqlx::FromRow)]
 pub struct Upserted {
     /// Whether the endpoint is new.
     pub created: bool,
-    /// When it was written.
-    pub updated_at: DateTime<Utc>,
+    /// The endpoint as now stored.
+    #[sqlx(flatten)]
+    pub endpoint: StoredEndpoint,
     /// Its cluster's `region` label.
     pub region: Option<String>,
 }
 
-/// Counts of what replacing a set did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct SetChanges {
-    /// Endpoints that did not exist.
-    pub created: usize,
-    /// Endpoints whose targets, weight or health changed.
-    pub updated: usize,
-    /// Endpoints already exactly so: nothing written.
-    pub unchanged: usize,
-    /// Endpoints absent from the set: deleted.
-    pub withdrawn: usize,
+/// A cluster's endpoints, by host, with its `region` label.
+#[derive(Debug)]
+pub struct ClusterSet {
+    /// The cluster's `region` label.
+    pub region: Option<String>,
+    /// Its endpoints, by host.
+    pub endpoints: Vec<StoredEndpoint>,
 }
+
+/// The columns of a `StoredEndpoint`.
+const ENDPOINT_COLUMNS: &str = "host, targets, weight, healthy, updated_at";
 
 /// Creates or replaces `cluster`'s endpoint; `None` when the cluster is gone.
 pub async fn upsert(
@@ -64,15 +64,15 @@ pub async fn upsert(
     account: Uuid,
     endpoint: &Endpoint,
 ) -> Result<Option<Upserted>, sqlx::Error> {
-    let row: Option<(bool, DateTime<Utc>, Option<String>)> = sqlx::query_as(
+    sqlx::query_as(&format!(
         "WITH up AS ( \
              INSERT INTO dns_endpoints (cluster_id, account_id, host, targets, weight, healthy) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (cluster_id, host) DO UPDATE SET targets = EXCLUDED.targets, \
                  weight = EXCLUDED.weight, healthy = EXCLUDED.healthy, updated_at = now() \
-             RETURNING xmax = 0 AS created, updated_at) \
-         SELECT up.created, up.updated_at, c.labels ->> 'region' FROM up, clusters c WHERE c.id = $1",
-    )
+             RETURNING xmax = 0 AS created, {ENDPOINT_COLUMNS}) \
+         SELECT up.*, c.labels ->> 'region' AS region FROM up, clusters c WHERE c.id = $1"
+    ))
     .bind(cluster)
     .bind(account)
     .bind(endpoint.host.as_str())
@@ -80,12 +80,7 @@ pub async fn upsert(
     .bind(endpoint.weight)
     .bind(endpoint.healthy)
     .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.map(|(created, updated_at, region)| Upserted {
-        created,
-        updated_at,
-        region,
-    }))
+    .await
 }
 
 /// Deletes `cluster`'s endpoint for `host`; whether there was one.
@@ -103,8 +98,8 @@ pub async fn delete(
     Ok(deleted > 0)
 }
 
-/// The `region` label of `cluster`, locked against a concurrent replacement of its set, or
-/// `None` when it is no longer registered.
+/// The `region` label of `cluster`, locked against a concurrent replacement of its set (and
+/// against its deregistration), or `None` when it is no longer registered.
 async fn lock_cluster(
     conn: &mut PgConnection,
     cluster: Uuid,
@@ -115,13 +110,12 @@ async fn lock_cluster(
         .await
 }
 
-/// The endpoints of the cluster `name` of `account`, by host, with its `region` label;
-/// `None` when there is no such cluster.
+/// The endpoints of the cluster `name` of `account`; `None` when there is no such cluster.
 pub async fn load(
     conn: &mut PgConnection,
     account: Uuid,
     name: &str,
-) -> Result<Option<(Option<String>, Vec<StoredEndpoint>)>, sqlx::Error> {
+) -> Result<Option<ClusterSet>, sqlx::Error> {
     let cluster: Option<(Uuid, Option<String>)> = sqlx::query_as(
         "SELECT id, labels ->> 'region' FROM clusters WHERE account_id = $1 AND name = $2",
     )
@@ -132,17 +126,17 @@ pub async fn load(
     let Some((id, region)) = cluster else {
         return Ok(None);
     };
-    Ok(Some((region, endpoints_of(conn, id).await?)))
+    let endpoints = endpoints_of(conn, id).await?;
+    Ok(Some(ClusterSet { region, endpoints }))
 }
 
 async fn endpoints_of(
     conn: &mut PgConnection,
     cluster: Uuid,
 ) -> Result<Vec<StoredEndpoint>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT host, targets, weight, healthy, updated_at FROM dns_endpoints \
-         WHERE cluster_id = $1 ORDER BY host",
-    )
+    sqlx::query_as(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM dns_endpoints WHERE cluster_id = $1 ORDER BY host"
+    ))
     .bind(cluster)
     .fetch_all(&mut *conn)
     .await
@@ -156,20 +150,20 @@ pub async fn replace(
     cluster: Uuid,
     account: Uuid,
     set: &[Endpoint],
-) -> Result<Option<(Option<String>, Vec<StoredEndpoint>, SetChanges)>, sqlx::Error> {
+) -> Result<Option<(ClusterSet, EndpointChanges)>, sqlx::Error> {
     let Some(region) = lock_cluster(conn, cluster).await? else {
         return Ok(None);
     };
-    let current: BTreeMap<String, StoredEndpoint> = endpoints_of(conn, cluster)
+    let mut stored: BTreeMap<String, StoredEndpoint> = endpoints_of(conn, cluster)
         .await?
         .into_iter()
         .map(|e| (e.host.clone(), e))
         .collect();
-    let mut changes = SetChanges::default();
+    let mut changes = EndpointChanges::default();
     let mut writes: Vec<&Endpoint> = Vec::new();
     for endpoint in set {
-        match current.get(endpoint.host.as_str()) {
-            Some(stored) if stored.same_as(endpoint) => changes.unchanged += 1,
+        match stored.get(endpoint.host.as_str()) {
+            Some(current) if current.same_as(endpoint) => changes.unchanged += 1,
             Some(_) => {
                 changes.updated += 1;
                 writes.push(endpoint);
@@ -180,19 +174,20 @@ pub async fn replace(
             }
         }
     }
-    let kept: BTreeSet<&str> = set.iter().map(|e| e.host.as_str()).collect();
-    let gone: Vec<&str> = current
+    let listed: BTreeSet<&str> = set.iter().map(|e| e.host.as_str()).collect();
+    let gone: Vec<String> = stored
         .keys()
-        .map(String::as_str)
-        .filter(|h| !kept.contains(h))
+        .filter(|h| !listed.contains(h.as_str()))
+        .cloned()
         .collect();
-    changes.withdrawn = gone.len();
+    changes.withdrawn = gone.len() as u64;
     if !gone.is_empty() {
         sqlx::query("DELETE FROM dns_endpoints WHERE cluster_id = $1 AND host = ANY($2)")
             .bind(cluster)
             .bind(&gone)
             .execute(&mut *conn)
             .await?;
+        stored.retain(|h, _| listed.contains(h.as_str()));
     }
     if !writes.is_empty() {
         let hosts: Vec<&str> = writes.iter().map(|e| e.host.as_str()).collect();
@@ -204,26 +199,24 @@ pub async fn replace(
             .collect();
         let weights: Vec<i16> = writes.iter().map(|e| e.weight).collect();
         let healthy: Vec<bool> = writes.iter().map(|e| e.healthy).collect();
-        sqlx::query(
+        let written: Vec<StoredEndpoint> = sqlx::query_as(&format!(
             "INSERT INTO dns_endpoints (cluster_id, account_id, host, targets, weight, healthy) \
              SELECT $1, $2, w.host, ARRAY(SELECT jsonb_array_elements_text(w.targets)), w.weight, w.healthy \
              FROM unnest($3::text[], $4::jsonb[], $5::int2[], $6::bool[]) AS w(host, targets, weight, healthy) \
              ON CONFLICT (cluster_id, host) DO UPDATE SET targets = EXCLUDED.targets, \
-                 weight = EXCLUDED.weight, healthy = EXCLUDED.healthy, updated_at = now()",
-        )
+                 weight = EXCLUDED.weight, healthy = EXCLUDED.healthy, updated_at = now() \
+             RETURNING {ENDPOINT_COLUMNS}"
+        ))
         .bind(cluster)
         .bind(account)
         .bind(&hosts)
         .bind(&targets)
         .bind(&weights)
         .bind(&healthy)
-        .execute(&mut *conn)
+        .fetch_all(&mut *conn)
         .await?;
+        stored.extend(written.into_iter().map(|e| (e.host.clone(), e)));
     }
-    let stored = if writes.is_empty() && gone.is_empty() {
-        current.into_values().collect()
-    } else {
-        endpoints_of(conn, cluster).await?
-    };
-    Ok(Some((region, stored, changes)))
+    let endpoints = stored.into_values().collect();
+    Ok(Some((ClusterSet { region, endpoints }, changes)))
 }

@@ -10,6 +10,14 @@ use flotilla_core::testing::test_config;
 use serde_json::Value;
 
 use super::{identity, status_events, wait_for_events, Fleet};
+use crate::dns::metric;
+
+/// Registers `cluster` of `acme`; an assertion of its agent.
+async fn registered(fleet: &Fleet, cluster: &str) -> String {
+    let (ca, leaf) = identity(cluster);
+    fleet.register(cluster, &ca).await;
+    fleet.assertion(cluster, &leaf)
+}
 
 /// A heartbeat of `cluster` of `acme` with `assertion`, expected accepted; its answer.
 async fn beat(fleet: &Fleet, cluster: &str, assertion: &str) -> Value {
@@ -42,9 +50,7 @@ fn by_default_a_cluster_is_stale_after_8_s_and_ready_again_after_4_s_of_heartbea
 async fn a_silent_cluster_turns_stale_and_is_ready_again_only_once_its_heartbeats_are_steady() {
     let fleet =
         Fleet::start_with(&["--cluster-stale-after", "2", "--cluster-recover-after", "2"]).await;
-    let (ca, leaf) = identity("eu-1");
-    fleet.register("eu-1", &ca).await;
-    let agent = fleet.assertion("eu-1", &leaf);
+    let agent = registered(&fleet, "eu-1").await;
     let first = beat(&fleet, "eu-1", &agent).await;
     acked(&first, "ready", "offline");
     assert_eq!(first["stale_after_seconds"], 2);
@@ -88,8 +94,12 @@ async fn a_silent_cluster_turns_stale_and_is_ready_again_only_once_its_heartbeat
     let metrics = fleet.metrics().await;
     for (from, to) in [("ready", "stale"), ("stale", "ready")] {
         let series =
-            format!("flotilla_cluster_status_transitions_total{{from=\"{from}\",to=\"{to}\"}} 1");
-        assert!(metrics.contains(&series), "{series} in {metrics}");
+            format!("flotilla_cluster_status_transitions_total{{from=\"{from}\",to=\"{to}\"}}");
+        assert_eq!(
+            metric(&metrics, &series),
+            Some(1.0),
+            "{series} in {metrics}"
+        );
     }
 }
 
@@ -105,10 +115,8 @@ async fn a_new_cluster_and_one_back_from_offline_are_ready_at_their_first_heartb
         "600",
     ])
     .await;
-    let (ca, leaf) = identity("eu-1");
-    fleet.register("eu-1", &ca).await;
+    let agent = registered(&fleet, "eu-1").await;
     assert_eq!(fleet.cluster("eu-1").await["status"], "offline");
-    let agent = fleet.assertion("eu-1", &leaf);
     acked(&beat(&fleet, "eu-1", &agent).await, "ready", "offline");
     assert_eq!(fleet.cluster("eu-1").await["status"], "ready");
 
@@ -133,9 +141,7 @@ async fn a_new_cluster_and_one_back_from_offline_are_ready_at_their_first_heartb
 async fn without_a_recovery_time_a_stale_cluster_is_ready_at_its_first_heartbeat() {
     let fleet =
         Fleet::start_with(&["--cluster-stale-after", "1", "--cluster-recover-after", "0"]).await;
-    let (ca, leaf) = identity("eu-1");
-    fleet.register("eu-1", &ca).await;
-    let agent = fleet.assertion("eu-1", &leaf);
+    let agent = registered(&fleet, "eu-1").await;
     acked(&beat(&fleet, "eu-1", &agent).await, "ready", "offline");
     wait_for_events(&fleet, "eu-1", &["ready → stale", "offline → ready"]).await;
 

@@ -95,10 +95,7 @@ async fn a_set_replaces_the_clusters_endpoints_in_one_request_and_dig_follows() 
     let pdns = Pdns::start().await;
     create_zone(&pdns).await;
     let fleet = Fleet::start_with(&settings(&pdns, &pdns.api_url)).await;
-    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
-    let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
-    // Agents beat every few seconds; without them the clusters would leave DNS as stale.
-    let _beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
+    let (use1, euw1, _beats) = beating_clusters(&fleet).await;
     let (www, api, old, new) = (host("www"), host("api"), host("old"), host("new"));
     // Another cluster serves www too: use1's set never touches it.
     serve(&fleet, "euw1", &euw1, &www, &["192.0.2.9"]).await;

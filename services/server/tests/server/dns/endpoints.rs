@@ -169,10 +169,7 @@ async fn reports_are_checked_and_refused_with_the_reason() {
 #[tokio::test]
 async fn without_a_provider_the_plan_and_its_changes_are_visible_and_nothing_is_applied() {
     let fleet = Fleet::start().await;
-    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
-    let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
-    // Their agents keep beating: a cluster without heartbeats leaves DNS after 8 s.
-    let _beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
+    let (use1, euw1, _beats) = beating_clusters(&fleet).await;
     let www = host("www");
     serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
     serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2"]).await;

@@ -16,9 +16,7 @@ async fn a_stale_cluster_leaves_dns_at_once_and_returns_once_its_heartbeats_are_
     // Offline only after the default 300 s: all that happens here happens while stale.
     args.extend(["--cluster-stale-after", "2", "--cluster-recover-after", "2"]);
     let fleet = Fleet::start_with(&args).await;
-    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
-    let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
-    let beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
+    let (use1, euw1, beats) = beating_clusters(&fleet).await;
     let www = host("www");
     serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
     serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2"]).await;

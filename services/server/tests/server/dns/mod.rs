@@ -43,6 +43,16 @@ pub async fn ready_cluster(fleet: &Fleet, cluster: &str, region: &str) -> Leaf {
     leaf
 }
 
+/// Clusters `use1` (us-east-1) and `euw1` (eu-west-1) of `acme`, ready and kept so by their
+/// agents' heartbeats in the background (without them a cluster leaves DNS once it is stale,
+/// 8 s after its last heartbeat by default); their agents' leaves, and the heartbeats.
+pub async fn beating_clusters(fleet: &Fleet) -> (Leaf, Leaf, Heartbeats) {
+    let use1 = ready_cluster(fleet, "use1", "us-east-1").await;
+    let euw1 = ready_cluster(fleet, "euw1", "eu-west-1").await;
+    let beats = Heartbeats::start(fleet, &[("use1", &use1), ("euw1", &euw1)]);
+    (use1, euw1, beats)
+}
+
 /// `PUT` of `cluster`'s endpoint for `host`, with its agent's assertion.
 pub async fn report(
     fleet: &Fleet,

@@ -105,10 +105,7 @@ pub(super) async fn dig_until(
 #[tokio::test]
 async fn endpoints_reach_powerdns_and_fail_over_and_foreign_records_are_never_touched() {
     let (pdns, _proxy, fleet) = start(&[]).await;
-    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
-    let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
-    // Their agents keep beating: a cluster without heartbeats leaves DNS after 8 s.
-    let _beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
+    let (use1, euw1, _beats) = beating_clusters(&fleet).await;
     let (www, taken) = (host("www"), host("taken"));
     serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
     serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2", "2001:db8::2"]).await;
@@ -235,9 +232,7 @@ async fn endpoints_reach_powerdns_and_fail_over_and_foreign_records_are_never_to
 async fn a_cluster_that_stops_heartbeating_leaves_dns_and_comes_back() {
     let (pdns, _proxy, fleet) =
         start(&["--cluster-stale-after", "1", "--cluster-offline-after", "2"]).await;
-    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
-    let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
-    let beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
+    let (use1, euw1, beats) = beating_clusters(&fleet).await;
     let www = host("www");
     serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
     serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2"]).await;

@@ -127,10 +127,7 @@ async fn start(extra: &[&str]) -> (&'static Moto, r53::Client, String, Fleet) {
 #[tokio::test]
 async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a_refused_change() {
     let (moto, r53, zone, fleet) = start(&[]).await;
-    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
-    let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
-    // Their agents keep beating: a cluster without heartbeats leaves DNS after 8 s.
-    let _beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
+    let (use1, euw1, _beats) = beating_clusters(&fleet).await;
     let (www, api) = (host("www"), host("api"));
     serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
     serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2"]).await;
@@ -249,9 +246,7 @@ async fn route53_gets_latency_and_weighted_records_and_survives_throttling_and_a
 async fn route53_records_follow_clusters_going_offline_and_deregistered() {
     let (_, r53, zone, fleet) =
         start(&["--cluster-stale-after", "1", "--cluster-offline-after", "2"]).await;
-    let use1 = ready_cluster(&fleet, "use1", "us-east-1").await;
-    let euw1 = ready_cluster(&fleet, "euw1", "eu-west-1").await;
-    let beats = Heartbeats::start(&fleet, &[("use1", &use1), ("euw1", &euw1)]);
+    let (use1, euw1, beats) = beating_clusters(&fleet).await;
     let www = host("www");
     serve(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
     serve(&fleet, "euw1", &euw1, &www, &["192.0.2.2"]).await;
