@@ -140,6 +140,18 @@ pub fn is_dns_label(s: &str) -> bool {
         && bytes.last() != Some(&b'-')
 }
 
+/// A Kubernetes object name (DNS-1123 subdomain): 1-253 of a-z, 0-9, '-' and '.', starting and
+/// ending with a letter or digit.
+pub fn is_object_name(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    (1..=253).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(b))
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
 fn parse_name(value: &str) -> Result<String, String> {
     if is_dns_label(value) {
         Ok(value.to_owned())

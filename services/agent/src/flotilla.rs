@@ -29,7 +29,7 @@ pub struct Flotilla {
 }
 
 /// The user agent of the agent's calls.
-pub fn user_agent() -> String {
+fn user_agent() -> String {
     format!("flotilla-agent/{}", env!("CARGO_PKG_VERSION"))
 }
 
@@ -141,9 +141,7 @@ impl Flotilla {
         };
         self.count("withdraw", result)
     }
-}
 
-impl Flotilla {
     /// The account's bundle map; with `etag` and `wait`, held until it changes.
     pub async fn bundle_map(
         &self,

@@ -43,7 +43,7 @@ pub async fn ensure(ctx: &Ctx, flotilla: &Flotilla) -> bool {
                 if ctx.leadership.is_leader() {
                     match register(ctx, flotilla).await {
                         Ok(Some(outcome)) => {
-                            tracing::info!(outcome, sha256 = %fingerprint, "registered the cluster");
+                            tracing::info!(outcome = %outcome, sha256 = %fingerprint, "registered the cluster");
                             ctx.events.agent(Note::normal(
                                 "Registered",
                                 format!(
@@ -98,16 +98,9 @@ pub async fn ensure(ctx: &Ctx, flotilla: &Flotilla) -> bool {
 
 /// Registers the cluster with the registration token: what Flotilla did, `None` without a
 /// token, or why it failed.
-async fn register(ctx: &Ctx, flotilla: &Flotilla) -> Result<Option<&'static str>, String> {
+async fn register(ctx: &Ctx, flotilla: &Flotilla) -> Result<Option<String>, String> {
     let Some(token) = token(ctx)? else {
         return Ok(None);
-    };
-    let (server, server_ca) = match &ctx.config.cluster_server {
-        Some(url) => (
-            url.as_str().trim_end_matches('/').to_owned(),
-            ctx.kube_server.1.clone(),
-        ),
-        None => ctx.kube_server.clone(),
     };
     let region = match &ctx.config.region {
         Some(region) => Some(region.clone()),
@@ -118,8 +111,8 @@ async fn register(ctx: &Ctx, flotilla: &Flotilla) -> Result<Option<&'static str>
     };
     let registration = ClusterRegistration {
         identity_ca: flotilla.signer().ca().certificate_pem().to_owned(),
-        server,
-        server_ca,
+        server: ctx.api_server.url.clone(),
+        server_ca: ctx.api_server.ca_pem.clone(),
         labels: region.map(|r| BTreeMap::from([("region".to_owned(), r)])),
         agent_version: Some(AGENT_VERSION.to_owned()),
     };
@@ -135,12 +128,13 @@ async fn register(ctx: &Ctx, flotilla: &Flotilla) -> Result<Option<&'static str>
     match result {
         Ok(registered) => {
             ctx.metrics.call("register");
-            Ok(Some(match registered.outcome {
-                flotilla_client::clusters::Outcome::Created => "created",
-                flotilla_client::clusters::Outcome::Unchanged => "unchanged",
-                flotilla_client::clusters::Outcome::Updated => "updated",
-                flotilla_client::clusters::Outcome::Rotated => "rotated",
-            }))
+            // The outcome as the API words it (`created`, `rotated`, ...).
+            Ok(Some(
+                serde_json::to_value(registered.outcome)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            ))
         }
         Err(e) => {
             ctx.metrics.failure("register", crate::flotilla::reason(&e));
@@ -154,19 +148,41 @@ async fn register(ctx: &Ctx, flotilla: &Flotilla) -> Result<Option<&'static str>
 fn token(ctx: &Ctx) -> Result<Option<SecretString>, String> {
     if let Some(token) = &ctx.config.registration_token {
         if !token.expose_secret().trim().is_empty() {
-            return Ok(Some(token.clone()));
+            return Ok(Some(SecretString::from(token.expose_secret().trim())));
         }
     }
     let Some(path) = &ctx.config.registration_token_file else {
         return Ok(None);
     };
-    match std::fs::read_to_string(path) {
-        Ok(text) if text.trim().is_empty() => Ok(None),
-        Ok(text) => Ok(Some(SecretString::from(text.trim().to_owned()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!(
-            "cannot read the registration token file {} ({e})",
+    let text = match read_bounded(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "cannot read the registration token file {} ({e})",
+                path.display()
+            ))
+        }
+    };
+    let token = text.trim();
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(format!(
+            "the registration token file {} holds more than {MAX_TOKEN_BYTES} bytes: not a token",
             path.display()
-        )),
+        ));
     }
+    Ok((!token.is_empty()).then(|| SecretString::from(token)))
+}
+
+/// Longest registration token read (Flotilla's are about 70 characters).
+const MAX_TOKEN_BYTES: usize = 1024;
+
+/// The file's text, reading at most one byte more than a token may hold.
+fn read_bounded(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_TOKEN_BYTES as u64 + 1)
+        .read_to_string(&mut text)?;
+    Ok(text)
 }

@@ -25,8 +25,8 @@ use crate::{directory, heartbeat, identity, registration};
 pub struct Ctx {
     /// The settings.
     pub config: Config,
-    /// The API server as this agent's Kubernetes configuration names it, and its CA (PEM).
-    pub kube_server: (String, Option<String>),
+    /// The API server other clusters reach this one at, as registered.
+    pub api_server: ApiServer,
     /// The Kubernetes client.
     pub kube: kube::Client,
     /// The watched objects.
@@ -43,24 +43,37 @@ pub struct Ctx {
     pub stop: watch::Receiver<bool>,
 }
 
+/// The API server other clusters reach this one at: `FLOTILLA_CLUSTER_SERVER`, else the
+/// Kubernetes configuration's; and the CA that verifies it (PEM), when the configuration has one.
+pub struct ApiServer {
+    /// Its URL.
+    pub url: String,
+    /// Its CA.
+    pub ca_pem: Option<String>,
+}
+
 /// Runs the agent until `stop` turns true. Fails only on what retrying cannot fix: no
 /// Kubernetes configuration, or a listen address that cannot be bound.
 pub async fn run(config: Config, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     let kube_config = kube::Config::infer().await.map_err(|e| {
         anyhow::anyhow!("no Kubernetes configuration: {e} (run in a pod, or set KUBECONFIG)")
     })?;
-    let kube_server = (
-        kube_config
-            .cluster_url
-            .to_string()
-            .trim_end_matches('/')
-            .to_owned(),
-        kube_config
+    let kube_url = kube_config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_owned();
+    let api_server = ApiServer {
+        url: match &config.cluster_server {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => kube_url.clone(),
+        },
+        ca_pem: kube_config
             .root_cert
             .as_ref()
             .and_then(|certs| certs.first())
             .map(|der| pem_of(der)),
-    );
+    };
     let kube = kube::Client::try_from(kube_config)
         .map_err(|e| anyhow::anyhow!("cannot make a Kubernetes client: {e}"))?;
     let client =
@@ -98,14 +111,14 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> anyhow::Result<
         account = %config.account,
         cluster = %config.cluster,
         namespace = config.namespace(),
-        kubernetes = %kube_server.0,
+        kubernetes = %kube_url,
         "flotilla-agent started"
     );
     let events = Events::new(kube.clone(), config.holder_identity(), own_pod(&config));
     let watches = Watches::start(&kube);
     let ctx = Arc::new(Ctx {
         config,
-        kube_server,
+        api_server,
         kube,
         watches,
         leadership,

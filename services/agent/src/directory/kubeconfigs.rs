@@ -9,8 +9,11 @@ use std::collections::BTreeMap;
 
 use super::resources::{KubeconfigSpec, Object};
 use super::status::Verdict;
-use super::trust::{certificates_of, flotilla_unreachable, no_such_cluster, other_account};
+use super::trust::{
+    certificates_of, flotilla_unreachable, no_such_cluster, not_a_cluster_name, other_account,
+};
 use super::Trust;
+use crate::config::{is_dns_label, is_object_name};
 use crate::identity::ca::fingerprint;
 
 /// The status fields the agent owns on a Kubeconfig.
@@ -114,6 +117,15 @@ fn decide(
             Verdict::refused("InvalidSpec", "spec.secretName is missing"),
         );
     };
+    if !is_object_name(secret) {
+        return (
+            leave,
+            Verdict::refused(
+                "InvalidSpec",
+                format!("spec.secretName {secret:?} is not a Secret name (a DNS subdomain)"),
+            ),
+        );
+    }
     let cluster_spec = spec.cluster.clone().unwrap_or_default();
     let Some(reference) = &cluster_spec.admiralty_reference else {
         return (
@@ -133,6 +145,9 @@ fn decide(
             ),
         );
     };
+    if !is_dns_label(cluster) {
+        return (leave, not_a_cluster_name(cluster));
+    }
     if let Some(other) = reference.account_name.as_deref().filter(|a| *a != account) {
         return (leave, other_account(other, account));
     }
@@ -156,6 +171,16 @@ fn decide(
         .as_deref()
         .filter(|s| !s.is_empty())
         .unwrap_or(DEFAULT_SERVICE_ACCOUNT);
+    // It becomes a path segment of a SPIFFE ID: a '/' would name another identity.
+    if !is_object_name(service_account) {
+        return (
+            leave,
+            Verdict::refused(
+                "InvalidSpec",
+                format!("spec.serviceAccountName {service_account:?} is not a service account name (a DNS subdomain)"),
+            ),
+        );
+    }
     let user = format!(
         "spiffe://{this_cluster}/ns/{}/id/{service_account}",
         kubeconfig.namespace
@@ -213,4 +238,73 @@ fn inline(server: &Option<String>, ca: &Option<String>) -> Verdict {
         "server and CA are given inline: checked; the Secret is yours to write",
     )
     .with("server", server.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::resources::{AdmiraltyReference, ClusterSpec};
+    use crate::directory::ClusterTrust;
+    use flotilla_client::directory::BundleMap;
+
+    fn kubeconfig(
+        secret: &str,
+        service_account: Option<&str>,
+        cluster: &str,
+    ) -> Object<KubeconfigSpec> {
+        Object {
+            namespace: "default".into(),
+            name: "k".into(),
+            uid: None,
+            generation: None,
+            spec: Ok(KubeconfigSpec {
+                secret_name: Some(secret.into()),
+                service_account_name: service_account.map(str::to_owned),
+                cluster: Some(ClusterSpec {
+                    admiralty_reference: Some(AdmiraltyReference {
+                        cluster_name: Some(cluster.into()),
+                        account_name: None,
+                    }),
+                    ..ClusterSpec::default()
+                }),
+            }),
+            status: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn names_that_would_reach_another_path_or_identity_are_refused() {
+        let trust = Trust {
+            clusters: BTreeMap::from([(
+                "eu-1".to_owned(),
+                ClusterTrust {
+                    sequence: 1,
+                    cas: Vec::new(),
+                },
+            )]),
+            map: BundleMap::default(),
+        };
+        let servers = BTreeMap::from([(
+            "eu-1".to_owned(),
+            Ok(Server {
+                url: "https://eu-1.example:6443".into(),
+                ca_data: String::new(),
+            }),
+        )]);
+        let decide = |k| plan("acme", "mgmt", &[k], Some(&trust), &servers, None).remove(0);
+        let good = decide(kubeconfig("eu-1", Some("scheduler"), "eu-1"));
+        assert!(good.verdict.resolved, "{good:?}");
+        assert!(
+            matches!(&good.action, SecretAction::Write { user, .. } if user == "spiffe://mgmt/ns/default/id/scheduler")
+        );
+        for bad in [
+            kubeconfig("../x", None, "eu-1"),
+            kubeconfig("eu-1", Some("default/../admin"), "eu-1"),
+            kubeconfig("eu-1", None, "eu-1/../other"),
+        ] {
+            let refused = decide(bad);
+            assert_eq!(refused.verdict.reason, "InvalidSpec", "{refused:?}");
+            assert_eq!(refused.action, SecretAction::Leave);
+        }
+    }
 }

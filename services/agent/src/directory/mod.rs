@@ -61,24 +61,20 @@ pub async fn run(ctx: Arc<Ctx>, flotilla: Flotilla, ca: Arc<IdentityCa>) {
     let resync = Duration::from_secs(ctx.config.resync_interval);
     let mut memory = Memory::default();
     loop {
-        if let Some(problem) = watched.problem() {
-            ctx.health.problem(Condition::Directory, problem);
-        }
+        // Only the leader writes; either replica's watches can fail.
+        let mut failed = Vec::new();
         if ctx.leadership.is_leader() {
             let started = Instant::now();
             let current = known.borrow_and_update().clone();
-            let problems =
-                resolver::round(&ctx, &flotilla, &ca, &watched, &current, &mut memory).await;
+            failed = resolver::round(&ctx, &flotilla, &ca, &watched, &current, &mut memory).await;
             ctx.metrics.directory_round(started.elapsed().as_secs_f64());
-            match (problems.is_empty(), watched.problem()) {
-                (true, None) => ctx.health.ok(Condition::Directory),
-                (_, Some(p)) => ctx.health.problem(Condition::Directory, p),
-                (false, None) => ctx
-                    .health
-                    .problem(Condition::Directory, problems.join("; ")),
-            }
-        } else {
-            ctx.health.ok(Condition::Directory);
+        }
+        match watched
+            .problem()
+            .or_else(|| (!failed.is_empty()).then(|| failed.join("; ")))
+        {
+            None => ctx.health.ok(Condition::Directory),
+            Some(problem) => ctx.health.problem(Condition::Directory, problem),
         }
         tokio::select! {
             () = watched.changed.notified() => {}

@@ -380,7 +380,5 @@ async fn look_up_servers(
 
 /// Now, as Kubernetes writes times.
 fn now() -> String {
-    k8s_openapi::jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    trust::rfc3339(k8s_openapi::jiff::Timestamp::now().as_second()).unwrap_or_default()
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::k8s::watches::{reflect_into, trim_meta, Problems};
+use crate::k8s::watches::{describe_problems, reflect_into, trim_meta, Problems};
 
 /// The API group of Admiralty's resources.
 pub const GROUP: &str = "multicluster.admiralty.io";
@@ -74,14 +74,7 @@ impl Watched {
 
     /// What is wrong with the watches now, if anything (a missing CRD shows here).
     pub fn problem(&self) -> Option<String> {
-        let problems = self.problems.lock().ok()?;
-        (!problems.is_empty()).then(|| {
-            problems
-                .iter()
-                .map(|(kind, why)| format!("watching {kind}: {why}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+        describe_problems(&self.problems)
     }
 }
 

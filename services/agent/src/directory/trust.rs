@@ -14,6 +14,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use super::resources::{Object, ProviderSpec};
 use super::status::Verdict;
 use super::Trust;
+use crate::config::is_dns_label;
 use crate::identity::ca::{fingerprint, pem_of};
 
 /// The ConfigMap of each namespace holding TrustedIdentityProviders.
@@ -94,6 +95,9 @@ fn resolve(
             None,
         );
     };
+    if !is_dns_label(cluster) {
+        return (not_a_cluster_name(cluster), None);
+    }
     if let Some(other) = reference.account_name.as_deref().filter(|a| *a != account) {
         return (other_account(other, account), None);
     }
@@ -213,6 +217,14 @@ pub fn rfc3339(seconds: i64) -> Option<String> {
     k8s_openapi::jiff::Timestamp::from_second(seconds)
         .ok()
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// The refusal of a reference to what cannot be a cluster's name.
+pub fn not_a_cluster_name(cluster: &str) -> Verdict {
+    Verdict::refused(
+        "InvalidSpec",
+        format!("clusterName {cluster:?} is not a cluster name (a DNS label: a-z, 0-9, '-')"),
+    )
 }
 
 /// The refusal of a reference to another account.

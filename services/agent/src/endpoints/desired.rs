@@ -51,8 +51,6 @@ pub struct Desired {
 
 /// What one source object offers, before hosts are merged.
 struct Offer {
-    /// The index of the offering object's decision.
-    decision: usize,
     hosts: Vec<String>,
     targets: Vec<String>,
     weight: i64,
@@ -62,7 +60,8 @@ struct Offer {
 /// Computes the desired endpoints.
 pub fn desired(observed: &Observed<'_>) -> Desired {
     let ready = ReadyBackends::of(observed.services, observed.slices);
-    let mut offers: Vec<Offer> = Vec::new();
+    // Each offer with the index of its object's decision.
+    let mut offers: Vec<(usize, Offer)> = Vec::new();
     let mut decisions = Vec::new();
     for ingress in observed.ingresses {
         let source = Source::of(ingress.as_ref(), "Ingress");
@@ -89,10 +88,7 @@ pub fn desired(observed: &Observed<'_>) -> Desired {
             ready.health(&ingress.namespace().unwrap_or_default(), &backends),
             observed.zone,
         );
-        offers.extend(offer.map(|o| Offer {
-            decision: decisions.len(),
-            ..o
-        }));
+        offers.extend(offer.map(|o| (decisions.len(), o)));
         decisions.push(decision);
     }
     for service in observed.services {
@@ -142,10 +138,7 @@ pub fn desired(observed: &Observed<'_>) -> Desired {
             ready.health(&service.namespace().unwrap_or_default(), &[name]),
             observed.zone,
         );
-        offers.extend(offer.map(|o| Offer {
-            decision: decisions.len(),
-            ..o
-        }));
+        offers.extend(offer.map(|o| (decisions.len(), o)));
         decisions.push(decision);
     }
     let mut endpoints = merge(&offers);
@@ -162,14 +155,18 @@ pub fn desired(observed: &Observed<'_>) -> Desired {
 
 /// Says, on each object offering a host beyond the first [`MAX_ENDPOINTS`] (by name), that
 /// it is not reported: Flotilla holds at most that many endpoints for one cluster.
-fn over_the_limit(offers: &[Offer], dropped: &BTreeSet<String>, decisions: &mut [Decision]) {
-    for offer in offers {
+fn over_the_limit(
+    offers: &[(usize, Offer)],
+    dropped: &BTreeSet<String>,
+    decisions: &mut [Decision],
+) {
+    for (decision, offer) in offers {
         let (out, kept): (Vec<&String>, Vec<&String>) =
             offer.hosts.iter().partition(|h| dropped.contains(*h));
         if out.is_empty() {
             continue;
         }
-        let notes = &mut decisions[offer.decision].notes;
+        let notes = &mut decisions[*decision].notes;
         if kept.is_empty() {
             // Its "reported" note would be untrue.
             notes.retain(|n| !matches!(n.reason, "Reported" | "BackendsNotReady"));
@@ -263,7 +260,6 @@ fn consider(
         },
     );
     let offer = Offer {
-        decision: 0, // set by the caller, which knows where the decision goes
         hosts: kept,
         targets,
         weight,
@@ -274,9 +270,9 @@ fn consider(
 
 /// One endpoint per host, from every object offering it: the addresses of its healthy
 /// offers (of all of them when none is healthy), healthy if any offer is, the highest weight.
-fn merge(offers: &[Offer]) -> BTreeMap<String, Wanted> {
+fn merge(offers: &[(usize, Offer)]) -> BTreeMap<String, Wanted> {
     let mut by_host: BTreeMap<String, Vec<&Offer>> = BTreeMap::new();
-    for offer in offers {
+    for (_, offer) in offers {
         for host in &offer.hosts {
             by_host.entry(host.clone()).or_default().push(offer);
         }

@@ -47,8 +47,6 @@ struct Known {
     zone: Option<String>,
     /// What Flotilla holds, as last seen or written; `None` forces a resync.
     reported: Option<BTreeMap<String, Wanted>>,
-    /// Whether `reported` was read in this very round.
-    just_read: bool,
     /// When the next full resync is due.
     resync_at: Instant,
     /// How often a full resync is due.
@@ -65,7 +63,6 @@ pub async fn run(ctx: &Ctx, flotilla: &Flotilla, shared: &Shared) {
     let mut known = Known {
         zone: None,
         reported: None,
-        just_read: false,
         resync_at: Instant::now() + resync_every,
         resync_every,
         dirty_since: Some(Instant::now()),
@@ -126,14 +123,15 @@ async fn round(
     known: &mut Known,
     leading: bool,
 ) -> Result<(), Error> {
-    known.just_read = false;
+    // Whether `reported` was read in this very round.
+    let mut just_read = false;
     let zone = match &known.zone {
         Some(zone) => zone.clone(),
         None => {
             let held = flotilla.endpoints().await?;
             known.zone = Some(held.zone.clone());
             known.reported = Some(held_map(&held));
-            known.just_read = true;
+            just_read = true;
             known.resync_at = Instant::now() + known.resync_every;
             tracing::info!(zone = %held.zone, endpoints = held.endpoints.len(), "Flotilla holds the cluster's endpoints");
             held.zone
@@ -160,8 +158,8 @@ async fn round(
     }
     let started = known.dirty_since.take().unwrap_or_else(Instant::now);
     match known.reported.take() {
-        Some(reported) if known.just_read || !due(known) => {
-            let reported = if known.just_read {
+        Some(reported) if just_read || Instant::now() < known.resync_at => {
+            let reported = if just_read {
                 sync_set(flotilla, reported, &wanted.endpoints).await?
             } else {
                 sync_hosts(flotilla, reported, &wanted.endpoints).await?
@@ -183,10 +181,6 @@ async fn round(
     ctx.health.ok(Condition::Flotilla);
     ctx.events.decisions(&wanted.decisions);
     Ok(())
-}
-
-fn due(known: &Known) -> bool {
-    Instant::now() >= known.resync_at
 }
 
 /// Makes Flotilla hold `wanted` given that it holds `held`: nothing when equal, else one call

@@ -6,7 +6,7 @@
 //! thousand new Ingresses never hold up the reports: a failure is logged, never fatal, and
 //! when the queue is full the excess is dropped (and logged).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use tokio::sync::mpsc;
@@ -59,7 +59,8 @@ impl Events {
             let Ok(mut said) = self.said.lock() else {
                 return;
             };
-            said.retain(|source, _| decisions.iter().any(|d| &d.source == source));
+            let present: HashSet<&Source> = decisions.iter().map(|d| &d.source).collect();
+            said.retain(|source, _| present.contains(source));
             for decision in decisions {
                 let before = said.get(&decision.source);
                 if before == Some(&decision.notes) {

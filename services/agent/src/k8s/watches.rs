@@ -74,17 +74,7 @@ impl Watches {
 
     /// What is wrong with the watches now (a failing list or watch), if anything.
     pub fn problem(&self) -> Option<String> {
-        let problems = self.problems.lock().ok()?;
-        if problems.is_empty() {
-            return None;
-        }
-        Some(
-            problems
-                .iter()
-                .map(|(kind, why)| format!("watching {kind}: {why}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
+        describe_problems(&self.problems)
     }
 
     /// The region most nodes carry in `topology.kubernetes.io/region`.
@@ -119,6 +109,18 @@ impl Watches {
 
 /// What is wrong with each failing watch, by kind.
 pub type Problems = Arc<Mutex<BTreeMap<&'static str, String>>>;
+
+/// The failing watches of `problems` in words, if any fails.
+pub fn describe_problems(problems: &Problems) -> Option<String> {
+    let problems = problems.lock().ok()?;
+    (!problems.is_empty()).then(|| {
+        problems
+            .iter()
+            .map(|(kind, why)| format!("watching {kind}: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
 
 /// Runs a reflector of every `K` in the cluster, trimming each object with `trim`, and
 /// notifying `changed` of every change; returns its store.

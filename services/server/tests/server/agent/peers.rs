@@ -2,7 +2,7 @@
 //! cluster, over HTTP), the real `flotilla-server` binary on a real Postgres with PowerDNS
 //! behind it (restartable), and the real `flotilla-agent` binary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -19,22 +19,6 @@ use crate::dns::peers::Pdns;
 
 fn free_port() -> u16 {
     flotilla_core::db::embedded::free_port().expect("a free port")
-}
-
-/// A binary built next to the test binary (`scripts/test.sh` builds the agent first).
-pub fn sibling_binary(name: &str, package: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build -p {package}` (scripts/test.sh does)",
-        path.display()
-    );
-    path
 }
 
 /// kmock's KubernetesEmulator serving one cluster's API on 127.0.0.1; killed when dropped.
@@ -411,7 +395,7 @@ impl Agent {
         let log = dir.path().join("agent.log");
         let out = std::fs::File::create(&log).expect("the log file");
         let port = free_port();
-        let mut command = Command::new(sibling_binary("flotilla-agent", "flotilla-agent"));
+        let mut command = Command::new(crate::sibling_binary("flotilla-agent", "flotilla-agent"));
         for (key, _) in std::env::vars() {
             if key.starts_with("FLOTILLA_") || key == "KUBECONFIG" || key.starts_with("POD_") {
                 command.env_remove(key);

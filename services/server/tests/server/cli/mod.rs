@@ -15,18 +15,7 @@ use crate::accounts::harness::{Browser, Flotilla};
 
 /// The `flotilla` binary (`scripts/test.sh` builds it before the tests).
 pub(crate) fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let cli = dir.join("flotilla");
-    assert!(
-        cli.exists(),
-        "{} is missing: run `cargo build -p flotilla-cli` (scripts/test.sh does)",
-        cli.display()
-    );
-    cli
+    crate::sibling_binary("flotilla", "flotilla-cli")
 }
 
 /// The CLI run with `home` as its HOME and nothing of the test's environment that could
