@@ -37,7 +37,8 @@ RUN --mount=type=cache,id=flotilla-cargo-registry,target=/usr/local/cargo/regist
     && install -D -m 0755 target/release/flotilla-agent /out/flotilla-agent
 
 # The flotilla-agent image (`--target agent`). Before the server's stage, which stays the
-# default target; BuildKit builds only the stages a target needs.
+# default target. BuildKit builds only the stages a target needs, but the one `build` stage
+# compiles both binaries, so either image's build compiles both.
 FROM debian:${DEBIAN_RELEASE}-slim AS agent
 # ca-certificates: the system trust store, for outbound TLS that uses it. No HTTP client for a
 # health check: Kubernetes probes /healthz and /readyz (deploy/agent). Versions are not

@@ -21,7 +21,6 @@ AGENT="$target_dir/release/flotilla-agent"
 peers=()
 cleanup() { for p in "${peers[@]}"; do kill "$p" 2>/dev/null || true; done; stop_all; }
 trap cleanup EXIT
-export SERVER_RUST_LOG=warn
 
 echo "== binary"
 cp "$AGENT" "$work/flotilla-agent" && strip "$work/flotilla-agent"
@@ -39,14 +38,7 @@ bash tests/dns-peers/pdns.sh "$work/pdns" "$dns_port" "$api_port" bench-key >/de
 peers+=($!)
 for _ in $(seq 1 100); do curl -sf -o /dev/null -H 'X-API-Key: bench-key' "http://127.0.0.1:$api_port/api/v1/servers/localhost" && break; sleep 0.1; done
 start_server --dns-provider pdns --pdns-api-url "http://127.0.0.1:$api_port/" --pdns-api-key bench-key
-jar="$work/cookies"
-curl -sf -o /dev/null -c "$jar" -H "Origin: $base" -d return_to=/ "$base/login/dev"
-curl -sf -o /dev/null -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-  -d '{"name":"bench"}' "$base/api/v1/accounts"
-expires=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(days=1)).isoformat())')
-token=$(curl -sf -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-  -d "{\"name\":\"bench\",\"role\":\"owner\",\"expires_at\":\"$expires\"}" \
-  "$base/api/v1/accounts/bench/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+bench_account_token
 
 tests/spiffe/.venv/bin/python bench/agent_driver.py --flotilla "$base" --token "$token" \
   --dns-port "$dns_port" --agent "$AGENT" --agent-cpus "$load_cpus" \

@@ -19,21 +19,13 @@ AGENT="$target_dir/release/flotilla-agent"
 FIXTURES="$target_dir/release/examples/agent_fixtures"
 CLUSTERS=${BENCH_DIRECTORY_CLUSTERS:-500}
 trap stop_all EXIT
-export SERVER_RUST_LOG=warn
 
 echo "== Postgres, flotilla-server"
 start_postgres
 start_server
-jar="$work/cookies"
-curl -sf -o /dev/null -c "$jar" -H "Origin: $base" -d return_to=/ "$base/login/dev"
-curl -sf -o /dev/null -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-  -d '{"name":"bench"}' "$base/api/v1/accounts"
-expires=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(days=1)).isoformat())')
-token=$(curl -sf -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-  -d "{\"name\":\"bench\",\"role\":\"owner\",\"expires_at\":\"$expires\"}" \
-  "$base/api/v1/accounts/bench/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+bench_account_token
 # Identity CAs (w), their second ones for the rotations (r), and API-server CAs (s).
-for set in w r s; do "$FIXTURES" "$base" "$set" "$CLUSTERS" "$work/fx" >/dev/null; done
+for prefix in w r s; do "$FIXTURES" "$base" "$prefix" "$CLUSTERS" "$work/fx" >/dev/null; done
 
 tests/spiffe/.venv/bin/python bench/agent_directory_driver.py --flotilla "$base" --token "$token" \
   --agent "$AGENT" --agent-cpus "$load_cpus" --fixtures "$work/fx" \

@@ -17,14 +17,13 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_driver import Agent, Emulator, http, until  # noqa: E402
+from agent_driver import Agent, Emulator, http, pct  # noqa: E402
 
 GROUP = "/apis/multicluster.admiralty.io/v1alpha1"
 
@@ -42,6 +41,17 @@ def fixture(args, prefix, i):
         return json.load(f)
 
 
+def cluster(args, i, rotated=False):
+    """Workload cluster w-<i>'s registration: identity CA `w-<i>` (`r-<i>` once rotated), its
+    API server's own CA `s-<i>`."""
+    body = fixture(args, "w", i)
+    if rotated:
+        body["identity_ca"] = fixture(args, "r", i)["identity_ca"]
+    body["server_ca"] = fixture(args, "s", i)["identity_ca"]
+    body["server"] = f"https://w-{i}.example.test:6443"
+    return body
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--flotilla", required=True)
@@ -56,12 +66,8 @@ def main():
     args.work = tempfile.mkdtemp(prefix="flotilla-directory-bench.")
     n = args.clusters
 
-    # The workload clusters: identity CA `w-<i>`, their API servers' own CA `s-<i>`.
     for i in range(n):
-        body = fixture(args, "w", i)
-        body["server_ca"] = fixture(args, "s", i)["identity_ca"]
-        body["server"] = f"https://w-{i}.example.test:6443"
-        register(args, i, body)
+        register(args, i, cluster(args, i))
     token = http("POST", f"{args.flotilla}/api/v1/accounts/bench/registration-tokens",
                  {"description": "bench", "max_uses": 1}, token=args.token)["token"]
     token_file = os.path.join(args.work, "token")
@@ -114,16 +120,12 @@ def main():
             ns = f"ns-{i % args.namespaces}"
             before = agent.metrics()
             count = before.get("flotilla_agent_directory_change_seconds_count", 0)
-            body = fixture(args, "w", i)
-            body["identity_ca"] = fixture(args, "r", i)["identity_ca"]
-            body["server_ca"] = fixture(args, "s", i)["identity_ca"]
-            body["server"] = f"https://w-{i}.example.test:6443"
-            register(args, i, body)
+            register(args, i, cluster(args, i, rotated=True))
             t0 = time.monotonic()
             # Polls the agent's metrics (not the emulator, which every read slows down), every
             # 20 ms so that the polling takes little of the agent's core.
-            after = until(lambda: (lambda m: m if m.get("flotilla_agent_directory_change_seconds_count", 0) > count else None)(agent.metrics()),
-                          300, f"rotation of w-{i} applied", every=0.02)
+            after = agent.metrics_past("flotilla_agent_directory_change_seconds_count", count, 300,
+                                       f"rotation of w-{i} applied", every=0.02)
             e2e.append(time.monotonic() - t0)
             delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
             agent_side.append(delta.get("flotilla_agent_directory_change_seconds_sum", 0))
@@ -142,10 +144,6 @@ def main():
             emulator.send("GET", f"{GROUP}/namespaces/{ns}/trustedidentityproviders/w-{i}")
             floors.append((time.monotonic() - t) * max(written, 1))
             time.sleep(0.5)
-
-        def pct(values, q):
-            values = sorted(values)
-            return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
         def ms(values):
             return f"p50 {1000 * pct(values, 50):.0f} ms, p99 {1000 * pct(values, 99):.0f} ms, worst {1000 * max(values):.0f} ms"

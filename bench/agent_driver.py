@@ -57,7 +57,9 @@ def free_port():
 
 
 def dig(port, name):
-    """The A answers of PowerDNS for `name`, sorted (one UDP query)."""
+    """The A answers of PowerDNS for `name`, sorted (one UDP query). Not the dig command, as
+    bench/dns_driver.py runs it: a process per poll would add its own milliseconds to the
+    figures measured here."""
     qid = random.randrange(65536)
     question = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
     packet = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + question + struct.pack(">HH", 1, 1)
@@ -138,8 +140,9 @@ class Agent:
                     "FLOTILLA_AGENT_LISTEN": f"127.0.0.1:{self.port}", "POD_NAME": f"agent-{cluster}",
                     "POD_NAMESPACE": "admiralty", "FLOTILLA_LOG_FORMAT": "json", "RUST_LOG": "info"})
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(["taskset", "-c", args.agent_cpus, args.agent], env=env,
-                                     stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(["taskset", "-c", args.agent_cpus, args.agent], env=env,
+                                         stdout=log, stderr=subprocess.STDOUT)
 
     def metrics(self):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
@@ -150,6 +153,10 @@ class Agent:
             if m:
                 values[m.group(1)] = float(m.group(2))
         return values
+
+    def metrics_past(self, series, count, within, what, every=0.002):
+        """The agent's metrics, once `series` is above `count`."""
+        return until(lambda: (m := self.metrics()).get(series, 0) > count and m, within, what, every)
 
     def ready(self, within=60):
         deadline = time.monotonic() + within
@@ -268,8 +275,8 @@ def resync_round(args, agents, eu, label, expected):
     until(lambda: len(held(args, "eu-1")["endpoints"]) == expected, 300, f"the resync ({label})")
     wall = time.monotonic() - agent.started
     # Flotilla may show the set a moment before the agent has read its answer and counted it.
-    m = until(lambda: (lambda m: m if m.get("flotilla_agent_reconcile_seconds_count", 0) >= 1 else None)(agent.metrics()),
-              10, "the agent's resync round counted")
+    m = agent.metrics_past("flotilla_agent_reconcile_seconds_count", 0, 10,
+                           "the agent's resync round counted")
     calls = {c: int(m.get(f'flotilla_agent_reports_total{{call="{c}"}}', 0))
              for c in ("endpoints", "replace", "report", "withdraw")}
     rounds = m.get("flotilla_agent_reconcile_seconds_count", 0)

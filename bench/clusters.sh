@@ -32,15 +32,7 @@ pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -i -q pgbench >/dev/null 2>&1
 start_server
 
 echo "== an account and an owner's API token (development sign-in)"
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-jar="$work/cookies"
-curl -sf -o /dev/null -c "$jar" -H "Origin: $base" -d return_to=/ "$base/login/dev"
-curl -sf -o /dev/null -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-  -d '{"name":"bench"}' "$base/api/v1/accounts"
-expires=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(days=1)).isoformat())')
-token=$(curl -sf -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-  -d "{\"name\":\"bench\",\"role\":\"owner\",\"expires_at\":\"$expires\"}" \
-  "$base/api/v1/accounts/bench/tokens" | json token)
+bench_account_token
 api="$base/api/v1/accounts/bench"
 
 pgbench_tps() { # clients

@@ -33,14 +33,7 @@ export SERVER_RUST_LOG=warn,flotilla_dns=info
 SILENT=(--cluster-stale-after 3000 --cluster-offline-after 3600)
 
 account() { # sets token, api; makes fixtures for $base
-  local jar="$work/cookies" expires
-  curl -sf -o /dev/null -c "$jar" -H "Origin: $base" -d return_to=/ "$base/login/dev"
-  curl -sf -o /dev/null -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-    -d '{"name":"bench"}' "$base/api/v1/accounts"
-  expires=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(days=1)).isoformat())')
-  token=$(curl -sf -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-    -d "{\"name\":\"bench\",\"role\":\"owner\",\"expires_at\":\"$expires\"}" \
-    "$base/api/v1/accounts/bench/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  bench_account_token
   api="$base/api/v1/accounts/bench"
   rm -rf "$work/fx" && "$FIXTURES" "$base" c "$CLUSTERS" "$work/fx" >/dev/null
 }

@@ -59,6 +59,19 @@ start_server() {
   curl -sf -o /dev/null "$base/readyz" || { cat "$work/server.log" >&2; exit 1; }
 }
 
+# The account `bench` and an owner's API token for it (valid a day), through the development
+# sign-in of the server start_server started; sets token.
+bench_account_token() {
+  local jar="$work/cookies" expires
+  curl -sf -o /dev/null -c "$jar" -H "Origin: $base" -d return_to=/ "$base/login/dev"
+  curl -sf -o /dev/null -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
+    -d '{"name":"bench"}' "$base/api/v1/accounts"
+  expires=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(days=1)).isoformat())')
+  token=$(curl -sf -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
+    -d "{\"name\":\"bench\",\"role\":\"owner\",\"expires_at\":\"$expires\"}" \
+    "$base/api/v1/accounts/bench/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+}
+
 # wrk with one thread on the load CPU for $DURATION seconds; fails on any 4xx/5xx answer.
 wrk_run() { # connections script url -> "req/s p99_ms"
   local out

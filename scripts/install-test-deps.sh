@@ -94,28 +94,22 @@ if [ ${#dns_missing[@]} -gt 0 ]; then
     systemctl disable --now pdns >/dev/null 2>&1 || true
   fi
 fi
-dns_peers="$root/tests/dns-peers"
-stamp="$spiffe/.venv/installed-dns-peers" # gone whenever the block above recreates the venv
-if [ ! -f "$stamp" ] || [ "$dns_peers/requirements.txt" -nt "$stamp" ]; then
-  echo "installing Python packages for tests/dns-peers in tests/spiffe/.venv"
-  if ! out="$("$spiffe/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$dns_peers/requirements.txt" 2>&1)"; then
-    printf '%s\n' "$out" >&2
-    echo "pip install failed for tests/dns-peers in tests/spiffe/.venv" >&2
-    exit 1
-  fi
-  touch "$stamp"
-fi
 
-# kmock's Kubernetes API emulator for the agent's tests (tests/kube-emulator), in the same
-# virtualenv.
-kube_emulator="$root/tests/kube-emulator"
-stamp="$spiffe/.venv/installed-kube-emulator"
-if [ ! -f "$stamp" ] || [ "$kube_emulator/requirements.txt" -nt "$stamp" ]; then
-  echo "installing Python packages for tests/kube-emulator in tests/spiffe/.venv"
-  if ! out="$("$spiffe/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$kube_emulator/requirements.txt" 2>&1)"; then
-    printf '%s\n' "$out" >&2
-    echo "pip install failed for tests/kube-emulator in tests/spiffe/.venv" >&2
-    exit 1
+# The Python packages of a test peer (tests/NAME/requirements.txt) in the same virtualenv as
+# py-spiffe, installed again when that file changes (its stamp goes with the virtualenv when
+# the py-spiffe block recreates it).
+pip_install_peer() { # NAME
+  local requirements="$root/tests/$1/requirements.txt" stamp="$spiffe/.venv/installed-$1" out
+  if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ]; then
+    echo "installing Python packages for tests/$1 in tests/spiffe/.venv"
+    if ! out="$("$spiffe/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" 2>&1)"; then
+      printf '%s\n' "$out" >&2
+      echo "pip install failed for tests/$1 in tests/spiffe/.venv" >&2
+      exit 1
+    fi
+    touch "$stamp"
   fi
-  touch "$stamp"
-fi
+}
+pip_install_peer dns-peers
+# kmock's Kubernetes API emulator for the agent's tests (tests/kube-emulator).
+pip_install_peer kube-emulator

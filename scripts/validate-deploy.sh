@@ -22,23 +22,22 @@
 # rendered and validated the same way, then checked on its own: everything not cluster-scoped
 # in the namespace admiralty; no Secret rendered (the registration token is created by the
 # user); the ConfigMap generated from agent.env holds exactly its settings (FLOTILLA_URL,
-# FLOTILLA_ACCOUNT, FLOTILLA_CLUSTER required; others only if they are agent settings; nothing
-# secret); the
-# Deployment has 2 replicas spread over nodes and a PodDisruptionBudget, runs the
-# flotilla-agent image's entrypoint, reads that ConfigMap, gets POD_NAME/POD_NAMESPACE/POD_UID
-# from the downward API and FLOTILLA_LOG_FORMAT=json, mounts the Secret flotilla-registration-token as
-# an optional read-only volume with FLOTILLA_REGISTRATION_TOKEN_FILE pointing at its key, has
-# /readyz readiness and /healthz liveness probes on the port named http-metrics (the port of
-# FLOTILLA_AGENT_LISTEN), cpu and memory requests and a memory limit, and a non-root,
-# read-only, no-escalation, no-capability, RuntimeDefault-seccomp security context; and the
-# RBAC is exactly what the agent needs: cluster-wide get/list/watch on ingresses, services,
-# endpointslices and nodes, create/patch on events.k8s.io events, get/list/watch on
-# kubeconfigs and trustedidentityproviders (multicluster.admiralty.io) and patch on their
-# status, get/create/patch/delete on secrets and get/create/patch on configmaps; in admiralty
-# get on its identity CA Secret by name, create on secrets, get/patch on the Lease
-# flotilla-agent and create on leases. Any wildcard, any other grant (a list or watch of
-# Secrets anywhere, a write elsewhere, a duplicate, CRDs) is an error, and every Role and
-# ClusterRole is bound to the Deployment's ServiceAccount alone.
+# FLOTILLA_ACCOUNT, FLOTILLA_CLUSTER required; others only if services/agent declares them;
+# nothing secret); the Deployment has 2 replicas spread over nodes and a PodDisruptionBudget,
+# runs the flotilla-agent image's entrypoint, reads that ConfigMap, gets
+# POD_NAME/POD_NAMESPACE/POD_UID from the downward API and FLOTILLA_LOG_FORMAT=json, mounts the
+# Secret flotilla-registration-token as an optional read-only volume with
+# FLOTILLA_REGISTRATION_TOKEN_FILE pointing at its key, has /readyz readiness and /healthz
+# liveness probes on the port named http-metrics (the port of FLOTILLA_AGENT_LISTEN), cpu and
+# memory requests and a memory limit, and a non-root, read-only, no-escalation, no-capability,
+# RuntimeDefault-seccomp security context; and the RBAC is exactly what the agent needs:
+# cluster-wide get/list/watch on ingresses, services, endpointslices and nodes, create/patch on
+# events.k8s.io events, get/list/watch on kubeconfigs and trustedidentityproviders
+# (multicluster.admiralty.io) and patch on their status, get/create/patch/delete on secrets and
+# get/create/patch on configmaps; in admiralty get on its identity CA Secret by name, create on
+# secrets, get/patch on the Lease flotilla-agent and create on leases. Any wildcard, any other
+# grant (a list or watch of Secrets anywhere, a write elsewhere, a grant made twice, CRDs) is an
+# error, and every Role and ClusterRole is bound to the Deployment's ServiceAccount alone.
 #
 # Its CustomResourceDefinitions (crds.yaml: Admiralty's Kubeconfig and
 # TrustedIdentityProvider) are checked as rendered: group multicluster.admiralty.io, the
@@ -102,7 +101,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 render() { # DIR FILE: kubectl kustomize DIR > FILE, validated against both versions
-  local dir=${1%/} file=$2 rel result
+  local dir=${1%/} file=$2 rel result version
   rel=${dir#"$repo"/}
   kubectl kustomize "$dir" >"$file" 2>"$file.err" ||
     die "kubectl kustomize $rel failed: $(cat "$file.err")"
@@ -383,11 +382,15 @@ PY
 # --- deploy/agent: the in-cluster agent's base -------------------------------------------------
 
 "$venv/bin/python" - "$repo" "$work/agent/rendered.yaml" <<'PY' || failed=1
+import copy
+import datetime
 import glob
+import itertools
 import os
 import re
 import sys
 
+import jsonschema
 import yaml
 
 repo, rendered = sys.argv[1:3]
@@ -399,23 +402,33 @@ def error(message):
     errors.append(f"{WHERE}: {message}")
 
 
+class KubectlLoader(yaml.SafeLoader):
+    """YAML as kubectl sends it to the API server: a timestamp stays a string."""
+
+
+KubectlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return [d for d in yaml.load_all(f, Loader=KubectlLoader) if d]
+
+
 NAMESPACE = "admiralty"
 NAME = "flotilla-agent"            # Deployment, ServiceAccount, Lease, image
 TOKEN_SECRET = "flotilla-registration-token"
 TOKEN_KEY = "token"
-# The agent's settings (ARCHITECTURE.md, "The in-cluster agent"), plus any other setting its
-# crate declares (`env = "..."`), once it exists.
-SETTINGS = {
-    "FLOTILLA_URL", "FLOTILLA_ACCOUNT", "FLOTILLA_CLUSTER", "FLOTILLA_AGENT_NAMESPACE",
-    "FLOTILLA_IDENTITY_CA_SECRET", "FLOTILLA_REGISTRATION_TOKEN", "FLOTILLA_REGISTRATION_TOKEN_FILE",
-    "FLOTILLA_CLUSTER_SERVER", "FLOTILLA_REGION", "FLOTILLA_HEARTBEAT_INTERVAL",
-    "FLOTILLA_RESYNC_INTERVAL", "FLOTILLA_LEASE_DURATION", "FLOTILLA_AGENT_LISTEN",
-    "FLOTILLA_LOG_FORMAT", "RUST_LOG",
-}
+# The agent's settings: those its crate declares (`env = "..."`), and RUST_LOG, which it reads
+# itself (services/agent/src/main.rs).
+SETTINGS = {"RUST_LOG"}
 for path in glob.glob(os.path.join(repo, "services/agent/src/**/*.rs"), recursive=True):
     with open(path, encoding="utf-8") as f:
         SETTINGS |= set(re.findall(r'\benv\s*=\s*"([A-Z][A-Z0-9_]*)"', f.read()))
 REQUIRED = {"FLOTILLA_URL", "FLOTILLA_ACCOUNT", "FLOTILLA_CLUSTER"}
+for key in sorted(REQUIRED - SETTINGS):
+    error(f"services/agent declares no setting {key}, which agent.env must set")
 DOWNWARD = {"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace",
             "POD_UID": "metadata.uid"}
 # Names of secrets, or the path of one; not secrets themselves.
@@ -427,10 +440,10 @@ CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResou
 # What the agent may do, and nothing more: (scope, API group, resource, verb, resource name or
 # None for any). Scope "cluster" is a ClusterRoleBinding; otherwise a namespace.
 READ = ("get", "list", "watch")
-ADMIRALTY = "multicluster.admiralty.io"
+GROUP, VERSION = "multicluster.admiralty.io", "v1alpha1"  # Admiralty's
 WATCHED = [("networking.k8s.io", "ingresses"), ("", "services"),
            ("discovery.k8s.io", "endpointslices"), ("", "nodes"),
-           (ADMIRALTY, "kubeconfigs"), (ADMIRALTY, "trustedidentityproviders")]
+           (GROUP, "kubeconfigs"), (GROUP, "trustedidentityproviders")]
 
 
 def expected_grants(ca_secret):
@@ -438,7 +451,7 @@ def expected_grants(ca_secret):
     # Events on Ingresses and Services live in their namespaces: create/patch cluster-wide.
     grants |= {("cluster", "events.k8s.io", "events", v, None) for v in ("create", "patch")}
     # Of Kubeconfigs and TrustedIdentityProviders, only the status is written.
-    grants |= {("cluster", ADMIRALTY, f"{r}/status", "patch", None)
+    grants |= {("cluster", GROUP, f"{r}/status", "patch", None)
                for r in ("kubeconfigs", "trustedidentityproviders")}
     # The Secrets that Kubeconfigs name and the ConfigMaps flotilla-trusted-identities, in the
     # namespaces of those objects, known only at run time (and create takes no name): any name,
@@ -469,8 +482,15 @@ def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-with open(rendered, encoding="utf-8") as f:
-    docs = [d for d in yaml.safe_load_all(f) if d]
+def over_nodes(terms, labels):
+    """Whether one of these spread or anti-affinity terms keeps the pods with `labels` apart,
+    a node each."""
+    return any(t.get("topologyKey") == "kubernetes.io/hostname"
+               and selects((t.get("labelSelector") or {}).get("matchLabels"), labels)
+               for t in terms)
+
+
+docs = load(rendered)
 kinds = {}
 for d in docs:
     kinds.setdefault(d["kind"], []).append(d)
@@ -687,15 +707,10 @@ if dep is not None:
             error(f"Deployment {NAME}: {key} is set")
 
     # Two replicas on two nodes, one at a time disrupted.
-    spread = any(t.get("topologyKey") == "kubernetes.io/hostname"
-                 and selects((t.get("labelSelector") or {}).get("matchLabels"), labels)
-                 for t in pod.get("topologySpreadConstraints") or [])
     anti = (pod.get("affinity") or {}).get("podAntiAffinity") or {}
-    terms = [t.get("podAffinityTerm", t) for k in anti.values() for t in k]
-    spread = spread or any(t.get("topologyKey") == "kubernetes.io/hostname"
-                           and selects((t.get("labelSelector") or {}).get("matchLabels"), labels)
-                           for t in terms)
-    if not spread:
+    anti_terms = [t.get("podAffinityTerm", t) for k in anti.values() for t in k]
+    if not over_nodes(pod.get("topologySpreadConstraints") or [], labels) \
+            and not over_nodes(anti_terms, labels):
         error(f"Deployment {NAME}: spread its replicas over nodes (topologySpreadConstraints or "
               "podAntiAffinity on kubernetes.io/hostname)")
     pdbs = [p for p in kinds.get("PodDisruptionBudget", [])
@@ -725,6 +740,7 @@ roles = {("Role", r["metadata"]["name"], r["metadata"].get("namespace")): r for 
 roles |= {("ClusterRole", r["metadata"]["name"], None): r for r in kinds.get("ClusterRole", [])}
 bound = set()
 grants = set()
+granted_twice = set()
 for binding in kinds.get("RoleBinding", []) + kinds.get("ClusterRoleBinding", []):
     kind, name = binding["kind"], binding["metadata"]["name"]
     namespace = binding["metadata"].get("namespace")
@@ -755,11 +771,9 @@ for binding in kinds.get("RoleBinding", []) + kinds.get("ClusterRoleBinding", []
         if wild:
             error(f"{ref['kind']} {ref['name']} has a wildcard in {', '.join(wild)}: "
                   f"{ {f: fields[f] for f in wild} }; list exactly what the agent needs")
-        for g in fields["apiGroups"]:
-            for r in fields["resources"]:
-                for v in fields["verbs"]:
-                    for n in fields["resourceNames"] or [None]:
-                        grants.add((scope, g, r, v, n))
+        for grant in itertools.product([scope], fields["apiGroups"], fields["resources"],
+                                       fields["verbs"], fields["resourceNames"] or [None]):
+            (granted_twice if grant in grants else grants).add(grant)
 for key, role in roles.items():
     if key not in bound:
         error(f"{key[0]} {key[1]} is bound by no binding whose one subject is the "
@@ -769,10 +783,12 @@ expected = expected_grants(settings.get("FLOTILLA_IDENTITY_CA_SECRET", "flotilla
 cluster_wide = {(g, r, v) for s, g, r, v, n in expected if s == "cluster"}
 
 
-def describe(group, resource):
-    return f"{resource}" + (f".{group}" if group else "")
+def scope_words(scope):
+    return "cluster-wide" if scope == "cluster" else f"in {scope}"
 
 
+def resource_words(group, resource, name, any_name=""):
+    return resource + (f".{group}" if group else "") + (f" named {name}" if name else any_name)
 
 
 def covers(grant, wanted):
@@ -785,12 +801,11 @@ extra = {}
 for scope, g, r, v, n in sorted(grants - expected, key=str):
     if "*" in (g, r, v, n):
         continue  # reported above, as a wildcard
-    where = "cluster-wide" if scope == "cluster" else f"in {scope}"
     if r == "secrets" and v in ("list", "watch"):
         why = "the agent gets the Secrets it knows by name, never lists or watches them" + (
             "" if n else ": this would read every Secret of the "
             + ("cluster" if scope == "cluster" else "namespace"))
-    elif g == ADMIRALTY and not r.endswith("/status") and v not in READ:
+    elif g == GROUP and not r.endswith("/status") and v not in READ:
         why = "the agent writes only the status of these; the spec is the user's"
     elif g == "apiextensions.k8s.io":
         why = "the CRDs are applied with the manifests (crds.yaml), never by the agent"
@@ -802,65 +817,31 @@ for scope, g, r, v, n in sorted(grants - expected, key=str):
         why = "a write the agent does not need"
     else:
         why = "the agent does not need it"
-    extra.setdefault((where, describe(g, r), n, why), []).append(v)
-for (where, resource, n, why), verbs in extra.items():
-    names = f" named {n}" if n else " (any name)"
-    error(f"RBAC grants {', '.join(verbs)} on {resource}{names} {where}: {why}")
+    extra.setdefault((resource_words(g, r, n, " (any name)"), scope_words(scope), why), []).append(v)
+for (resource, where, why), verbs in extra.items():
+    error(f"RBAC grants {', '.join(verbs)} on {resource} {where}: {why}")
+twice = {}
+for scope, g, r, v, n in sorted(granted_twice, key=str):
+    twice.setdefault((resource_words(g, r, n, " (any name)"), scope_words(scope)), []).append(v)
+for (resource, where), verbs in twice.items():
+    error(f"RBAC grants {', '.join(verbs)} on {resource} {where} more than once: once is enough")
 missing = {}
 for wanted in sorted(expected, key=str):
     if any(covers(grant, wanted) for grant in grants):
         continue
     scope, g, r, v, n = wanted
-    where = "cluster-wide" if scope == "cluster" else f"in {scope}"
-    missing.setdefault((where, describe(g, r), n), []).append(v)
-for (where, resource, n), verbs in missing.items():
-    names = f" named {n}" if n else ""
-    error(f"RBAC does not grant {', '.join(verbs)} on {resource}{names} {where}, which the agent needs")
+    missing.setdefault((resource_words(g, r, n), scope_words(scope)), []).append(v)
+for (resource, where), verbs in missing.items():
+    error(f"RBAC does not grant {', '.join(verbs)} on {resource} {where}, which the agent needs")
 
-for message in errors:
-    print(f"deploy: error: {message}", file=sys.stderr)
-sys.exit(1 if errors else 0)
-PY
+# --- crds.yaml: Admiralty's Kubeconfig and TrustedIdentityProvider ----------------------------
 
-# --- deploy/agent/crds.yaml: Admiralty's Kubeconfig and TrustedIdentityProvider ---------------
-
-"$venv/bin/python" - "$repo" "$work/agent/rendered.yaml" <<'PY' || failed=1
-import copy
-import datetime
-import os
-import re
-import sys
-
-import jsonschema
-import yaml
-
-repo, rendered = sys.argv[1:3]
-WHERE = "deploy/agent"
-errors = []
-
-
-def error(message):
-    errors.append(f"{WHERE}: {message}")
-
-
-class KubectlLoader(yaml.SafeLoader):
-    """YAML as kubectl sends it to the API server: a timestamp stays a string."""
-
-
-KubectlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return [d for d in yaml.load_all(f, Loader=KubectlLoader) if d]
-
+# The broken variants at the end are tried only when this part has found nothing wrong.
+before_crds = len(errors)
 
 # The contract flotilla-agent implements (issue 21): every field of spec and status, as
 # "type" or "type:format"; a dict is an object with exactly these properties, a one-item list
 # an array of it.
-GROUP, VERSION = "multicluster.admiralty.io", "v1alpha1"
 REFERENCE = {"clusterName": "string", "accountName": "string"}
 CONDITION = {"type": "string", "status": "string", "reason": "string", "message": "string",
              "lastTransitionTime": "string:date-time", "observedGeneration": "integer:int64"}
@@ -971,7 +952,6 @@ def differences(got, wanted, path):
     return [] if got == wanted else [f"{path} is {got or 'untyped'}, not {wanted}"]
 
 
-docs = load(rendered)
 crds = {d["spec"]["names"]["kind"]: d for d in docs if d["kind"] == "CustomResourceDefinition"}
 for kind in sorted(CONTRACT.keys() - crds.keys()):
     error(f"renders no CustomResourceDefinition for {kind} (crds.yaml in kustomization.yaml)")
@@ -1191,7 +1171,7 @@ def changed(obj, path, value):
     return obj
 
 
-if not errors:
+if len(errors) == before_crds:
     for key, path, value in REFUSED:
         if key not in base:
             error(f"no {key[1]} in examples/{key[0]}.yaml to vary")

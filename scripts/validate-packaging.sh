@@ -520,6 +520,9 @@ binary = server_bins[0] if len(server_bins) == 1 else None
 if len(server_bins) > 1:
     error(f"Dockerfile: `cargo build` builds several binaries besides the agent's "
           f"({', '.join(server_bins)}); the server's image runs one")
+elif build_stages and not server_bins:
+    error("Dockerfile: `cargo build` builds no binary besides the agent's, so the server's image "
+          "(the last stage) has none to run")
 agent_binary = built.get(AGENT, AGENT)
 
 for s in build_stages:
@@ -695,7 +698,6 @@ for number, raw in enumerate(env_example.splitlines(), 1):
               "values, so comment it out instead")
 for key in {k for k in keys if keys.count(k) > 1}:
     error(f".env.example: {key} is set more than once")
-
 
 
 def settings_of(member):
