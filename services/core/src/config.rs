@@ -57,7 +57,8 @@ pub struct Config {
     #[arg(long, env = "FLOTILLA_SHUTDOWN_GRACE", default_value = "20", value_parser = parse_timeout)]
     pub shutdown_grace: Seconds,
 
-    /// Largest number of Postgres connections in the pool (1-1000).
+    /// Postgres connections for requests and short work (1-1000); each process also holds up
+    /// to 4 more of its own for change listeners and the DNS zone's lock.
     #[arg(long, env = "FLOTILLA_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: u32,
 

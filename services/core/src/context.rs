@@ -8,7 +8,8 @@ use sqlx::PgPool;
 use crate::auth::AuthState;
 use crate::changes::Changes;
 use crate::config::Config;
-use crate::db::Readiness;
+use crate::db::outage::Outage;
+use crate::db::{self, Readiness};
 use crate::http::metrics::Metrics;
 
 /// Shared application state (`State<AppContext>` in handlers). One `Arc`, because axum clones
@@ -20,8 +21,13 @@ pub struct AppContext(Arc<AppState>);
 pub struct AppState {
     /// The validated configuration.
     pub config: Config,
-    /// The Postgres pool: the single source of truth.
+    /// The Postgres pool of requests and short work: the single source of truth.
     pub db: PgPool,
+    /// The connections held for the process's life (listeners, the DNS zone's lock), apart
+    /// so that they never take the requests' connections.
+    pub listen_db: PgPool,
+    /// Whether the database is known to be away (API requests then answer 503 at once).
+    pub outage: Arc<Outage>,
     /// Whether start-up (migrations) is done.
     pub readiness: Readiness,
     /// Prometheus metrics.
@@ -35,8 +41,11 @@ pub struct AppState {
 impl AppContext {
     /// A context over `db`, not yet ready.
     pub fn new(config: Config, db: PgPool) -> Self {
+        let outage = Arc::new(Outage::new(db.connect_options().as_ref().clone()));
         Self(Arc::new(AppState {
             config,
+            listen_db: db::listen_pool(&db),
+            outage,
             db,
             readiness: Readiness::default(),
             metrics: Arc::new(Metrics::new()),

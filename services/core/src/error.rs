@@ -4,6 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::db::outage::{DatabaseAway, Failure, RETRY_AFTER_SECS};
 use crate::problem::{FieldError, Problem, INTERNAL_ERROR_DETAIL};
 
 /// Errors of the core crate, and the shapes other crates map theirs into.
@@ -36,7 +37,8 @@ pub enum Error {
     /// A dependency (the database) is not available right now.
     #[error("{0}")]
     Unavailable(String),
-    /// A database failure: logged, answered with a generic 500.
+    /// A database failure: logged; answered 503 when the database is away (see
+    /// [`Failure`]), with a generic 500 otherwise.
     #[error("database error")]
     Database(#[from] sqlx::Error),
     /// Any other failure of ours: logged, answered with a generic 500.
@@ -72,18 +74,46 @@ impl Error {
             Error::Unavailable(d) => {
                 Problem::for_status(StatusCode::SERVICE_UNAVAILABLE, d.clone())
             }
-            Error::Database(_) | Error::Internal(_) => {
+            Error::Database(e) => match Failure::of(e) {
+                Failure::Unreachable => Problem::for_status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("Flotilla cannot reach its database right now; retry in {RETRY_AFTER_SECS} s."),
+                ),
+                // Whether a commit happened cannot be known: a retried create would make a
+                // second one, so the client must hear that it may have happened.
+                Failure::Lost => Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    OUTCOME_UNKNOWN,
+                    "Flotilla lost its database connection while answering: if this request \
+                     changes something, it may or may not have been done. Check before retrying.",
+                ),
+                Failure::Other => {
+                    Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR_DETAIL)
+                }
+            },
+            Error::Internal(_) => {
                 Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR_DETAIL)
             }
         }
     }
+
+    /// Whether this error means the database is away (answered 503 with `Retry-After`).
+    fn database_away(&self) -> bool {
+        matches!(self, Error::Database(e) if Failure::of(e) != Failure::Other)
+    }
 }
+
+/// The problem type of a request whose effect is unknown (its database connection broke).
+pub const OUTCOME_UNKNOWN: &str = "outcome-unknown";
 
 impl Error {
     /// Logs the cause of a 5xx, whose answer only says that it was logged. Whatever renders
     /// this error (as a problem, or as a page) calls it.
     pub fn log_cause(&self) {
         match self {
+            Error::Database(e) if self.database_away() => {
+                tracing::warn!(error = %e, "request failed: the database is away");
+            }
             Error::Database(e) => tracing::error!(error = %e, "request failed: database"),
             Error::Internal(e) => tracing::error!(error = format!("{e:#}"), "request failed"),
             _ => {}
@@ -103,10 +133,26 @@ impl IntoResponse for Error {
             Error::RateLimited(secs) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
             }
+            _ if self.database_away() => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+                response.extensions_mut().insert(DatabaseAway);
+            }
             _ => {}
         }
         response
     }
+}
+
+/// The answer while the database is known to be away: the breaker's (see
+/// [`crate::db::outage`]), which logged the outage once rather than once per request.
+pub fn database_away() -> Response {
+    let mut response = Error::Database(sqlx::Error::PoolTimedOut)
+        .to_problem()
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    response
 }
 
 /// Result with the core error.

@@ -16,10 +16,10 @@ pub const CHANNEL: &str = "flotilla_directory";
 /// How often every account is treated as changed while no announcement can be heard.
 const DEAF_REFRESH: Duration = Duration::from_secs(1);
 
-/// Runs until the process ends.
+/// Runs until the server stops (its pool closes).
 pub async fn run(ctx: AppContext) {
     loop {
-        match PgListener::connect_with(&ctx.db).await {
+        match PgListener::connect_with(&ctx.listen_db).await {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
                     // Whatever changed before this point was not heard.
@@ -30,11 +30,16 @@ pub async fn run(ctx: AppContext) {
                             Err(_) => ctx.changes.bump_all(),
                         }
                     }
-                    tracing::warn!("lost the directory-change listener; refreshing every second until it is back");
+                    if !ctx.listen_db.is_closed() {
+                        tracing::warn!("lost the directory-change listener; refreshing every second until it is back");
+                    }
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot listen for directory changes"),
             },
             Err(e) => tracing::debug!(error = %e, "directory-change listener cannot connect yet"),
+        }
+        if ctx.listen_db.is_closed() {
+            return; // the server is stopping
         }
         ctx.changes.bump_all();
         tokio::time::sleep(DEAF_REFRESH).await;

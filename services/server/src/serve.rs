@@ -54,7 +54,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             (Some(started), connect)
         }
     };
-    let pool = db::lazy_pool(connect, config.db_max_connections);
+    let pool = db::lazy_pool(named(connect), config.db_max_connections);
     let listen = config.listen;
     let grace = config.shutdown_grace.0;
     let accounts = match Accounts::new(&config) {
@@ -121,10 +121,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     startup.abort();
     // Requests cut off by the grace period may still hold connections: do not wait for them.
     let close_by = drained_by.unwrap_or_else(|| Instant::now() + Duration::from_secs(5));
-    if tokio::time::timeout_at(close_by, pool.close())
-        .await
-        .is_err()
-    {
+    // Every connection goes: the listeners and the DNS zone's lock with their pool, so no
+    // session of this process stays behind in Postgres.
+    let closed = async { tokio::join!(pool.close(), ctx.listen_db.close()) };
+    if tokio::time::timeout_at(close_by, closed).await.is_err() {
         tracing::warn!("database connections still in use; closing anyway");
     }
     if let Some(embedded) = embedded {
@@ -140,6 +140,17 @@ fn connect_options(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
         // The URL may hold a password: never repeat it.
         anyhow!("DATABASE_URL (--database-url): not a valid Postgres URL (postgres://user:password@host:port/database)")
     })
+}
+
+/// Names this process's sessions (`application_name`, unless the URL sets one) after its host
+/// and pid, so an operator can tell in `pg_stat_activity` which replica holds which session.
+fn named(connect: PgConnectOptions) -> PgConnectOptions {
+    if connect.get_application_name().is_some() {
+        return connect;
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let name = format!("flotilla-server {} {}", host.trim(), std::process::id());
+    connect.application_name(&name)
 }
 
 /// A pool on `DATABASE_URL` for a one-off command, once the database answers.

@@ -38,14 +38,34 @@ const FORGET_AFTER: &str = "1 day";
 pub struct Signer {
     sealer: Sealer,
     rotation: Duration,
-    active: RwLock<Option<ActiveKey>>,
+    active: RwLock<Option<SigningKey>>,
 }
 
+/// The active key, loaded: signing with it needs no database. A caller that signs inside a
+/// transaction loads it before beginning, so that no request holds two connections at once
+/// (a refresh holding row locks while a reload waited for a second connection once drained
+/// the pool).
 #[derive(Clone)]
-struct ActiveKey {
+pub struct SigningKey {
     kid: String,
     key: EncodingKey,
     loaded: Instant,
+}
+
+impl SigningKey {
+    /// Signs `claims` as an access token for Flotilla's API (`typ` `at+jwt`, RFC 9068).
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String> {
+        self.sign_typed("at+jwt", claims)
+    }
+
+    /// Signs `claims` as a JWT of type `typ`.
+    pub fn sign_typed<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String> {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some(typ.into());
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|e| Error::internal(anyhow::anyhow!("signing a token: {e}")))
+    }
 }
 
 impl Signer {
@@ -58,9 +78,9 @@ impl Signer {
         })
     }
 
-    /// Signs `claims` as an access token for Flotilla's API (`typ` `at+jwt`, RFC 9068).
+    /// Signs `claims` as an access token for Flotilla's API with the current key.
     pub async fn sign<T: Serialize>(&self, ctx: &AppContext, claims: &T) -> Result<String> {
-        self.sign_typed(ctx, "at+jwt", claims).await
+        self.key(ctx).await?.sign(claims)
     }
 
     /// Signs `claims` as a JWT of type `typ` with the current key.
@@ -70,15 +90,12 @@ impl Signer {
         typ: &str,
         claims: &T,
     ) -> Result<String> {
-        let active = self.active_key(ctx).await?;
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(active.kid);
-        header.typ = Some(typ.into());
-        jsonwebtoken::encode(&header, claims, &active.key)
-            .map_err(|e| Error::internal(anyhow::anyhow!("signing a token: {e}")))
+        self.key(ctx).await?.sign_typed(typ, claims)
     }
 
-    async fn active_key(&self, ctx: &AppContext) -> Result<ActiveKey> {
+    /// The current key, read again from the database once a minute (another replica may
+    /// have rotated it).
+    pub async fn key(&self, ctx: &AppContext) -> Result<SigningKey> {
         let cached = self
             .active
             .read()
@@ -97,11 +114,11 @@ impl Signer {
             Some(found) => found,
             None => {
                 self.rotate_if_due(ctx).await?;
-                return Box::pin(self.active_key(ctx)).await;
+                return Box::pin(self.key(ctx)).await;
             }
         };
         let pkcs8 = self.sealer.open(&kid, &sealed).map_err(Error::internal)?;
-        let active = ActiveKey {
+        let active = SigningKey {
             kid,
             key: EncodingKey::from_ec_der(&pkcs8),
             loaded: Instant::now(),

@@ -148,6 +148,8 @@ pub async fn redeem(
     client_id: &str,
     device_code: &str,
 ) -> Result<TokenResponse> {
+    // Loaded before the transaction, which must not wait for a second connection.
+    let key = accounts.signer.key(ctx).await?;
     let mut tx = ctx.db.begin().await?;
     type Row = (String, String, String, bool, bool, Option<Uuid>);
     let row: Option<Row> = sqlx::query_as(
@@ -198,7 +200,7 @@ pub async fn redeem(
                 .execute(&mut *tx)
                 .await?;
             let (_, tokens) =
-                grants::start_grant(ctx, accounts, &mut tx, person, client_id, &scope).await?;
+                grants::start_grant(ctx, &key, &mut tx, person, client_id, &scope).await?;
             Ok(tokens)
         }
         ("pending", _) => Err(oauth(

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{oauth, Result};
+use crate::keys::SigningKey;
 use crate::Accounts;
 
 /// Absolute lifetime of a grant: its refresh tokens stop working after it.
@@ -38,10 +39,11 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-/// Starts a grant for `person` and issues its first tokens.
+/// Starts a grant for `person` and issues its first tokens, signed with `key` (loaded before
+/// the caller's transaction began).
 pub async fn start_grant(
     ctx: &AppContext,
-    accounts: &Accounts,
+    key: &SigningKey,
     conn: &mut PgConnection,
     person: Uuid,
     client_id: &str,
@@ -59,14 +61,14 @@ pub async fn start_grant(
     .bind(GRANT_LIFETIME.as_secs_f64())
     .execute(&mut *conn)
     .await?;
-    let tokens = issue(ctx, accounts, conn, grant, person, client_id, scope).await?;
+    let tokens = issue(ctx, key, conn, grant, person, client_id, scope).await?;
     Ok((grant, tokens))
 }
 
 /// Issues an access token and a new refresh token under `grant`.
 async fn issue(
     ctx: &AppContext,
-    accounts: &Accounts,
+    key: &SigningKey,
     conn: &mut PgConnection,
     grant: Uuid,
     person: Uuid,
@@ -89,7 +91,7 @@ async fn issue(
         client_id: client_id.to_owned(),
         scope: scope.to_owned(),
     };
-    let access_token = accounts.signer.sign(ctx, &claims).await?;
+    let access_token = key.sign(&claims)?;
     let refresh_token = format!("flr_{}", opaque::new_secret());
     sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id) VALUES ($1, $2)")
         .bind(opaque::hash(&refresh_token))
@@ -126,6 +128,9 @@ pub async fn refresh(
     client_id: &str,
     presented: &str,
 ) -> Result<TokenResponse> {
+    // Loaded first: the transaction below holds row locks that concurrent refreshes of the
+    // same token wait on, each holding a connection.
+    let key = accounts.signer.key(ctx).await?;
     let mut tx = ctx.db.begin().await?;
     type Row = (
         Uuid,
@@ -194,7 +199,7 @@ pub async fn refresh(
             .execute(&mut *tx)
             .await?;
     }
-    let tokens = issue(ctx, accounts, &mut tx, grant, person, client_id, &scope).await?;
+    let tokens = issue(ctx, &key, &mut tx, grant, person, client_id, &scope).await?;
     sqlx::query("UPDATE refresh_tokens SET used_at = coalesce(used_at, now()), replaced_by = $2 WHERE token_hash = $1")
         .bind(opaque::hash(presented))
         .bind(opaque::hash(&tokens.refresh_token))

@@ -126,6 +126,8 @@ async fn authorization_code(
     let code = required(&request.code, "code")?;
     let redirect_uri = required(&request.redirect_uri, "redirect_uri")?;
     let verifier = required(&request.code_verifier, "code_verifier")?;
+    // Loaded before the transaction, which must not wait for a second connection.
+    let key = accounts.signer.key(ctx).await?;
     let mut tx = ctx.db.begin().await?;
     type Row = (
         Uuid,
@@ -178,7 +180,7 @@ async fn authorization_code(
         ));
     }
     let (grant, tokens) =
-        grants::start_grant(ctx, accounts, &mut tx, person, client_id, &scope).await?;
+        grants::start_grant(ctx, &key, &mut tx, person, client_id, &scope).await?;
     sqlx::query(
         "UPDATE authorization_codes SET used_at = now(), grant_id = $2 WHERE code_hash = $1",
     )

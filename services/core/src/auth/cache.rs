@@ -4,7 +4,9 @@
 //! with `NOTIFY flotilla_auth`, and every replica clears its cache when it hears one. While
 //! the replica is not listening (start-up, a lost connection) the cache is bypassed, so a
 //! missed notification can never keep a revoked credential alive. Entries also expire after
-//! [`MAX_AGE`] regardless.
+//! at most [`MAX_AGE`] regardless, each at its own moment between half of it and all of it:
+//! entries stored together (every agent of a fleet in its first minute) would otherwise
+//! expire together and all be verified again in the same instant.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -47,11 +49,11 @@ impl<K: Eq + Hash, V: Clone> ExpiringMap<K, V> {
             .map(|(value, _)| value.clone())
     }
 
-    /// Keeps `value` under `key` until `until` (at most [`MAX_AGE`] from now), unless the
-    /// generation moved on since `seen` (a change was announced while `value` was being read
-    /// from the database, so it may already be stale).
+    /// Keeps `value` under `key` until `until` (at most [`MAX_AGE`] from now, spread), unless
+    /// the generation moved on since `seen` (a change was announced while `value` was being
+    /// read from the database, so it may already be stale).
     pub fn insert(&self, key: K, value: V, until: Instant, generation: &Generation, seen: u64) {
-        let until = until.min(Instant::now() + MAX_AGE);
+        let until = until.min(Instant::now() + spread_age());
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         // Checked under the lock that `clear` takes after bumping the generation: either the
         // bump is seen here, or the clear comes after this insert and removes it.
@@ -71,6 +73,17 @@ impl<K: Eq + Hash, V: Clone> ExpiringMap<K, V> {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
     }
+}
+
+/// A lifetime between half of [`MAX_AGE`] and all of it, uniformly.
+fn spread_age() -> Duration {
+    let mut bytes = [0u8; 2];
+    // Without randomness (never seen in practice) every entry gets the full age.
+    let fraction = match getrandom::fill(&mut bytes) {
+        Ok(()) => f64::from(u16::from_le_bytes(bytes)) / f64::from(u16::MAX),
+        Err(_) => 1.0,
+    };
+    MAX_AGE.mul_f64(0.5 + fraction / 2.0)
 }
 
 /// A counter bumped on every change announcement, before the caches are cleared.
@@ -114,7 +127,7 @@ pub async fn announce(conn: &mut PgConnection, what: &str) -> Result<(), sqlx::E
     Ok(())
 }
 
-/// Listens for announcements until the process ends, calling `on_change` for each (and once
+/// Listens for announcements until the server stops (its pool closes), calling `on_change` for each (and once
 /// on every (re)connection, since announcements may have been missed meanwhile).
 pub async fn listen(db: PgPool, listening: &Listening, on_change: impl Fn(&str)) {
     let mut delay = Duration::from_millis(100);
@@ -132,12 +145,35 @@ pub async fn listen(db: PgPool, listening: &Listening, on_change: impl Fn(&str))
                     }
                     listening.set(false);
                     on_change("");
-                    tracing::warn!("lost the auth-change listener; caches off until it is back");
+                    if !db.is_closed() {
+                        tracing::warn!(
+                            "lost the auth-change listener; caches off until it is back"
+                        );
+                    }
                 }
             }
             Err(e) => tracing::debug!(error = %e, "auth-change listener cannot connect yet"),
         }
+        if db.is_closed() {
+            return; // the server is stopping
+        }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_stored_together_expire_apart_within_the_maximum_age() {
+        let ages: Vec<Duration> = (0..64).map(|_| spread_age()).collect();
+        assert!(ages.iter().all(|a| *a >= MAX_AGE / 2 && *a <= MAX_AGE));
+        let (first, last) = (ages.iter().min(), ages.iter().max());
+        // 64 draws over 30 s all within one second of each other: the spread is broken.
+        assert!(last
+            .zip(first)
+            .is_some_and(|(l, f)| *l - *f > Duration::from_secs(1)));
     }
 }

@@ -42,12 +42,17 @@ pub struct AuthState {
 
 impl AuthState {
     /// Forgets cached credentials and memberships (and keys, when they changed). Called for
-    /// every announcement, and directly by the replica that made a change.
+    /// every announcement, and directly by the replica that made a change. A verified
+    /// assertion depends only on its cluster's identity CAs, so only a change of clusters
+    /// (or a missed announcement, `""`) forgets agents: a person's log-in or token refresh
+    /// must not send a whole fleet back to the database at once.
     pub fn forget(&self, what: &str) {
         self.generation.bump();
         self.credentials.clear();
         self.profiles.clear();
-        self.agents.clear();
+        if what.is_empty() || what == "cluster" {
+            self.agents.clear();
+        }
         if what.is_empty() || what == "keys" {
             self.keys.invalidate();
         }
@@ -102,7 +107,7 @@ pub async fn commit_change(
 /// Keeps this replica's caches in step with every replica's changes (runs until the end).
 pub async fn run_listener(ctx: AppContext) {
     let auth = ctx.auth.clone();
-    cache::listen(ctx.db.clone(), &ctx.auth.listening, |what| {
+    cache::listen(ctx.listen_db.clone(), &ctx.auth.listening, |what| {
         auth.forget(what)
     })
     .await;
@@ -260,6 +265,46 @@ impl axum::extract::OptionalFromRequestParts<AppContext> for Caller {
             Ok(caller) => Ok(Some(caller)),
             Err(Error::Unauthorized(_)) => Ok(None),
             Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn agent() -> Agent {
+        Agent {
+            account_id: Uuid::nil(),
+            account: "acme".into(),
+            cluster_id: Uuid::nil(),
+            cluster: "eu-1".into(),
+            subject: "spiffe://eu-1/ns/admiralty/id/agent".into(),
+            expires_at: 0,
+            ca: [0; 32],
+        }
+    }
+
+    #[test]
+    fn only_a_change_of_clusters_or_a_missed_announcement_forgets_agents() {
+        let auth = AuthState::default();
+        let remember = |auth: &AuthState| {
+            let seen = auth.generation.current();
+            let until = Instant::now() + Duration::from_secs(60);
+            auth.agents
+                .insert([1; 32], agent(), until, &auth.generation, seen);
+        };
+        remember(&auth);
+        for what in ["grant", "session", "api-token", "membership", "keys"] {
+            auth.forget(what);
+            assert!(auth.agents.get(&[1; 32]).is_some(), "forgotten on {what:?}");
+        }
+        for what in ["cluster", ""] {
+            remember(&auth);
+            auth.forget(what);
+            assert!(auth.agents.get(&[1; 32]).is_none(), "kept on {what:?}");
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod binaries;
 pub mod embedded;
+pub mod outage;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,13 +14,34 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 /// The migrations in `migrations/`, embedded at compile time, applied at start-up.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 
+/// How long a request waits for a connection before it is answered 503: long enough for a
+/// burst to drain, short enough that a client hears of an outage promptly (afterwards the
+/// outage breaker answers at once, see [`outage`]).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Connections kept outside the request pool: the auth-change, directory-change and DNS
+/// listeners, and the DNS zone's lock. Held for the process's life, they would otherwise
+/// starve a small request pool (`--db-max-connections 2` left no connection for requests).
+pub const LISTEN_CONNECTIONS: u32 = 4;
+
 /// A pool that connects on first use, so the server can answer `/healthz` (and a not-ready
 /// `/readyz`) while the database is still coming up.
 pub fn lazy_pool(options: PgConnectOptions, max_connections: u32) -> PgPool {
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_lazy_with(options)
+}
+
+/// The pool of long-held connections ([`LISTEN_CONNECTIONS`]), on `requests`' settings.
+pub fn listen_pool(requests: &PgPool) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(LISTEN_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        // Held on purpose: a listener that is closed for idling misses notifications.
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with(requests.connect_options().as_ref().clone())
 }
 
 /// Applies `migrator`'s pending migrations. sqlx takes a Postgres advisory lock (keyed on the

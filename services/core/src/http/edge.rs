@@ -5,7 +5,6 @@
 //! `Next` per request): `bench/foundation.sh` measures what the envelope costs.
 
 use std::convert::Infallible;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -20,6 +19,7 @@ use tracing::Instrument;
 
 use super::metrics::{Metrics, RouteSlot};
 use super::problems::{self, Limits};
+use crate::db::outage::{DatabaseAway, Outage};
 
 /// The request id header, taken from the client when sensible, generated otherwise.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -45,6 +45,8 @@ pub struct Edge {
     pub limits: Limits,
     /// Where requests are counted.
     pub metrics: Arc<Metrics>,
+    /// Whether the database is away: API requests are then answered 503 at once.
+    pub outage: Arc<Outage>,
 }
 
 /// Layer of the [`Envelope`] service.
@@ -94,6 +96,7 @@ where
 async fn envelope<S>(edge: Edge, mut inner: S, mut request: Request) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
 {
     let start = Instant::now();
     let request_id = match request.headers().get(&X_REQUEST_ID) {
@@ -130,15 +133,32 @@ where
     let handle = async {
         let outcome = if too_large {
             Ok(Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response()))
+        } else if edge.outage.is_away() && needs_database(uri.path()) {
+            Ok(Ok(crate::error::database_away()))
         } else {
             let handled = inner
                 .call(request)
                 .map(|r| r.unwrap_or_else(|e| match e {}));
-            let handled = AssertUnwindSafe(handled).catch_unwind();
+            // Once started, a request runs to its end on a task of its own, even when its
+            // client leaves or its time runs out: dropping it between two statements could
+            // return a connection to the pool inside a transaction that nobody will finish
+            // (sqlx cannot undo a `BEGIN` cancelled in flight), whose row locks then stall
+            // every request touching those rows. A panic is caught by the task.
+            let handled = tokio::spawn(handled.in_current_span()).map(|joined| {
+                joined.map_err(|e| match e.try_into_panic() {
+                    Ok(panic) => panic,
+                    Err(e) => Box::new(e.to_string()) as Box<dyn std::any::Any + Send>,
+                })
+            });
             tokio::time::timeout(edge.limits.timeout + long_poll(&uri), handled).await
         };
         let response = match outcome {
-            Ok(Ok(response)) => response,
+            Ok(Ok(response)) => {
+                if response.extensions().get::<DatabaseAway>().is_some() {
+                    edge.outage.report();
+                }
+                response
+            }
             Ok(Err(panic)) => problems::panic_response(panic),
             Err(_) => {
                 let timeout_secs = edge.limits.timeout.as_secs();
@@ -183,6 +203,22 @@ where
 fn is_acceptable_id(id: &HeaderValue) -> bool {
     let bytes = id.as_bytes();
     !bytes.is_empty() && bytes.len() <= MAX_REQUEST_ID && bytes.iter().all(|b| b.is_ascii_graphic())
+}
+
+/// Whether answering `path` needs the database: the API, the token endpoints, the SPIFFE
+/// bundles and the token-signing keys. (Pages answer after the pool's acquire timeout, with
+/// their own error page; the operations endpoints say what they know without it.)
+fn needs_database(path: &str) -> bool {
+    [
+        "/api/",
+        "/spiffe/",
+        "/oauth/token",
+        "/oauth/revoke",
+        "/oauth/device_authorization",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
+        || path == "/.well-known/jwks.json"
 }
 
 /// Longest wait a long-poll may ask for (`?wait=<seconds>`).

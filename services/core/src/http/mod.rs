@@ -27,6 +27,7 @@ pub fn serve_stack(router: Router, ctx: &AppContext) -> Router {
             timeout: config.request_timeout.0,
         },
         metrics: ctx.metrics.clone(),
+        outage: ctx.outage.clone(),
     };
     // One composed layer (outermost first), so a request goes through one boxed route service
     // rather than one per concern.

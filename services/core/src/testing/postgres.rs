@@ -53,6 +53,7 @@ impl TestPostgres {
                     data_dir: dir,
                     durable: false,
                     max_connections: 500,
+                    port: None,
                     on_parent_death: Signal::SIGQUIT,
                 })
                 .unwrap_or_else(|e| panic!("start the test Postgres: {e}"));

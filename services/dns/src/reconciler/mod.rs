@@ -1,6 +1,9 @@
 //! The reconciler: brings the provider's zone to the plan. One worker per zone at a time
 //! (a Postgres advisory lock held on its own connection; another replica takes over when that
-//! connection drops), so two replicas never apply a change twice.
+//! connection drops), so two replicas never apply a change twice. The others try the lock
+//! every [`LOCK_RETRY`] rather than wait for it inside Postgres: a session blocked in
+//! `pg_advisory_lock` outlives its process (Postgres does not notice the client is gone
+//! while it waits) and holds back vacuum in the whole database.
 //!
 //! Each round: plan the hosts in the outbox (failovers first), then send one batch. Planning
 //! again before every batch is what lets a change learned while a batch is in flight go right
@@ -37,30 +40,48 @@ const RESYNC_EVERY: Duration = Duration::from_secs(15 * 60);
 const IDLE_WAIT: Duration = Duration::from_secs(5);
 /// Advisory lock class of zone workers (the lock's second key is the zone's hash).
 const LOCK_CLASS: i32 = 0x646e73; // "dns"
+/// How often a replica that does not work the zone tries to take it over.
+const LOCK_RETRY: Duration = Duration::from_millis(200);
 /// How often the backlog gauges are read from Postgres, at most.
 const GAUGES_EVERY: Duration = Duration::from_secs(1);
 
-/// Runs the reconciler for the configured provider, forever.
+/// Runs the reconciler for the configured provider until the server stops.
 pub async fn run(ctx: AppContext, provider: Arc<Provider>) {
     let zone = crate::providers::zone_of(&ctx.config);
     loop {
-        if let Err(e) = work_zone(&ctx, &provider, &zone).await {
+        let worked = work_zone(&ctx, &provider, &zone).await;
+        // A closed pool means the server is stopping: the lock's session ends with it.
+        if ctx.listen_db.is_closed() {
+            return;
+        }
+        if let Err(e) = worked {
             tracing::warn!(zone = %zone, error = format!("{e:#}"), "dns reconciler stopped; restarting");
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
-/// Takes the zone's lock (waiting while another replica holds it), then works it.
+/// Takes the zone's lock (once no other replica holds it), then works it.
 async fn work_zone(ctx: &AppContext, provider: &Provider, zone: &str) -> anyhow::Result<()> {
-    let mut lock: PgConnection = ctx.db.acquire().await?.detach();
-    sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
-        .bind(LOCK_CLASS)
-        .bind(zone)
-        .execute(&mut lock)
-        .await?;
+    let mut lock = ctx.listen_db.acquire().await?;
+    loop {
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(LOCK_CLASS)
+            .bind(zone)
+            .fetch_one(&mut *lock)
+            .await?;
+        if taken {
+            break;
+        }
+        if ctx.listen_db.is_closed() {
+            return Ok(());
+        }
+        tokio::time::sleep(LOCK_RETRY).await;
+    }
+    // Never back to the pool: the lock belongs to this session, and ends with it.
+    let mut lock: PgConnection = lock.detach();
     tracing::info!(zone = %zone, "dns reconciler took the zone");
-    let mut listener = PgListener::connect_with(&ctx.db).await?;
+    let mut listener = PgListener::connect_with(&ctx.listen_db).await?;
     listener.listen(CHANNEL).await?;
     let mut worker = Worker {
         ctx,

@@ -13,6 +13,7 @@ mod directory;
 mod dns;
 mod docs;
 mod errors;
+mod faults;
 mod migrations;
 mod observability;
 mod openapi;

@@ -47,6 +47,9 @@ pub struct EmbeddedOptions {
     pub durable: bool,
     /// `max_connections` of the cluster.
     pub max_connections: u32,
+    /// The port to listen on; a free one when `None`. (Tests that stop and start a cluster
+    /// under a running server need it back on the same port.)
+    pub port: Option<u16>,
     /// Signal Postgres gets when our process dies: SIGINT (fast, clean shutdown) for the server,
     /// SIGQUIT (immediate) for throwaway test clusters.
     pub on_parent_death: Signal,
@@ -59,6 +62,7 @@ impl EmbeddedOptions {
             data_dir: data_dir.into(),
             durable: true,
             max_connections: 100,
+            port: None,
             on_parent_death: Signal::SIGINT,
         }
     }
@@ -138,7 +142,10 @@ impl EmbeddedPostgres {
             initialise(&binaries, &data_dir, &pgdata, run_as.as_ref())?
         };
 
-        let port = free_port()?;
+        let port = match options.port {
+            Some(port) => port,
+            None => free_port()?,
+        };
         let log_path = data_dir.join("postgres.log");
         let log = OpenOptions::new()
             .create(true)
