@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use crate::api::CLIENT_ID;
 use crate::error::{CliError, Result};
 use crate::spinner::Spinner;
+use crate::token_endpoint;
 
 /// Largest request head the loopback listener reads.
 const MAX_HEAD: usize = 8 * 1024;
@@ -61,18 +62,17 @@ pub async fn browser(api: &Client, timeout: Duration) -> Result<Value> {
             timeout.as_secs()
         ))
     })??;
-    let answer = api
-        .form(
-            "/oauth/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("client_id", CLIENT_ID),
-                ("code", &code),
-                ("redirect_uri", &redirect_uri),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await?;
+    let answer = token_endpoint::post(
+        api,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT_ID),
+            ("code", &code),
+            ("redirect_uri", &redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await?;
     answer.map_err(|e| CliError::Auth(format!("the log-in failed: {}", e.description)))
 }
 

@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod cluster_tokens;
 mod commands;
 mod error;
 mod identity;
@@ -12,6 +13,7 @@ mod output;
 mod session;
 mod spinner;
 mod store;
+mod token_endpoint;
 
 use clap::Parser;
 

@@ -1,5 +1,7 @@
 //! A logged-in session: the saved server, account and tokens, with the access token refreshed
-//! silently when it is about to expire.
+//! silently when it is about to expire. Refreshes happen under the home's lock, after reading
+//! the tokens again: the refresh token is single use, and presenting one another process has
+//! already used revokes the whole log-in.
 
 use chrono::Utc;
 use flotilla_client::Client;
@@ -7,7 +9,8 @@ use serde_json::Value;
 
 use crate::api::{self, CLIENT_ID};
 use crate::error::{CliError, Result};
-use crate::store::{Credentials, Home, Settings};
+use crate::store::{Credentials, Home, HomeLock, Settings};
+use crate::token_endpoint;
 
 /// Refresh when the access token has less than this left (seconds).
 const REFRESH_MARGIN: i64 = 60;
@@ -43,21 +46,34 @@ impl Session {
 
     /// A valid access token, refreshed first if it is about to expire.
     pub async fn access_token(&mut self) -> Result<String> {
-        if self.credentials.expires_at - Utc::now().timestamp() > REFRESH_MARGIN {
+        if self.fresh() {
+            return Ok(self.credentials.access_token.clone());
+        }
+        let lock = self.home.lock()?;
+        self.access_token_locked(&lock).await
+    }
+
+    /// A valid access token, with the home's lock held: the tokens are read again, since the
+    /// process that held the lock before may have just refreshed them, and refreshed only if
+    /// they still need it.
+    pub async fn access_token_locked(&mut self, lock: &HomeLock) -> Result<String> {
+        self.credentials = self
+            .home
+            .credentials()?
+            .ok_or_else(CliError::not_logged_in)?;
+        if self.fresh() {
             return Ok(self.credentials.access_token.clone());
         }
         let refresh = self.credentials.refresh_token.clone();
-        let answer = self
-            .api
-            .form(
-                "/oauth/token",
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("client_id", CLIENT_ID),
-                    ("refresh_token", &refresh),
-                ],
-            )
-            .await?;
+        let answer = token_endpoint::post(
+            &self.api,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", CLIENT_ID),
+                ("refresh_token", &refresh),
+            ],
+        )
+        .await?;
         let tokens = answer.map_err(|e| {
             CliError::Auth(format!(
                 "your log-in has ended ({}): run `flotilla configure`",
@@ -65,13 +81,23 @@ impl Session {
             ))
         })?;
         self.credentials = credentials_from(&tokens)?;
-        self.home.save_credentials(&self.credentials)?;
+        self.home.save_credentials(&self.credentials, lock)?;
         Ok(self.credentials.access_token.clone())
     }
 
-    /// Seconds the current access token has left.
-    pub fn expires_in(&self) -> i64 {
-        self.credentials.expires_at - Utc::now().timestamp()
+    /// Whether the access token has more than the margin left.
+    fn fresh(&self) -> bool {
+        self.credentials.expires_at - Utc::now().timestamp() > REFRESH_MARGIN
+    }
+
+    /// When the current access token expires (Unix seconds).
+    pub fn expires_at(&self) -> i64 {
+        self.credentials.expires_at
+    }
+
+    /// The CLI's directory.
+    pub fn home(&self) -> &Home {
+        &self.home
     }
 
     /// The account worked on.

@@ -1,6 +1,9 @@
 //! Flotilla's token service (`/oauth/*`): form posts answered by JSON, whose refusals are
 //! OAuth errors (`error`, `error_description`), not problem documents.
 
+use std::time::Duration;
+
+use reqwest::header::RETRY_AFTER;
 use serde_json::Value;
 
 use crate::{Client, Error};
@@ -15,6 +18,9 @@ pub struct OAuthError {
     pub code: String,
     /// The server's explanation.
     pub description: String,
+    /// How long the server asked to wait before trying again (`Retry-After` in seconds,
+    /// sent with `temporarily_unavailable`).
+    pub retry_after: Option<Duration>,
 }
 
 impl Client {
@@ -32,6 +38,13 @@ impl Client {
             .await
             .map_err(|e| self.unreachable(&e))?;
         let status = response.status().as_u16();
+        // Only the delta-seconds form: Flotilla never sends an HTTP date.
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let text = self.read(response).await?;
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
@@ -41,6 +54,7 @@ impl Client {
             Some(code) => Ok(Err(OAuthError {
                 code: code.to_owned(),
                 description: value["error_description"].as_str().unwrap_or("").to_owned(),
+                retry_after,
             })),
             None => Err(Error::Unexpected {
                 server: self.server().to_owned(),

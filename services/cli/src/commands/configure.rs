@@ -47,17 +47,24 @@ pub async fn run(args: &ConfigureArgs, account: Option<&str>) -> Result<()> {
             return Err(e);
         }
     };
+    // Under the lock, so that the old tokens read are the latest (a parallel refresh may
+    // replace them) and no `exec-credential` caches a token of the old log-in after the cache
+    // is deleted.
+    let lock = home.lock()?;
     // The log-in this one replaces is revoked, so no forgotten refresh token stays valid.
     if let (Some(saved), Some(old)) = (&saved, home.credentials()?) {
         if let Ok(old_api) = api::client(&saved.server) {
             revoke(&old_api, &old.refresh_token).await;
         }
     }
-    home.save_credentials(&credentials)?;
+    // The cached cluster tokens are the old log-in's: perhaps another person's.
+    home.forget_cluster_tokens(&lock)?;
+    home.save_credentials(&credentials, &lock)?;
     home.save_settings(&Settings {
         server: api.server().to_owned(),
         account: account.clone(),
     })?;
+    drop(lock);
     let who = me
         .person
         .as_ref()

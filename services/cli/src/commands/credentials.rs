@@ -5,15 +5,12 @@ use chrono::{SecondsFormat, TimeZone, Utc};
 use serde_json::json;
 
 use crate::api::{self, CLIENT_ID};
+use crate::cluster_tokens;
 use crate::error::{CliError, Result};
 use crate::kubeconfig::{self, Context};
 use crate::output::{self, Format};
 use crate::session::Session;
 use crate::store::Home;
-
-/// RFC 8693's grant and token types.
-const EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
-const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 pub async fn cluster_kubeconfig(
     session: &mut Session,
@@ -43,41 +40,15 @@ pub async fn cluster_kubeconfig(
 }
 
 pub async fn exec_credential(session: &mut Session, cluster: Option<&str>) -> Result<()> {
-    let access = session.access_token().await?;
-    let (token, expires_in) = match cluster {
-        None => (access, session.expires_in()),
+    let (token, expires_at) = match cluster {
+        None => (session.access_token().await?, session.expires_at()),
         Some(cluster) => {
-            let audience = format!(
-                "{}/clusters/{}/{cluster}",
-                session.api.server(),
-                session.account()
-            );
-            let answer = session
-                .api
-                .form(
-                    "/oauth/token",
-                    &[
-                        ("grant_type", EXCHANGE_GRANT),
-                        ("client_id", CLIENT_ID),
-                        ("subject_token", &access),
-                        ("subject_token_type", ACCESS_TOKEN_TYPE),
-                        ("audience", &audience),
-                    ],
-                )
-                .await?
-                .map_err(|e| match e.code.as_str() {
-                    "invalid_target" => CliError::Refused(e.description),
-                    _ => CliError::Auth(format!("{} Run `flotilla configure`.", e.description)),
-                })?;
-            let token = answer["access_token"]
-                .as_str()
-                .ok_or_else(|| CliError::Server("the exchange answer has no token".into()))?
-                .to_owned();
-            (token, answer["expires_in"].as_i64().unwrap_or(0))
+            let found = cluster_tokens::cluster_token(session, cluster).await?;
+            (found.token, found.expires_at)
         }
     };
     let expires = Utc
-        .timestamp_opt(Utc::now().timestamp() + expires_in, 0)
+        .timestamp_opt(expires_at, 0)
         .single()
         .unwrap_or_else(Utc::now)
         .to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -92,7 +63,13 @@ pub async fn exec_credential(session: &mut Session, cluster: Option<&str>) -> Re
 
 pub async fn logout() -> Result<()> {
     let home = Home::locate()?;
-    let (Some(settings), Some(credentials)) = (home.settings()?, home.credentials()?) else {
+    let (Some(settings), Some(_)) = (home.settings()?, home.credentials()?) else {
+        eprintln!("Not logged in.");
+        return Ok(());
+    };
+    let lock = home.lock()?;
+    // Read under the lock: a parallel refresh may have just replaced the refresh token.
+    let Some(credentials) = home.credentials()? else {
         eprintln!("Not logged in.");
         return Ok(());
     };
@@ -111,7 +88,7 @@ pub async fn logout() -> Result<()> {
         Err(e) => Err(e),
     };
     // The local tokens go whatever the server said: logging out must not be blocked.
-    home.forget_credentials()?;
+    home.forget_credentials(&lock)?;
     match revoked {
         Ok(()) => {
             eprintln!("Logged out of {}.", settings.server);

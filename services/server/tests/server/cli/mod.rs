@@ -2,6 +2,7 @@
 //! `oidc-provider` test provider, with the test playing the person's browser.
 
 mod login;
+mod parallel;
 mod use_cases;
 
 use std::os::unix::fs::PermissionsExt;
