@@ -4,7 +4,7 @@
 #   1. registrations/s (PUT of a new cluster with an admin's API token)
 #      >= 0.30 x pgbench's default TPC-B-like transactions/s, same client count;
 #   2. heartbeats/s of 64 agents (each request from another cluster's assertion)
-#      >= 0.50 x that pgbench figure at 64 clients, and p99 latency < 20 ms;
+#      >= 0.50 x that pgbench figure at 64 clients, and p99 latency < 20 ms in every round;
 #   3. an agent's authenticated request with a reused assertion (`GET .../whoami`, which
 #      does nothing but authenticate) >= 0.50 x /healthz throughput.
 #
@@ -12,7 +12,8 @@
 #
 # Postgres is a throwaway cluster started here with default settings (fsync on); pgbench
 # runs against its own database in it. Rounds alternate the order of the two sides and the
-# median ratio is reported. Identity CAs and assertions come from the agent_fixtures example.
+# median ratio is reported; heartbeat p99 is reported per round and must hold in the worst.
+# Identity CAs and assertions come from the agent_fixtures example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -87,12 +88,42 @@ echo 'request = function() return wrk.format("GET", "/healthz") end' >"$work/hea
 curl -sf -o /dev/null -X POST -H "Authorization: Bearer $(cat "$work/fx/agent-0.jwt")" \
   -H 'content-type: application/json' -d '{"agent_version":"1"}' "$api/clusters/agent-0/heartbeat"
 
+# Heartbeat durations as the server measured them (its histogram), to tell its own time from
+# the machine's: wrk, the server and Postgres share 2 cores, and wrk's figures include waiting
+# for a CPU.
+beat_buckets() {
+  curl -sf "$base/metrics" | grep '^flotilla_http_request_duration_seconds_bucket' \
+    | grep '/heartbeat"' | grep 'status="200"' || true
+}
+server_p99() { # buckets before, buckets after -> the bucket (ms) holding the 99th percentile
+  python3 - "$1" "$2" <<'EOF'
+import re, sys
+def read(path):
+    counts = {}
+    for line in open(path):
+        m = re.search(r'le="([^"]+)".*\} (\d+)', line)
+        if m:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
+    return counts
+before, after = read(sys.argv[1]), read(sys.argv[2])
+buckets = sorted((float(le), n - before.get(le, 0)) for le, n in after.items())
+total = buckets[-1][1]
+print(next(f"{le * 1000:g}" for le, n in buckets if n >= 0.99 * total))
+EOF
+}
+
 echo "== ${ROUNDS} rounds of ${DURATION}s; wrk on CPU ${load_cpus}, server on CPU ${server_cpus}; Postgres and pgbench unpinned"
-reg=(); beat=(); read_=(); p99s=()
+reg=(); beat=(); read_=(); p99s=(); server_p99s=()
 for round in $(seq 1 "$ROUNDS"); do
   pg16=$(pgbench_tps "$REG_CLIENTS"); pg64=$(pgbench_tps "$AGENTS")
   read -r r _ <<<"$(wrk_run "$REG_CLIENTS" "$work/register.lua" "$base")"
+  # The thousands of clusters just registered would have Postgres's autovacuum run during
+  # the heartbeats, on the cores they use: it runs now instead, outside any measurement.
+  psql -d flotilla -c "VACUUM (ANALYZE)"
+  beat_buckets >"$work/beats-before"
   read -r b p99 <<<"$(wrk_run "$AGENTS" "$work/heartbeat.lua" "$base")"
+  beat_buckets >"$work/beats-after"
+  server_p99s+=("$(server_p99 "$work/beats-before" "$work/beats-after")")
   if [ $((round % 2)) -eq 1 ]; then
     read -r h _ <<<"$(wrk_run 32 "$work/healthz.lua" "$base")"; read -r a _ <<<"$(wrk_run 32 "$work/agent-read.lua" "$api/clusters/agent-0/whoami")"
   else
@@ -102,19 +133,22 @@ for round in $(seq 1 "$ROUNDS"); do
   beat+=("$(python3 -c "print(f'{$b / $pg64:.3f}')")")
   read_+=("$(python3 -c "print(f'{$a / $h:.3f}')")")
   p99s+=("$p99")
-  echo "round $round: pgbench ${pg16} tps (${REG_CLIENTS} clients), ${pg64} tps (${AGENTS}); registrations ${r}/s; heartbeats ${b}/s, p99 ${p99} ms; /healthz ${h}/s, agent whoami ${a}/s"
+  echo "round $round: pgbench ${pg16} tps (${REG_CLIENTS} clients), ${pg64} tps (${AGENTS}); registrations ${r}/s; heartbeats ${b}/s, p99 ${p99} ms (server: <= ${server_p99s[-1]} ms); /healthz ${h}/s, agent whoami ${a}/s"
 done
 reg_ratio=$(median "${reg[@]}"); beat_ratio=$(median "${beat[@]}"); read_ratio=$(median "${read_[@]}"); p99=$(median "${p99s[@]}")
+worst_p99=$(printf '%s\n' "${p99s[@]}" | sort -g | tail -1)
 echo "median registrations/pgbench: ${reg_ratio} (target >= 0.30)"
-echo "median heartbeats/pgbench:    ${beat_ratio} (target >= 0.50); median p99 ${p99} ms (target < 20)"
+echo "median heartbeats/pgbench:    ${beat_ratio} (target >= 0.50)"
+echo "heartbeat p99 per round:      ${p99s[*]} ms; median ${p99}, worst ${worst_p99} (target < 20 in every round)"
+echo "  as the server timed them:   <= ${server_p99s[*]} ms (its histogram's buckets)"
 echo "median agent whoami//healthz: ${read_ratio} (target >= 0.50)"
-python3 - "$reg_ratio" "$beat_ratio" "$p99" "$read_ratio" <<'EOF'
+python3 - "$reg_ratio" "$beat_ratio" "$worst_p99" "$read_ratio" <<'EOF'
 import sys
-reg, beat, p99, read = map(float, sys.argv[1:])
+reg, beat, worst_p99, read = map(float, sys.argv[1:])
 checks = [
     (reg >= 0.30, "registrations >= 30% of pgbench"),
     (beat >= 0.50, "heartbeats >= 50% of pgbench"),
-    (p99 < 20, "heartbeat p99 < 20 ms at 64 agents"),
+    (worst_p99 < 20, "heartbeat p99 < 20 ms at 64 agents, in every round"),
     (read >= 0.50, "authenticated agent request >= 50% of /healthz"),
 ]
 for ok, what in checks:

@@ -31,7 +31,7 @@ start_postgres() {
   [ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
   as_pg "$pgbin/initdb" -D "$work/pg" -U postgres -A trust >/dev/null
   as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
-    -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+    -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 ${BENCH_PG_OPTIONS:-}" start >/dev/null
   psql -c "CREATE DATABASE flotilla" -c "CREATE DATABASE pgbench"
 }
 psql() { command psql -h 127.0.0.1 -p "$pg_port" -U postgres -qAt "$@"; }
@@ -43,6 +43,9 @@ pid=
 stop_all() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   cleanup_postgres
+  # For a post-mortem: BENCH_KEEP_LOGS=<dir> keeps the server's and Postgres's logs.
+  [ -n "${BENCH_KEEP_LOGS:-}" ] && mkdir -p "$BENCH_KEEP_LOGS" \
+    && cp "$work/server.log" "$BENCH_KEEP_LOGS/" 2>/dev/null && cp "$work/pg/log" "$BENCH_KEEP_LOGS/postgres.log" 2>/dev/null
   rm -rf "$work"
 }
 
