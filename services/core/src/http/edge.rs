@@ -20,6 +20,7 @@ use tracing::Instrument;
 use super::metrics::{Metrics, RouteSlot};
 use super::problems::{self, Limits};
 use crate::db::outage::{DatabaseAway, Outage};
+use crate::problem::Problem;
 
 /// The request id header, taken from the client when sensible, generated otherwise.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -118,6 +119,10 @@ where
     let too_large = declared_length.is_some_and(|len| len > edge.limits.body_limit);
     let method = request.method().clone();
     let uri = request.uri().clone();
+    let body_declared = super::body_watch::declares_body(request.headers());
+    let (parts, body) = request.into_parts();
+    let (body, body_arrived) = super::body_watch::watch(body);
+    let mut request = Request::from_parts(parts, body);
     let route = RouteSlot::default();
     request.extensions_mut().insert(route.clone());
     // Never the query: it may carry codes or tokens. Fields are recorded with Display: the
@@ -133,6 +138,10 @@ where
     let handle = async {
         let outcome = if too_large {
             Ok(Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response()))
+        } else if let Some(detail) = super::request_uri::refusal(&uri) {
+            Ok(Ok(
+                Problem::for_status(StatusCode::BAD_REQUEST, detail).into_response()
+            ))
         } else if edge.outage.is_away() && needs_database(uri.path()) {
             Ok(Ok(crate::error::database_away()))
         } else {
@@ -160,6 +169,15 @@ where
                 response
             }
             Ok(Err(panic)) => problems::panic_response(panic),
+            Err(_) if body_declared && !body_arrived.is_whole() => {
+                let timeout_secs = edge.limits.timeout.as_secs();
+                tracing::debug!(timeout_secs, "request body incomplete at the timeout");
+                let detail = format!(
+                    "The request body did not arrive in full within {timeout_secs} s: fewer bytes \
+                     came than its Content-Length announced, or its chunks stopped."
+                );
+                Problem::for_status(StatusCode::REQUEST_TIMEOUT, detail).into_response()
+            }
             Err(_) => {
                 let timeout_secs = edge.limits.timeout.as_secs();
                 tracing::warn!(timeout_secs, "request timed out");

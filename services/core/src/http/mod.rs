@@ -1,12 +1,14 @@
 //! The HTTP stack every Flotilla router is served through, so each endpoint inherits request
 //! ids, tracing, limits, compression, panic catching, metrics and problem+json errors.
 
+mod body_watch;
 pub mod edge;
 pub mod metrics;
 pub mod name_check;
 pub mod ops;
 pub mod paging;
 pub mod problems;
+mod request_uri;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;

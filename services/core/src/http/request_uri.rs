@@ -1,0 +1,81 @@
+//! Request URIs that cannot name anything, refused at the edge with a 400 before any route,
+//! extractor or statement sees them: a path whose percent-encoding decodes to bytes that are
+//! not UTF-8 (no name is), or to a NUL, and a query holding a NUL (Postgres text cannot hold
+//! one). Without this, each reached a handler's database call and came back as a 500.
+
+use axum::http::Uri;
+
+/// Why `uri` is refused, if it is.
+pub fn refusal(uri: &Uri) -> Option<&'static str> {
+    let path = decode(uri.path().as_bytes(), false);
+    if path.contains(&0) {
+        return Some("The request path holds a NUL character (%00), which no name can hold.");
+    }
+    if std::str::from_utf8(&path).is_err() {
+        return Some(
+            "The request path is not UTF-8 once percent-decoded: every name in Flotilla's \
+             paths is UTF-8 text.",
+        );
+    }
+    if uri
+        .query()
+        .is_some_and(|q| decode(q.as_bytes(), true).contains(&0))
+    {
+        return Some("The query string holds a NUL character (%00), which no parameter can hold.");
+    }
+    None
+}
+
+/// `raw` with its `%XX` escapes decoded (and `+` as a space in a query); a `%` that does not
+/// start an escape is kept as it is, as the router does.
+fn decode(raw: &[u8], query: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let escaped = raw
+            .get(i + 1..i + 3)
+            .filter(|_| raw[i] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(if query && raw[i] == b'+' {
+                    b' '
+                } else {
+                    raw[i]
+                });
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(uri: &str) -> bool {
+        refusal(&uri.parse().expect("a URI")).is_some()
+    }
+
+    #[test]
+    fn only_paths_and_queries_that_cannot_name_anything_are_refused() {
+        assert!(refused("/api/v1/accounts/%FF"));
+        assert!(refused("/api/v1/accounts/acme/clusters/eu-1%00"));
+        assert!(refused("/spiffe/%00/%00/bundle"));
+        assert!(refused("/api/v1/accounts/acme/dns/endpoints?host=%00"));
+        assert!(refused(
+            "/api/v1/accounts/acme/dns/endpoints?limit=5&host=a%00b"
+        ));
+        assert!(!refused("/api/v1/accounts/acme/clusters/%C3%A9t%C3%A9"));
+        assert!(!refused("/api/v1/accounts/acme?x=%FF&y=a+b"));
+        assert!(!refused("/api/v1/accounts/100%25"));
+        assert!(!refused("/api/v1/accounts/50%"));
+        assert!(!refused("/api/v1/accounts/%0"));
+    }
+}
