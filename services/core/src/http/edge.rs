@@ -96,7 +96,7 @@ where
 
 async fn envelope<S>(edge: Edge, mut inner: S, mut request: Request) -> Response
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
     S::Future: Send + 'static,
 {
     let start = Instant::now();
@@ -145,9 +145,13 @@ where
         } else if edge.outage.is_away() && needs_database(uri.path()) {
             Ok(Ok(crate::error::database_away()))
         } else {
-            let handled = inner
-                .call(request)
-                .map(|r| r.unwrap_or_else(|e| match e {}));
+            let body_limit = usize::try_from(edge.limits.body_limit).unwrap_or(usize::MAX);
+            let handled = async move {
+                match super::json_body::checked(request, body_limit).await {
+                    Ok(request) => inner.call(request).await.unwrap_or_else(|e| match e {}),
+                    Err(refusal) => refusal,
+                }
+            };
             // Once started, a request runs to its end on a task of its own, even when its
             // client leaves or its time runs out: dropping it between two statements could
             // return a connection to the pool inside a transaction that nobody will finish

@@ -3,6 +3,7 @@
 
 mod body_watch;
 pub mod edge;
+mod json_body;
 pub mod metrics;
 pub mod name_check;
 pub mod ops;

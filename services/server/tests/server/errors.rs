@@ -403,3 +403,90 @@ async fn a_body_shorter_than_announced_is_a_408_problem() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn request_bodies_are_objects_with_unique_keys_and_no_nul() {
+    use crate::accounts::harness::{Browser, Flotilla};
+
+    let flotilla = Flotilla::dev().await;
+    let mut browser = Browser::new();
+    browser.continue_as_developer(&flotilla.url).await;
+    browser.create_account(&flotilla.url, "acme").await;
+    let token = browser
+        .create_token(&flotilla.url, "acme", "owner", 1)
+        .await["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let client = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: &str, body: &'static str| {
+        client
+            .request(method, flotilla.at(path))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let account = || async {
+        let r = client
+            .get(flotilla.at("/api/v1/accounts/acme"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request");
+        r.json::<serde_json::Value>().await.expect("JSON")
+    };
+    let before = account().await;
+
+    for (method, path, body, field) in [
+        // Read in order into the settings' fields, this turned public bundles on.
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/accounts/acme",
+            "[true, 60]",
+            "",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/accounts/acme/registration-tokens",
+            r#"["d", 3600, 1, {}]"#,
+            "",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/name-checks",
+            r#"["account", "x"]"#,
+            "",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/accounts/acme/registration-tokens",
+            r#"{"description": "d", "labels": {"region": "eu", "region": "us"}}"#,
+            "/labels/region",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/accounts/acme/clusters/eu-1",
+            r#"{"server": "https://203.0.113.10:6443\u0000", "identity_ca": "x"}"#,
+            "/server",
+        ),
+    ] {
+        let r = send(method.clone(), path, body).await.expect("request");
+        let problem = expect_problem(r, 422, "validation").await;
+        assert_eq!(
+            problem["errors"][0]["field"], field,
+            "{method} {path}: {problem}"
+        );
+    }
+    assert_eq!(account().await, before, "a refused body changed nothing");
+    let tokens: serde_json::Value = client
+        .get(flotilla.at("/api/v1/accounts/acme/registration-tokens"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(tokens.as_array().map(Vec::len), Some(0), "{tokens}");
+}

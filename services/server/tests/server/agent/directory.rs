@@ -497,6 +497,11 @@ async fn refusals_are_said_in_status_and_nothing_else_is_written() {
     )
     .await;
     assert_eq!(certificates(&wrong), 0);
+    // The agent writes statuses before the maps of the same pass.
+    time_until(Duration::from_secs(10), "the namespace's map", || async {
+        management.get(TRUSTED).await.is_some()
+    })
+    .await;
     let map = management.get(TRUSTED).await.expect("the namespace's map");
     assert_eq!(
         pem_count(&map, "ca-bundle.pem"),
