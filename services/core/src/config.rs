@@ -53,6 +53,16 @@ pub struct Config {
     #[arg(long, env = "FLOTILLA_BODY_LIMIT", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
     pub body_limit: u64,
 
+    /// Longest wait for a request's headers, in seconds (1-3600): a client that sends them
+    /// slowly, or keeps a connection open without sending any, is cut off after it.
+    #[arg(long, env = "FLOTILLA_HEADER_READ_TIMEOUT", default_value = "15", value_parser = parse_timeout)]
+    pub header_read_timeout: Seconds,
+
+    /// Most client connections held at once (1-1000000); beyond it new ones wait to be
+    /// accepted.
+    #[arg(long, env = "FLOTILLA_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
     /// How long shutdown waits for in-flight requests, in seconds (1-3600).
     #[arg(long, env = "FLOTILLA_SHUTDOWN_GRACE", default_value = "20", value_parser = parse_timeout)]
     pub shutdown_grace: Seconds,

@@ -1,4 +1,5 @@
 //! `flotilla-server`: composes the services' routers into one application and runs it.
 
 pub mod app;
+mod connections;
 pub mod serve;

@@ -2,7 +2,6 @@
 //! in the background while `/healthz` already answers, and a graceful shutdown that drains
 //! in-flight requests and stops the embedded Postgres.
 
-use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,7 +20,7 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
-use crate::app;
+use crate::{app, connections};
 
 /// How long start-up waits for the database before giving up.
 const DATABASE_WAIT: Duration = Duration::from_secs(60);
@@ -102,16 +101,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             draining.notify_one();
         }
     };
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown);
+    let limits = connections::Limits {
+        header_read_timeout: ctx.config.header_read_timeout.0,
+        max_connections: ctx.config.max_connections,
+    };
+    let server = connections::serve(listener, router, limits, shutdown);
     let drained_by = tokio::select! {
-        result = server => {
-            result.context("serving HTTP")?;
-            None
-        }
+        () = server => None,
         deadline = async { draining.notified().await; let deadline = Instant::now() + grace; tokio::time::sleep_until(deadline).await; deadline } => {
             tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; stopping anyway");
             Some(deadline)

@@ -7,6 +7,7 @@ mod binary;
 mod cli;
 mod clients;
 mod clusters;
+mod connections;
 mod console;
 mod contract;
 mod directory;
