@@ -29,6 +29,10 @@ COPY web ./web
 # The registry and the target directory are cache mounts, so a rebuild after a source change
 # recompiles only Flotilla's own crates. A cache mount is not part of the image: the binary is
 # copied out of it in the same step.
+# The commit the image is built from, shown by the flotilla_build_info metric
+# (`docker build --build-arg FLOTILLA_COMMIT=$(git rev-parse HEAD) .`).
+ARG FLOTILLA_COMMIT=unknown
+ENV FLOTILLA_COMMIT=${FLOTILLA_COMMIT}
 RUN --mount=type=cache,id=flotilla-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,id=flotilla-cargo-git,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,id=flotilla-target,target=/src/target,sharing=locked \

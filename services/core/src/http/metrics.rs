@@ -12,6 +12,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use sqlx::PgPool;
 use tower::{Layer, Service};
@@ -165,6 +166,19 @@ impl Metrics {
             "dns_quarantined_hosts",
             "Hosts whose DNS changes are quarantined, in the zone this replica works (0 on the other replicas)",
             dns_quarantined_hosts.clone(),
+        );
+        // Which build answers: the version, and the commit when the build was given one
+        // (`FLOTILLA_COMMIT` at compile time, as the Dockerfile does).
+        registry.register(
+            "build",
+            "The running build (flotilla_build_info, always 1)",
+            Info::new(vec![
+                ("version", env!("CARGO_PKG_VERSION")),
+                (
+                    "commit",
+                    option_env!("FLOTILLA_COMMIT").unwrap_or("unknown"),
+                ),
+            ]),
         );
         Self {
             registry,

@@ -90,6 +90,10 @@ async fn metrics_count_requests_by_route_and_status() {
     );
     has(r#"flotilla_db_pool_connections{state="idle"}"#);
     has(&format!(
+        r#"flotilla_build_info{{version="{}",commit="#,
+        env!("CARGO_PKG_VERSION")
+    ));
+    has(&format!(
         "flotilla_db_pool_max_connections {}",
         db.pool.options().get_max_connections()
     ));
