@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::http::HeaderMap;
 
-/// Set once the body has been read to its end (at once for a request without one).
+/// Set once the body has been read to its end (at once for a request without one, which is
+/// therefore never taken for a short body).
 #[derive(Clone, Default)]
 pub struct Arrived(Arc<AtomicBool>);
 
@@ -61,12 +61,4 @@ impl HttpBody for Watched {
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
     }
-}
-
-/// Whether the request declared a body (so that a timeout may be its missing part).
-pub fn declares_body(headers: &HeaderMap) -> bool {
-    headers.contains_key(axum::http::header::TRANSFER_ENCODING)
-        || headers
-            .get(axum::http::header::CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes() != b"0")
 }

@@ -119,7 +119,6 @@ where
     let too_large = declared_length.is_some_and(|len| len > edge.limits.body_limit);
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let body_declared = super::body_watch::declares_body(request.headers());
     let (parts, body) = request.into_parts();
     let (body, body_arrived) = super::body_watch::watch(body);
     let mut request = Request::from_parts(parts, body);
@@ -173,7 +172,7 @@ where
                 response
             }
             Ok(Err(panic)) => problems::panic_response(panic),
-            Err(_) if body_declared && !body_arrived.is_whole() => {
+            Err(_) if !body_arrived.is_whole() => {
                 let timeout_secs = edge.limits.timeout.as_secs();
                 tracing::debug!(timeout_secs, "request body incomplete at the timeout");
                 let detail = format!(

@@ -56,8 +56,11 @@ fn carries_json(request: &Request) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|essence| essence.trim().to_ascii_lowercase())
-        .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"))
+        .map(str::trim)
+        .is_some_and(|essence| {
+            let suffix = essence.get(essence.len().saturating_sub(5)..).unwrap_or("");
+            essence.eq_ignore_ascii_case("application/json") || suffix.eq_ignore_ascii_case("+json")
+        })
 }
 
 /// The first rule `json` breaks, as the field it is about; `None` when it keeps them all, or

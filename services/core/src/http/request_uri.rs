@@ -4,6 +4,7 @@
 //! one). Without this, each reached a handler's database call and came back as a 500.
 
 use axum::http::Uri;
+use percent_encoding::percent_decode_str;
 
 /// Why `uri` is refused, if it is.
 pub fn refusal(uri: &Uri) -> Option<&'static str> {
@@ -13,7 +14,8 @@ pub fn refusal(uri: &Uri) -> Option<&'static str> {
     if !escaped(uri.path()) && !uri.query().is_some_and(escaped) {
         return None;
     }
-    let path = decode(uri.path().as_bytes(), false);
+    // A `%` that starts no escape is kept as it is, as the router does.
+    let path: Vec<u8> = percent_decode_str(uri.path()).collect();
     if path.contains(&0) {
         return Some("The request path holds a NUL character (%00), which no name can hold.");
     }
@@ -23,42 +25,14 @@ pub fn refusal(uri: &Uri) -> Option<&'static str> {
              paths is UTF-8 text.",
         );
     }
+    // Only `%00` decodes to a NUL (a `+` is a space in a query, and no concern here).
     if uri
         .query()
-        .is_some_and(|q| decode(q.as_bytes(), true).contains(&0))
+        .is_some_and(|q| percent_decode_str(q).any(|byte| byte == 0))
     {
         return Some("The query string holds a NUL character (%00), which no parameter can hold.");
     }
     None
-}
-
-/// `raw` with its `%XX` escapes decoded (and `+` as a space in a query); a `%` that does not
-/// start an escape is kept as it is, as the router does.
-fn decode(raw: &[u8], query: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        let escaped = raw
-            .get(i + 1..i + 3)
-            .filter(|_| raw[i] == b'%')
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(if query && raw[i] == b'+' {
-                    b' '
-                } else {
-                    raw[i]
-                });
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
