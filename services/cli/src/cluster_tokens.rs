@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::CLIENT_ID;
 use crate::error::{CliError, Result};
-use crate::session::Session;
+use crate::session::{self, Session};
 use crate::token_endpoint;
 
 /// RFC 8693's grant and token types.
@@ -105,7 +105,7 @@ async fn exchange(session: &Session, access: &str, audience: &str) -> Result<Clu
         .to_owned();
     Ok(ClusterToken {
         token,
-        expires_at: Utc::now().timestamp() + answer["expires_in"].as_i64().unwrap_or(0),
+        expires_at: session::expires_at(&answer),
     })
 }
 

@@ -114,10 +114,20 @@ pub fn credentials_from(tokens: &Value) -> Result<Credentials> {
             .map(str::to_owned)
             .ok_or_else(|| CliError::Server(format!("the token answer has no {name}")))
     };
-    let expires_in = tokens["expires_in"].as_i64().unwrap_or(0);
     Ok(Credentials {
         access_token: field("access_token")?,
         refresh_token: field("refresh_token")?,
-        expires_at: Utc::now().timestamp() + expires_in,
+        expires_at: expires_at(tokens),
     })
+}
+
+/// Longest lifetime believed of a token answer's `expires_in` (a day): a larger or absurd
+/// figure from the server must not keep a token in use, or overflow the sum.
+const LONGEST_LIFETIME: i64 = 86_400;
+
+/// When the token of a token answer expires (Unix seconds): now plus its `expires_in`, which
+/// is taken as 0 when absent and as at most a day.
+pub fn expires_at(tokens: &Value) -> i64 {
+    let expires_in = tokens["expires_in"].as_i64().unwrap_or(0);
+    Utc::now().timestamp() + expires_in.clamp(0, LONGEST_LIFETIME)
 }
