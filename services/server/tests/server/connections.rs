@@ -85,6 +85,7 @@ async fn slow_and_idle_clients_are_cut_off_while_others_are_served() {
     // Meanwhile, others are served as usual (no keep-alive: a new connection each time).
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
     for _ in 0..20 {
@@ -124,6 +125,7 @@ async fn beyond_the_connection_cap_new_connections_wait_for_a_free_slot() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
     // The sixth waits until the idle five are cut off at the 2 s header deadline.

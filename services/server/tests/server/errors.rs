@@ -406,18 +406,14 @@ async fn a_body_shorter_than_announced_is_a_408_problem() {
 
 #[tokio::test]
 async fn request_bodies_are_objects_with_unique_keys_and_no_nul() {
-    use crate::accounts::harness::{Browser, Flotilla};
+    use crate::accounts::harness::Flotilla;
 
     let flotilla = Flotilla::dev().await;
-    let mut browser = Browser::new();
-    browser.continue_as_developer(&flotilla.url).await;
-    browser.create_account(&flotilla.url, "acme").await;
-    let token = browser
-        .create_token(&flotilla.url, "acme", "owner", 1)
-        .await["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
+    let token = flotilla
+        .developer()
+        .await
+        .account_with_owner_token(&flotilla.url, "acme")
+        .await;
     let client = reqwest::Client::new();
     let send = |method: reqwest::Method, path: &str, body: &'static str| {
         client
@@ -489,4 +485,48 @@ async fn request_bodies_are_objects_with_unique_keys_and_no_nul() {
         .await
         .expect("JSON");
     assert_eq!(tokens.as_array().map(Vec::len), Some(0), "{tokens}");
+}
+
+#[tokio::test]
+async fn requests_hyper_cannot_parse_get_its_empty_answers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (server, _ctx, _db) = start_app(&[]).await;
+    let address = server.url("").trim_start_matches("http://").to_owned();
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: f\r\n\r\n", "a".repeat(70_000));
+    let many_headers = format!(
+        "GET /healthz HTTP/1.1\r\nHost: f\r\n{}\r\n",
+        (0..200)
+            .map(|i| format!("X-H{i}: {}\r\n", "v".repeat(1000)))
+            .collect::<String>()
+    );
+    for (request, status) in [
+        (long_uri, "414"),
+        (many_headers, "431"),
+        ("NOT HTTP AT ALL\r\n\r\n".to_owned(), "400"),
+    ] {
+        let mut socket = tokio::net::TcpStream::connect(address.trim_end_matches('/'))
+            .await
+            .expect("connect");
+        // The server may answer and close before reading all of it.
+        let _ = socket.write_all(request.as_bytes()).await;
+        // Its head is all there is: read until it ends (or the server closes).
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                match socket.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => answer.extend_from_slice(&chunk[..n]),
+                }
+            }
+        })
+        .await;
+        let answer = String::from_utf8_lossy(&answer).to_lowercase();
+        assert!(
+            answer.starts_with(&format!("http/1.1 {status}")),
+            "{answer}"
+        );
+        assert!(answer.contains("content-length: 0"), "{answer}");
+    }
 }

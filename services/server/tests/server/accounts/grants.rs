@@ -21,14 +21,14 @@ fn challenge(verifier: &str) -> String {
     ))
 }
 
-/// Runs the consent step as a logged-in browser; returns the code.
-async fn authorization_code(flotilla: &Flotilla, browser: &mut Browser) -> String {
+/// Runs the consent step as a browser logged in at the Flotilla at `base`; returns the code.
+async fn authorization_code(base: &str, browser: &mut Browser) -> String {
     let query = format!(
         "/oauth/authorize?response_type=code&client_id=flotilla-cli&redirect_uri={}&state=xyz&code_challenge={}&code_challenge_method=S256",
         super::harness_encode(REDIRECT),
         challenge(VERIFIER)
     );
-    let consent = browser.get(&flotilla.at(&query)).await;
+    let consent = browser.get(&format!("{base}{query}")).await;
     assert_eq!(consent.status, 200, "{}", consent.body);
     assert!(
         consent.body.contains("Allow the Flotilla CLI"),
@@ -39,7 +39,7 @@ async fn authorization_code(flotilla: &Flotilla, browser: &mut Browser) -> Strin
         consent.body.contains("port 9"),
         "the page says where the code goes"
     );
-    let back = browser.decide(flotilla, &consent.body, "allow").await;
+    let back = browser.decide_at(base, &consent.body, "allow").await;
     assert!(back.url.as_str().starts_with(REDIRECT), "{back:?}");
     let pairs: Vec<(String, String)> = back.url.query_pairs().into_owned().collect();
     assert!(pairs.contains(&("state".into(), "xyz".into())), "{pairs:?}");
@@ -50,17 +50,19 @@ async fn authorization_code(flotilla: &Flotilla, browser: &mut Browser) -> Strin
         .1
 }
 
-/// A new grant for the logged-in `browser`'s person: consent, then the code's exchange.
-async fn cli_tokens(flotilla: &Flotilla, browser: &mut Browser) -> Value {
-    let code = authorization_code(flotilla, browser).await;
-    let (status, tokens) = exchange(flotilla, &code, VERIFIER).await;
+/// A new grant for the logged-in `browser`'s person at the Flotilla at `base`: consent, then
+/// the code's exchange.
+pub(crate) async fn cli_tokens(base: &str, browser: &mut Browser) -> Value {
+    let code = authorization_code(base, browser).await;
+    let (status, tokens) = exchange(base, &code, VERIFIER).await;
     assert_eq!(status, 200, "{tokens}");
     tokens
 }
 
-async fn token(flotilla: &Flotilla, form: &[(&str, &str)]) -> (u16, Value) {
+/// A request to the token endpoint of the Flotilla at `base`: its status and JSON answer.
+pub(crate) async fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let r = reqwest::Client::new()
-        .post(flotilla.at("/oauth/token"))
+        .post(format!("{base}/oauth/token"))
         .form(form)
         .send()
         .await
@@ -69,9 +71,9 @@ async fn token(flotilla: &Flotilla, form: &[(&str, &str)]) -> (u16, Value) {
     (status, r.json().await.expect("JSON"))
 }
 
-async fn exchange(flotilla: &Flotilla, code: &str, verifier: &str) -> (u16, Value) {
+async fn exchange(base: &str, code: &str, verifier: &str) -> (u16, Value) {
     token(
-        flotilla,
+        base,
         &[
             ("grant_type", "authorization_code"),
             ("client_id", "flotilla-cli"),
@@ -83,9 +85,10 @@ async fn exchange(flotilla: &Flotilla, code: &str, verifier: &str) -> (u16, Valu
     .await
 }
 
-async fn refresh(flotilla: &Flotilla, refresh_token: &str) -> (u16, Value) {
+/// A refresh at the Flotilla at `base`: the status and the new pair (or the error).
+pub(crate) async fn refresh(base: &str, refresh_token: &str) -> (u16, Value) {
     token(
-        flotilla,
+        base,
         &[
             ("grant_type", "refresh_token"),
             ("client_id", "flotilla-cli"),
@@ -115,8 +118,8 @@ fn s(v: &Value) -> &str {
 async fn the_cli_gets_tokens_with_pkce_and_they_work_on_the_api() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
-    let code = authorization_code(&flotilla, &mut browser).await;
-    let (status, tokens) = exchange(&flotilla, &code, VERIFIER).await;
+    let code = authorization_code(&flotilla.url, &mut browser).await;
+    let (status, tokens) = exchange(&flotilla.url, &code, VERIFIER).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 600);
@@ -180,14 +183,14 @@ async fn the_cli_gets_tokens_with_pkce_and_they_work_on_the_api() {
     assert_eq!(me["person"]["email"], "developer@localhost");
 
     // The code is single use: a replay is refused and revokes what it issued.
-    let (status, error) = exchange(&flotilla, &code, VERIFIER).await;
+    let (status, error) = exchange(&flotilla.url, &code, VERIFIER).await;
     assert_eq!(
         (status, s(&error["error"])),
         (400, "invalid_grant"),
         "{error}"
     );
     assert_eq!(me_status(&flotilla, access).await, 401);
-    let (status, _) = refresh(&flotilla, s(&tokens["refresh_token"])).await;
+    let (status, _) = refresh(&flotilla.url, s(&tokens["refresh_token"])).await;
     assert_eq!(status, 400);
 }
 
@@ -195,9 +198,9 @@ async fn the_cli_gets_tokens_with_pkce_and_they_work_on_the_api() {
 async fn a_pkce_mismatch_or_a_wrong_redirect_is_refused() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
-    let code = authorization_code(&flotilla, &mut browser).await;
+    let code = authorization_code(&flotilla.url, &mut browser).await;
     let (status, error) = exchange(
-        &flotilla,
+        &flotilla.url,
         &code,
         "another-verifier-of-the-cli-0123456789-abcdefgh",
     )
@@ -228,7 +231,7 @@ async fn a_pkce_mismatch_or_a_wrong_redirect_is_refused() {
     );
     // Unknown grant types and clients get RFC 6749 errors.
     let (status, error) = token(
-        &flotilla,
+        &flotilla.url,
         &[("grant_type", "password"), ("client_id", "flotilla-cli")],
     )
     .await;
@@ -237,7 +240,7 @@ async fn a_pkce_mismatch_or_a_wrong_redirect_is_refused() {
         (400, "unsupported_grant_type")
     );
     let (status, error) = token(
-        &flotilla,
+        &flotilla.url,
         &[("grant_type", "refresh_token"), ("client_id", "someone")],
     )
     .await;
@@ -248,36 +251,36 @@ async fn a_pkce_mismatch_or_a_wrong_redirect_is_refused() {
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
-    let first = cli_tokens(&flotilla, &mut browser).await;
+    let first = cli_tokens(&flotilla.url, &mut browser).await;
     let r1 = s(&first["refresh_token"]).to_owned();
 
     // Grace: the client lost the answer to its refresh and tries again at once: it works.
-    let (status, lost) = refresh(&flotilla, &r1).await;
+    let (status, lost) = refresh(&flotilla.url, &r1).await;
     assert_eq!(status, 200, "{lost}");
-    let (status, second) = refresh(&flotilla, &r1).await;
+    let (status, second) = refresh(&flotilla.url, &r1).await;
     assert_eq!(status, 200, "{second}");
     assert_ne!(second["refresh_token"], lost["refresh_token"]);
     // ... and the pair it never received is dead (presenting it counts as reuse).
-    let (status, _) = refresh(&flotilla, s(&lost["refresh_token"])).await;
+    let (status, _) = refresh(&flotilla.url, s(&lost["refresh_token"])).await;
     assert_eq!(status, 400, "the unseen successor was retired");
 
     // A new log-in of the CLI: a family of its own.
-    let first = cli_tokens(&flotilla, &mut browser).await;
+    let first = cli_tokens(&flotilla.url, &mut browser).await;
     let r1 = s(&first["refresh_token"]).to_owned();
-    let (_, second) = refresh(&flotilla, &r1).await;
+    let (_, second) = refresh(&flotilla.url, &r1).await;
     let r2 = s(&second["refresh_token"]).to_owned();
-    let (status, third) = refresh(&flotilla, &r2).await;
+    let (status, third) = refresh(&flotilla.url, &r2).await;
     assert_eq!(status, 200);
     let access = s(&third["access_token"]).to_owned();
     assert_eq!(me_status(&flotilla, &access).await, 200);
     // r1 again, after its successor was used: theft. The whole family goes.
-    let (status, error) = refresh(&flotilla, &r1).await;
+    let (status, error) = refresh(&flotilla.url, &r1).await;
     assert_eq!((status, s(&error["error"])), (400, "invalid_grant"));
     assert!(
         s(&error["error_description"]).contains("revoked"),
         "{error}"
     );
-    let (status, _) = refresh(&flotilla, s(&third["refresh_token"])).await;
+    let (status, _) = refresh(&flotilla.url, s(&third["refresh_token"])).await;
     assert_eq!(status, 400, "the newest refresh token is revoked too");
     assert_eq!(
         me_status(&flotilla, &access).await,
@@ -290,7 +293,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
 async fn revoked_expired_and_foreign_tokens_are_refused() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
-    let tokens = cli_tokens(&flotilla, &mut browser).await;
+    let tokens = cli_tokens(&flotilla.url, &mut browser).await;
     let access = s(&tokens["access_token"]).to_owned();
     assert_eq!(me_status(&flotilla, &access).await, 200);
     let revoked = reqwest::Client::new()
@@ -311,7 +314,7 @@ async fn revoked_expired_and_foreign_tokens_are_refused() {
 
     // Tokens signed with Flotilla's own key but expired, or for another audience.
     let accounts = flotilla_accounts::Accounts::new(&flotilla.ctx.config).expect("state");
-    let live = cli_tokens(&flotilla, &mut browser).await;
+    let live = cli_tokens(&flotilla.url, &mut browser).await;
     let live_access = s(&live["access_token"]);
     let claims: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
@@ -370,13 +373,13 @@ async fn the_device_flow_works_end_to_end() {
         ("client_id", "flotilla-cli"),
         ("device_code", device_code.as_str()),
     ];
-    let (status, error) = token(&flotilla, &poll).await;
+    let (status, error) = token(&flotilla.url, &poll).await;
     assert_eq!(
         (status, s(&error["error"])),
         (400, "authorization_pending"),
         "{error}"
     );
-    let (status, error) = token(&flotilla, &poll).await;
+    let (status, error) = token(&flotilla.url, &poll).await;
     assert_eq!(
         (status, s(&error["error"])),
         (400, "slow_down"),
@@ -418,14 +421,14 @@ async fn the_device_flow_works_end_to_end() {
         .execute(&flotilla.ctx.db)
         .await
         .expect("age the last poll");
-    let (status, tokens) = token(&flotilla, &poll).await;
+    let (status, tokens) = token(&flotilla.url, &poll).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(me_status(&flotilla, s(&tokens["access_token"])).await, 200);
     sqlx::query("UPDATE device_codes SET last_polled_at = now() - interval '1 minute'")
         .execute(&flotilla.ctx.db)
         .await
         .expect("age the last poll");
-    let (status, error) = token(&flotilla, &poll).await;
+    let (status, error) = token(&flotilla.url, &poll).await;
     assert_eq!(
         (status, s(&error["error"])),
         (400, "invalid_grant"),
@@ -456,7 +459,7 @@ async fn guessing_user_codes_is_rate_limited() {
 async fn a_rotated_key_stays_published_until_its_tokens_expire() {
     let flotilla = Flotilla::dev().await;
     let mut browser = flotilla.developer().await;
-    let before = cli_tokens(&flotilla, &mut browser).await;
+    let before = cli_tokens(&flotilla.url, &mut browser).await;
     let old = s(&before["access_token"]).to_owned();
     let kid_of = |token: &str| -> Value {
         let header = URL_SAFE_NO_PAD
@@ -505,14 +508,14 @@ async fn a_rotated_key_stays_published_until_its_tokens_expire() {
         "tokens of the retired key still work"
     );
 
-    let code = authorization_code(&flotilla, &mut browser).await;
+    let code = authorization_code(&flotilla.url, &mut browser).await;
     let fresh = accounts
         .signer
         .sign(&flotilla.ctx, &serde_json::json!({}))
         .await
         .expect("signed");
     assert_ne!(kid_of(&fresh), kid_of(&old), "new tokens use the new key");
-    let (status, after) = exchange(&flotilla, &code, VERIFIER).await;
+    let (status, after) = exchange(&flotilla.url, &code, VERIFIER).await;
     assert_eq!(status, 200);
     assert_eq!(me_status(&flotilla, s(&after["access_token"])).await, 200);
 

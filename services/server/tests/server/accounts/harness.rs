@@ -399,13 +399,8 @@ impl Browser {
         self.send(request, &parsed).await
     }
 
-    /// Answers the consent page whose HTML is `consent` with `decision` (`allow` or `deny`);
-    /// where the browser ends up.
-    pub async fn decide(&mut self, flotilla: &Flotilla, consent: &str, decision: &str) -> Page {
-        self.decide_at(&flotilla.url, consent, decision).await
-    }
-
-    /// [`Browser::decide`] on the Flotilla at `base` (its public URL).
+    /// Answers the consent page whose HTML is `consent`, from the Flotilla at `base` (its
+    /// public URL), with `decision` (`allow` or `deny`); where the browser ends up.
     pub async fn decide_at(&mut self, base: &str, consent: &str, decision: &str) -> Page {
         let mut fields = hidden_fields(consent);
         fields.push(("decision".into(), decision.into()));
@@ -461,6 +456,16 @@ impl Browser {
             .await;
         assert_eq!(r.status(), 201, "create a token of {account}");
         r.json().await.expect("JSON")
+    }
+
+    /// Signs up for `account` and creates an owner's API token of it, valid for a day; the
+    /// token's secret.
+    pub async fn account_with_owner_token(&mut self, flotilla: &str, account: &str) -> String {
+        self.create_account(flotilla, account).await;
+        self.create_token(flotilla, account, "owner", 1).await["token"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
     }
 
     /// Logs in at the provider as `login` starting from Flotilla's `/login`; returns the page

@@ -2,7 +2,7 @@
 //! flow and a real Postgres.
 
 mod api_tokens;
-mod grants;
+pub mod grants;
 pub mod harness;
 mod isolation;
 mod login;

@@ -268,11 +268,7 @@ impl Flotilla {
         let server = Self::spawn(&work, port, &args, &db).await;
         let mut developer = Browser::new();
         developer.continue_as_developer(&url).await;
-        developer.create_account(&url, "acme").await;
-        let admin = developer.create_token(&url, "acme", "owner", 1).await["token"]
-            .as_str()
-            .expect("a token")
-            .to_owned();
+        let admin = developer.account_with_owner_token(&url, "acme").await;
         Flotilla {
             pdns,
             db,

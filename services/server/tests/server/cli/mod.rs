@@ -203,3 +203,12 @@ pub fn kubectl_view(path: &Path) -> serde_json::Value {
     );
     serde_json::from_slice(&view.stdout).expect("JSON")
 }
+
+/// A kubeconfig for a cluster at `server` whose API server CA is `ca`.
+pub fn cluster_kubeconfig(server: &str, ca: &crate::clusters::pki::Ca) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: eu\n  cluster:\n    server: {server}\n    certificate-authority-data: {}\n\
+         users:\n- name: eu-admin\n  user:\n    token: x\ncontexts:\n- name: eu\n  context:\n    cluster: eu\n    user: eu-admin\ncurrent-context: eu\n",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ca.pem())
+    )
+}

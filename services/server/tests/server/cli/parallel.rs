@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 
@@ -27,11 +27,7 @@ async fn logged_in_with_a_cluster() -> (
     let kubeconfig = h.join("eu.kubeconfig");
     std::fs::write(
         &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: eu\n  cluster:\n    server: https://203.0.113.10:6443\n    certificate-authority-data: {}\n\
-             users:\n- name: eu-admin\n  user:\n    token: x\ncontexts:\n- name: eu\n  context:\n    cluster: eu\n    user: eu-admin\ncurrent-context: eu\n",
-            STANDARD.encode(api_ca.pem())
-        ),
+        cluster_kubeconfig("https://203.0.113.10:6443", &api_ca),
     )
     .expect("write");
     let kc = kubeconfig.to_str().expect("UTF-8");

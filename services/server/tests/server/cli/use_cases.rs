@@ -11,15 +11,6 @@ use serde_json::Value;
 use super::*;
 use crate::clusters::pki::{fingerprint, Alg, Ca};
 
-/// A kubeconfig for a cluster at `server` whose API server CA is `ca`.
-fn cluster_kubeconfig(server: &str, ca: &Ca) -> String {
-    format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: eu\n  cluster:\n    server: {server}\n    certificate-authority-data: {}\n\
-         users:\n- name: eu-admin\n  user:\n    token: x\ncontexts:\n- name: eu\n  context:\n    cluster: eu\n    user: eu-admin\ncurrent-context: eu\n",
-        STANDARD.encode(ca.pem())
-    )
-}
-
 /// The claims of `token` after checking its ES256 signature with Flotilla's published keys.
 async fn verified_claims(flotilla: &Flotilla, token: &str, audience: &str) -> Value {
     let header = jsonwebtoken::decode_header(token).expect("a JWT header");

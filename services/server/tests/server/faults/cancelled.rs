@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::accounts::harness::{Browser, Flotilla};
+use crate::accounts::harness::Flotilla;
 
 /// Sessions of the test's database left inside a transaction for longer than any request
 /// of ours keeps one (a stranded transaction waits for the connection's next user).
@@ -40,15 +40,11 @@ async fn clients_hanging_up_mid_request_leave_no_transaction_open() {
     let port = free_port().expect("a free port");
     // Two connections: every stranded one would be met again at once.
     let flotilla = Flotilla::start_on(port, &["--dev", "--db-max-connections", "2"]).await;
-    let mut browser = Browser::new();
-    browser.continue_as_developer(&flotilla.url).await;
-    browser.create_account(&flotilla.url, "acme").await;
-    let token = browser
-        .create_token(&flotilla.url, "acme", "owner", 1)
-        .await["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
+    let token = flotilla
+        .developer()
+        .await
+        .account_with_owner_token(&flotilla.url, "acme")
+        .await;
     let mut watch = PgConnection::connect(&flotilla.database_url())
         .await
         .expect("connect");
