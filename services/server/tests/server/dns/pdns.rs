@@ -157,9 +157,13 @@ async fn endpoints_reach_powerdns_and_fail_over_and_foreign_records_are_never_to
     unhealthy(&fleet, "use1", &use1, &www, &["192.0.2.1"]).await;
     let took = dig_until(&pdns, &www, "A", &["192.0.2.2"], Duration::from_secs(10)).await;
     assert!(took < Duration::from_secs(5), "failover took {took:?}");
-    let failover = changes(&fleet, &format!("?host={www}&status=applied"))
-        .await
-        .remove(0);
+    // PowerDNS answers as soon as the change is in; Flotilla records it as applied a
+    // moment later.
+    let failover = eventually(Duration::from_secs(5), "the failover applied", || async {
+        let newest = changes(&fleet, &format!("?host={www}")).await.remove(0);
+        (newest["status"] == "applied").then_some(newest)
+    })
+    .await;
     assert_eq!(failover["failover"], true, "{failover:#}");
     let at = |field: &str| {
         chrono::DateTime::parse_from_rfc3339(failover[field].as_str().expect(field)).expect(field)
