@@ -5,7 +5,8 @@
 # provider fixture in tests/oidc-provider (the certified oidc-provider package, run offline),
 # openssl (RSA and odd-curve certificates for the cluster tests), and a Python virtualenv in
 # tests/spiffe/.venv with py-spiffe (the SPIFFE interoperability test) and PyYAML, the DNS
-# peers (PowerDNS, moto) and kmock's Kubernetes API emulator (the agent's tests).
+# peers (PowerDNS, moto) and kmock's Kubernetes API emulator (the agent's tests), and
+# Schemathesis in tests/schemathesis/.venv (the API fuzzing test).
 # Idempotent: installs nothing that is already there.
 set -euo pipefail
 
@@ -113,3 +114,21 @@ pip_install_peer() { # NAME
 pip_install_peer dns-peers
 # kmock's Kubernetes API emulator for the agent's tests (tests/kube-emulator).
 pip_install_peer kube-emulator
+
+# Schemathesis for the API fuzzing test (services/server/tests/server/fuzz.rs), in a virtualenv
+# of its own (its closure shares packages with moto's at other versions), every wheel pinned by
+# hash in tests/schemathesis/requirements.txt.
+fuzz="$root/tests/schemathesis"
+stamp="$fuzz/.venv/installed"
+if [ ! -f "$stamp" ] || [ "$fuzz/requirements.txt" -nt "$stamp" ]; then
+  echo "installing schemathesis in tests/schemathesis/.venv"
+  rm -rf "$fuzz/.venv"
+  python3 -m venv "$fuzz/.venv"
+  if ! out="$("$fuzz/.venv/bin/pip" install --quiet --disable-pip-version-check --no-deps \
+    --only-binary=:all: --require-hashes -r "$fuzz/requirements.txt" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    echo "pip install failed in tests/schemathesis/.venv" >&2
+    exit 1
+  fi
+  touch "$stamp"
+fi

@@ -894,6 +894,12 @@ export interface components {
              */
             submitted_at?: string | null;
         };
+        /**
+         * @description The clients Flotilla's authorization server knows (read as text, so that another one is
+         *     answered with OAuth's `invalid_client`).
+         * @enum {string}
+         */
+        ClientId: "flotilla-cli";
         /** @description A registered cluster. */
         Cluster: {
             /** @description The account. */
@@ -984,7 +990,10 @@ export interface components {
         };
         /** @description A cluster's registration: its public material only. */
         ClusterRegistration: {
-            /** @description The agent's version; when absent, the last reported one stays. */
+            /**
+             * @description The agent's version (1-64 printable characters without spaces); when absent, the last
+             *     reported one stays.
+             */
             agent_version?: string | null;
             /**
              * @description The cluster's identity CA certificate (PEM, exactly one certificate): its agents'
@@ -992,10 +1001,9 @@ export interface components {
              *     that it issued.
              */
             identity_ca: string;
-            /** @description Labels (Kubernetes label syntax), e.g. `region`; when absent, the current labels stay. */
-            labels?: null | {
+            labels?: {
                 [key: string]: string;
-            };
+            } | null;
             /**
              * @description URL of the cluster's Kubernetes API server (`https://`, with a host, no credentials).
              * @example https://203.0.113.10:6443
@@ -1041,7 +1049,7 @@ export interface components {
         /** @description A device authorization request (form-encoded). */
         DeviceRequest: {
             /** @description The client: `flotilla-cli`. */
-            client_id?: string | null;
+            client_id: components["schemas"]["ClientId"];
             /** @description Requested scopes (default `api`). */
             scope?: string | null;
         };
@@ -1137,6 +1145,12 @@ export interface components {
             /** @description What is wrong with it. */
             message: string;
         };
+        /**
+         * @description The grants the token endpoint knows (read as text, so that another one is answered with
+         *     OAuth's `unsupported_grant_type`).
+         * @enum {string}
+         */
+        GrantType: "authorization_code" | "refresh_token" | "urn:ietf:params:oauth:grant-type:device_code" | "urn:ietf:params:oauth:grant-type:token-exchange";
         /** @description A health answer. */
         Health: {
             /**
@@ -1152,10 +1166,6 @@ export interface components {
              * @example 0.17.2
              */
             agent_version: string;
-            /**
-             * @description Optional figures about the cluster (at most 32; names of 1-64 characters of
-             *     `a-z0-9_`; finite numbers), e.g. `{"nodes": 3, "pods": 120}`.
-             */
             figures?: {
                 [key: string]: number;
             } | null;
@@ -1179,7 +1189,7 @@ export interface components {
         HostEndpointReport: {
             /** @description Default true; false takes it out of DNS. */
             healthy?: boolean | null;
-            /** @description A name inside `<account>.<base-domain>`. */
+            /** @description A name inside `<account>.<base-domain>` (at most 200 characters, and a final dot). */
             host: string;
             /** @description IPv4/IPv6 addresses (at most 32), or exactly one hostname. */
             targets: string[];
@@ -1227,12 +1237,11 @@ export interface components {
         };
         /** @description A JWK Set (`{"keys": [...]}`) of public RSA or EC keys, each with a unique `kid`. */
         JwkSet: {
-            /**
-             * @description The keys (RFC 7517): `kty` RSA (2048-8192 bits; alg RS256/384/512, PS256/384/512) or
-             *     EC (P-256, P-384, P-521; alg ES256/384/512), `kid` required and unique, no private
-             *     parameters. At most 32 keys and 64 KiB.
-             */
-            keys: Record<string, never>[];
+            keys: {
+                kid: string;
+                /** @enum {string} */
+                kty: "RSA" | "EC";
+            }[];
         };
         /** @description A cluster's published JWT authorities. */
         JwtAuthorities: {
@@ -1364,10 +1373,6 @@ export interface components {
              * @example eu-west-1 clusters
              */
             description: string;
-            /**
-             * @description Labels applied to every cluster it registers (Kubernetes label syntax); a registration
-             *     that asks for another value of one of them is refused.
-             */
             labels?: {
                 [key: string]: string;
             };
@@ -1536,9 +1541,9 @@ export interface components {
         /** @description A revocation request (form-encoded). */
         RevokeRequest: {
             /** @description The client: `flotilla-cli`. */
-            client_id?: string | null;
+            client_id: components["schemas"]["ClientId"];
             /** @description The refresh or access token. */
-            token?: string | null;
+            token: string;
             /** @description `refresh_token` or `access_token` (a hint only). */
             token_type_hint?: string | null;
         };
@@ -1578,7 +1583,7 @@ export interface components {
             /** @description For token exchange: the cluster's audience, `<issuer>/clusters/<account>/<cluster>`. */
             audience?: string | null;
             /** @description The client: `flotilla-cli`. */
-            client_id?: string | null;
+            client_id: components["schemas"]["ClientId"];
             /** @description For `authorization_code`: the code. */
             code?: string | null;
             /** @description For `authorization_code`: the PKCE verifier. */
@@ -1589,7 +1594,7 @@ export interface components {
              * @description `authorization_code`, `refresh_token`, `urn:ietf:params:oauth:grant-type:device_code`
              *     or `urn:ietf:params:oauth:grant-type:token-exchange`.
              */
-            grant_type?: string | null;
+            grant_type: components["schemas"]["GrantType"];
             /** @description For `authorization_code`: the same redirect URI as in the authorization request. */
             redirect_uri?: string | null;
             /** @description For `refresh_token`: the refresh token. */
@@ -1642,6 +1647,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1708,6 +1722,15 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not logged in */
             401: {
                 headers: {
@@ -1726,6 +1749,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The name is taken */
             409: {
                 headers: {
@@ -1735,8 +1767,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not a valid account name */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1767,6 +1826,15 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -1778,6 +1846,15 @@ export interface operations {
             };
             /** @description No such account that the caller can see */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1812,6 +1889,15 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -1839,8 +1925,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unknown setting or a wrong type */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1876,6 +1998,24 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Needs the admin role */
             403: {
                 headers: {
@@ -1896,6 +2036,15 @@ export interface operations {
             };
             /** @description A bad limit */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1944,6 +2093,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated, or an assertion refused */
             401: {
                 headers: {
@@ -1964,6 +2122,15 @@ export interface operations {
             };
             /** @description `wait` out of range */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1994,8 +2161,35 @@ export interface operations {
                     "application/json": components["schemas"]["Cluster"][];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such account that the caller can see */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2028,6 +2222,15 @@ export interface operations {
                     "application/json": components["schemas"]["Cluster"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No credential, or a refused one (a refused cluster assertion says why) */
             401: {
                 headers: {
@@ -2048,6 +2251,15 @@ export interface operations {
             };
             /** @description No such account or cluster */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2096,6 +2308,15 @@ export interface operations {
                     "application/json": components["schemas"]["Registered"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No credential, or an invalid, used-up or foreign registration token, or a refused assertion */
             401: {
                 headers: {
@@ -2123,6 +2344,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `If-None-Match: *` and the cluster exists */
             412: {
                 headers: {
@@ -2132,8 +2362,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A bad name, certificate, server URL, label or agent version: each field says what is wrong */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2164,6 +2421,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Needs the admin role */
             403: {
                 headers: {
@@ -2175,6 +2450,15 @@ export interface operations {
             };
             /** @description No such account or cluster */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2207,6 +2491,15 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterEndpoints"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated, or an assertion refused */
             401: {
                 headers: {
@@ -2227,6 +2520,15 @@ export interface operations {
             };
             /** @description No such account or cluster */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2263,6 +2565,15 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterEndpoints"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No cluster assertion, or one refused */
             401: {
                 headers: {
@@ -2281,6 +2592,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is larger than the server's body limit */
             413: {
                 headers: {
@@ -2290,8 +2610,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description More than 1000 endpoints, a host listed twice or outside the account's zone, or a target or weight refused; each error names the entry's field (`/endpoints/3/host`) and why. Nothing is written */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2339,6 +2677,15 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointView"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No cluster assertion, or one refused */
             401: {
                 headers: {
@@ -2357,8 +2704,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The host is outside the account's domain, or a target or the weight is refused; each error names the field and why */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2390,6 +2773,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description No cluster assertion, or one refused */
             401: {
@@ -2427,6 +2819,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     cluster_events: {
@@ -2457,6 +2858,24 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterEvents"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such account or cluster */
             404: {
                 headers: {
@@ -2468,6 +2887,15 @@ export interface operations {
             };
             /** @description A bad limit */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2504,6 +2932,15 @@ export interface operations {
                     "application/json": components["schemas"]["HeartbeatAck"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No assertion, or a refused one (the detail says why) */
             401: {
                 headers: {
@@ -2522,8 +2959,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A bad agent version or figure */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2556,6 +3029,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Needs the admin role or the cluster's own agent */
             403: {
                 headers: {
@@ -2576,6 +3067,15 @@ export interface operations {
             };
             /** @description It is the current identity CA */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2620,6 +3120,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated, or an assertion refused */
             401: {
                 headers: {
@@ -2631,6 +3140,15 @@ export interface operations {
             };
             /** @description No such account or cluster */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2663,6 +3181,15 @@ export interface operations {
                     "application/json": components["schemas"]["JwtAuthorities"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated, or an assertion refused */
             401: {
                 headers: {
@@ -2674,6 +3201,15 @@ export interface operations {
             };
             /** @description No such account or cluster */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2710,6 +3246,15 @@ export interface operations {
                     "application/json": components["schemas"]["JwtAuthorities"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated, or an assertion refused */
             401: {
                 headers: {
@@ -2737,8 +3282,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A key refused; each error names the member and why */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2755,7 +3336,7 @@ export interface operations {
                  * @description `json` (the default) or `kubeconfig` (a kubeconfig YAML document, as with
                  *     `Accept: application/yaml`).
                  */
-                format?: string;
+                format?: "json" | "kubeconfig";
             };
             header?: {
                 /** @description The ETag of the copy the caller has */
@@ -2780,7 +3361,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Kubeconfig"];
-                    "application/yaml": string;
+                    "application/yaml": Record<string, never>;
                 };
             };
             /** @description The caller's copy (If-None-Match) is current */
@@ -2789,6 +3370,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Not authenticated, or an assertion refused */
             401: {
@@ -2810,6 +3400,15 @@ export interface operations {
             };
             /** @description An unknown format */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2842,6 +3441,15 @@ export interface operations {
                     "application/json": components["schemas"]["AgentIdentity"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No assertion, or a refused one (the detail says why) */
             401: {
                 headers: {
@@ -2860,6 +3468,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     dns_changes: {
@@ -2870,7 +3487,7 @@ export interface operations {
                 /** @description At most this many entries (1-200; 50 when absent). */
                 limit?: number;
                 /** @description Only changes with this status. */
-                status?: string;
+                status?: "pending" | "applied" | "failed" | "quarantined";
                 /** @description Only this host's changes. */
                 host?: string;
             };
@@ -2890,6 +3507,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChangeList"];
+                };
+            };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not authenticated */
@@ -2912,6 +3538,15 @@ export interface operations {
             };
             /** @description A bad filter or page size */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2945,6 +3580,15 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointList"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -2956,6 +3600,24 @@ export interface operations {
             };
             /** @description No such account */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not a JSON object, has a duplicate key or a NUL character, or a field or query parameter of the wrong type or out of range (`errors` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2989,6 +3651,15 @@ export interface operations {
                     "application/json": components["schemas"]["RecordList"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -3000,6 +3671,24 @@ export interface operations {
             };
             /** @description No such account */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not a JSON object, has a duplicate key or a NUL character, or a field or query parameter of the wrong type or out of range (`errors` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3030,6 +3719,15 @@ export interface operations {
                     "application/json": components["schemas"]["Member"][];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -3041,6 +3739,15 @@ export interface operations {
             };
             /** @description No such account that the caller can see */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3075,6 +3782,24 @@ export interface operations {
                     "application/json": components["schemas"]["Member"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Only owners manage members */
             403: {
                 headers: {
@@ -3093,6 +3818,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description It would leave the account without an owner */
             409: {
                 headers: {
@@ -3102,8 +3836,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not an email address */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3134,6 +3895,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Only owners manage members */
             403: {
                 headers: {
@@ -3154,6 +3933,24 @@ export interface operations {
             };
             /** @description It would leave the account without an owner */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an email address */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3184,6 +3981,24 @@ export interface operations {
                     "application/json": components["schemas"]["RegistrationToken"][];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Needs the admin role */
             403: {
                 headers: {
@@ -3195,6 +4010,15 @@ export interface operations {
             };
             /** @description No such account that the caller can see */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3229,6 +4053,24 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedRegistrationToken"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Needs the admin role */
             403: {
                 headers: {
@@ -3247,8 +4089,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A bad description, time to live, use limit or label */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3279,6 +4157,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Needs the admin role */
             403: {
                 headers: {
@@ -3290,6 +4186,15 @@ export interface operations {
             };
             /** @description No such account or token */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3320,6 +4225,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiToken"][];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Needs the admin role */
             403: {
                 headers: {
@@ -3331,6 +4254,15 @@ export interface operations {
             };
             /** @description No such account that the caller can see */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3365,6 +4297,24 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiToken"];
                 };
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Needs the admin role, or a role above the caller's */
             403: {
                 headers: {
@@ -3383,8 +4333,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A bad name or expiry */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3415,6 +4401,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or refused ones (the detail says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Needs the admin role */
             403: {
                 headers: {
@@ -3426,6 +4430,15 @@ export interface operations {
             };
             /** @description No such account or token */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3455,6 +4468,15 @@ export interface operations {
             };
             /** @description Not authenticated */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3495,6 +4517,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not JSON */
             415: {
                 headers: {
@@ -3506,6 +4546,15 @@ export interface operations {
             };
             /** @description JSON of the wrong shape */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3595,6 +4644,24 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited */
             429: {
                 headers: {
@@ -3602,6 +4669,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3626,13 +4702,58 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid_request` */
+            /** @description `invalid_request`: no token or no client_id */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `invalid_client`: not Flotilla's CLI */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`temporarily_unavailable`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3677,6 +4798,24 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            /** @description The body ended before its Content-Length, or did not arrive in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited (`temporarily_unavailable`) */
             429: {
                 headers: {
@@ -3684,6 +4823,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3752,8 +4900,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such account or trust domain, or the account does not publish its bundles */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached: `unavailable` (retry after `Retry-After`), or `outcome-unknown` when it broke while a change was being made (check before retrying) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

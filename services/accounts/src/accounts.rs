@@ -54,6 +54,7 @@ pub struct AccountSettings {
     /// TTL in seconds of every DNS record of the account's hosts, 1-86400 (default 1: a
     /// failover reaches clients as soon as the provider has it).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 86400)]
     pub dns_ttl: Option<i64>,
 }
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::credentials::API_TOKEN_PREFIX;
 use flotilla_core::auth::{commit_change, opaque, AccountAccess, Role};
+use flotilla_core::names::{short_text, SHORT_TEXT_RULE};
 use flotilla_core::{AppContext, Error as CoreError, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,7 +24,11 @@ const MAX_LIFETIME_DAYS: i64 = 366;
 #[serde(deny_unknown_fields)]
 pub struct NewApiToken {
     /// What it is for (1-100 characters).
-    #[schema(example = "ci-deployer")]
+    #[schema(
+        example = "ci-deployer",
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
     /// Its role: at most the creator's.
     pub role: Role,
@@ -89,13 +94,9 @@ pub async fn create_token(
         ))
         .into());
     }
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "/name",
-            "must be 1-100 characters, without control characters",
-        ));
-    }
+    let Some(name) = short_text(&body.name) else {
+        return Err(Error::invalid("/name", SHORT_TEXT_RULE));
+    };
     let now = Utc::now();
     if body.expires_at <= now {
         return Err(Error::invalid("/expires_at", "must be in the future"));

@@ -39,7 +39,11 @@ pub struct Member {
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
     /// Their log-in email.
-    #[schema(example = "ada@example.com")]
+    #[schema(
+        example = "ada@example.com",
+        max_length = 254,
+        pattern = "^[^@\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+@(localhost|[^@\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*\\.[^@\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*)$"
+    )]
     pub email: String,
     /// Their role.
     pub role: Role,
@@ -190,13 +194,15 @@ pub async fn add_member(
 #[utoipa::path(delete, path = "/api/v1/accounts/{account}/members/{email}", tag = "members",
     params(
         ("account" = String, Path, description = "The account's name"),
-        ("email" = String, Path, description = "The member's log-in email"),
+        ("email" = String, Path, description = "The member's log-in email", max_length = 254,
+            pattern = "^[^@\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+@(localhost|[^@\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*\\.[^@\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*)$"),
     ),
     responses(
         (status = 204, description = "Removed"),
         (status = 403, description = "Only owners manage members", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account, or no such member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It would leave the account without an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn remove_member(
@@ -274,14 +280,19 @@ async fn keep_an_owner(conn: &mut PgConnection, account: Uuid) -> Result<()> {
 }
 
 fn parse_email(value: &str) -> Result<String> {
-    let email = value.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && (domain.contains('.') || domain == "localhost")
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    // The same rule as `NewMember::email`'s pattern in the OpenAPI document.
+    let plain = |part: &str| {
+        !part.is_empty()
+            && !part
+                .chars()
+                .any(|c| c == '@' || c.is_whitespace() || c.is_control())
+    };
+    let valid = value.chars().count() <= 254
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            plain(local) && plain(domain) && (domain.contains('.') || domain == "localhost")
+        });
     if valid {
-        Ok(email)
+        Ok(value.to_lowercase())
     } else {
         Err(Error::invalid(
             "/email",

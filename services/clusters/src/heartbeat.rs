@@ -9,6 +9,7 @@ use axum::Extension;
 use axum::Json;
 use flotilla_core::{AppContext, Error, FieldError, Problem};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, SchemaType, Type};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -25,12 +26,29 @@ const MAX_FIGURES: usize = 32;
 #[serde(deny_unknown_fields)]
 pub struct Heartbeat {
     /// The agent's version.
-    #[schema(example = "0.17.2")]
+    #[schema(example = "0.17.2", pattern = "^[!-~]{1,64}$")]
     pub agent_version: String,
     /// Optional figures about the cluster (at most 32; names of 1-64 characters of
     /// `a-z0-9_`; finite numbers), e.g. `{"nodes": 3, "pods": 120}`.
     #[serde(default)]
+    #[schema(schema_with = figures_schema)]
     pub figures: Option<BTreeMap<String, f64>>,
+}
+
+/// The schema of `figures`, with the limits [`check`] enforces.
+fn figures_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[a-z0-9_]{1,64}$")),
+        ))
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            ObjectBuilder::new().schema_type(Type::Number).into(),
+        )))
+        .max_properties(Some(MAX_FIGURES))
+        .build()
 }
 
 /// The answer to a heartbeat.

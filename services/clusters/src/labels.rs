@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use flotilla_core::FieldError;
+use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, SchemaType, Type};
 
 /// Labels of a cluster, ordered by key.
 pub type Labels = BTreeMap<String, String>;
@@ -14,6 +15,42 @@ pub const REGION: &str = "region";
 
 /// Most labels one cluster (or registration token) may carry.
 pub const MAX_LABELS: usize = 64;
+
+/// A label key's syntax, for the OpenAPI document: an optional DNS-subdomain prefix and `/`,
+/// then a name (the prefix's 253-character bound is checked by the server alone).
+const KEY_PATTERN: &str =
+    "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?\
+    [A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
+/// A label value's syntax: empty, or a name.
+const VALUE_PATTERN: &str = "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";
+
+/// The schema of a label map, with the syntax [`check`] enforces.
+pub fn schema() -> Object {
+    schema_of(Type::Object.into())
+}
+
+/// [`schema`], or `null`.
+pub fn nullable_schema() -> Object {
+    schema_of(SchemaType::from_iter([Type::Object, Type::Null]))
+}
+
+fn schema_of(schema_type: SchemaType) -> Object {
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(KEY_PATTERN)),
+        ))
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(VALUE_PATTERN))
+                .into(),
+        )))
+        .max_properties(Some(MAX_LABELS))
+        .build()
+}
 
 /// Every problem with `labels`, each against its JSON pointer under `base` (`/labels`).
 pub fn check(base: &str, labels: &Labels) -> Vec<FieldError> {

@@ -37,19 +37,26 @@ pub struct ClusterRegistration {
     /// The cluster's identity CA certificate (PEM, exactly one certificate): its agents'
     /// assertions chain to it, and other clusters trust workloads under `spiffe://<cluster>/`
     /// that it issued.
+    #[schema(min_length = 1)]
     pub identity_ca: String,
     /// URL of the cluster's Kubernetes API server (`https://`, with a host, no credentials).
-    #[schema(example = "https://203.0.113.10:6443")]
+    #[schema(
+        example = "https://203.0.113.10:6443",
+        pattern = "^https://",
+        max_length = 2048
+    )]
     pub server: String,
     /// The CA that verifies the API server (PEM); the identity CA when absent.
     #[serde(default)]
     pub server_ca: Option<String>,
     /// Labels (Kubernetes label syntax), e.g. `region`; when absent, the current labels stay.
     #[serde(default)]
-    #[schema(inline)]
+    #[schema(schema_with = crate::labels::nullable_schema)]
     pub labels: Option<Labels>,
-    /// The agent's version; when absent, the last reported one stays.
+    /// The agent's version (1-64 printable characters without spaces); when absent, the last
+    /// reported one stays.
     #[serde(default)]
+    #[schema(pattern = "^[!-~]{1,64}$")]
     pub agent_version: Option<String>,
 }
 

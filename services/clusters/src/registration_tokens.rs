@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::credentials::REGISTRATION_TOKEN_PREFIX;
 use flotilla_core::auth::{opaque, AccountAccess, Role};
+use flotilla_core::names::{short_text, SHORT_TEXT_RULE};
 use flotilla_core::{AppContext, Error, FieldError, Problem};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -30,19 +31,24 @@ pub const MAX_USES: u32 = 10_000;
 #[serde(deny_unknown_fields)]
 pub struct NewRegistrationToken {
     /// What it is for (1-100 characters).
-    #[schema(example = "eu-west-1 clusters")]
+    #[schema(
+        example = "eu-west-1 clusters",
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub description: String,
     /// Seconds until it stops working: 1 to 604800 (7 days); 3600 when absent.
     #[serde(default)]
-    #[schema(example = 3600)]
+    #[schema(example = 3600, minimum = 1, maximum = 604800)]
     pub ttl_seconds: Option<u64>,
     /// How many registrations it may make (1-10000); 1 when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10000)]
     pub max_uses: Option<u32>,
     /// Labels applied to every cluster it registers (Kubernetes label syntax); a registration
     /// that asks for another value of one of them is refused.
     #[serde(default)]
-    #[schema(inline)]
+    #[schema(schema_with = crate::labels::schema)]
     pub labels: Labels,
 }
 
@@ -104,15 +110,9 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedRegistrationToken>), Error> {
     access.require(Role::Admin)?;
     let mut errors = Vec::new();
-    let description = body.description.trim();
-    if description.is_empty()
-        || description.chars().count() > 100
-        || description.chars().any(char::is_control)
-    {
-        errors.push(FieldError::new(
-            "/description",
-            "must be 1-100 characters, without control characters",
-        ));
+    let description = short_text(&body.description).unwrap_or_default();
+    if description.is_empty() {
+        errors.push(FieldError::new("/description", SHORT_TEXT_RULE));
     }
     let ttl = body.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
     if ttl == 0 || ttl > MAX_TTL_SECS {

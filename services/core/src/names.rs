@@ -46,6 +46,20 @@ pub fn is_dns_label(s: &str) -> bool {
         && bytes[bytes.len() - 1] != b'-'
 }
 
+/// Longest free-text name or description of a token.
+pub const MAX_TEXT_CHARS: usize = 100;
+/// What [`short_text`] asks for, in words.
+pub const SHORT_TEXT_RULE: &str = "must be 1-100 characters, without control characters";
+
+/// A free-text name or description (of an API token, a registration token): at most 100
+/// characters, none of them a control character, not only spaces; trimmed. The OpenAPI
+/// document states the same rule (`maxLength` 100 and a pattern) on each such field.
+pub fn short_text(value: &str) -> Option<&str> {
+    let trimmed = value.trim();
+    let fits = value.chars().count() <= MAX_TEXT_CHARS && !value.chars().any(char::is_control);
+    (fits && !trimmed.is_empty()).then_some(trimmed)
+}
+
 /// Why a name was refused, in words meant for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {

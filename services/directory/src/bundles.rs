@@ -27,6 +27,7 @@ use crate::snapshot::{BundleMap, SpiffeBundle};
 pub struct MapQuery {
     /// With `If-None-Match`: hold the request up to this many seconds (0-300) until the map
     /// differs from the caller's copy; then 200 with the new map, or 304 when time runs out.
+    #[param(maximum = 300)]
     pub wait: Option<u32>,
 }
 

@@ -16,6 +16,7 @@ use flotilla_core::auth::Role;
 use flotilla_core::{AppContext, Error, Problem};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -43,8 +44,35 @@ pub struct JwkSet {
     /// The keys (RFC 7517): `kty` RSA (2048-8192 bits; alg RS256/384/512, PS256/384/512) or
     /// EC (P-256, P-384, P-521; alg ES256/384/512), `kid` required and unique, no private
     /// parameters. At most 32 keys and 64 KiB.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = keys_schema)]
     keys: Vec<Value>,
+}
+
+/// The schema of a JWK Set's keys: what every key needs before its parameters are read (the
+/// key material itself is checked by the server alone).
+fn keys_schema() -> Array {
+    let key = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "kty",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["RSA", "EC"])),
+        )
+        .property(
+            "kid",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(jwk::MAX_KID_LEN))
+                .pattern(Some("^[^\\x00-\\x1f\\x7f-\\x9f]+$")),
+        )
+        .required("kty")
+        .required("kid");
+    ArrayBuilder::new()
+        .items(key)
+        .max_items(Some(jwk::MAX_KEYS))
+        .build()
 }
 
 /// Replaces the cluster's published JWT authorities.

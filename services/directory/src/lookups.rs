@@ -12,7 +12,7 @@ use axum::Extension;
 use flotilla_clusters::clusters::no_such_cluster;
 use flotilla_core::{AppContext, Error, Problem};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::cache::Directory;
 use crate::conditional::{answer, PRIVATE};
@@ -25,7 +25,20 @@ use crate::snapshot::{ClusterDocs, IdentityProvider, Kubeconfig};
 pub struct KubeconfigQuery {
     /// `json` (the default) or `kubeconfig` (a kubeconfig YAML document, as with
     /// `Accept: application/yaml`).
+    #[param(value_type = Option<KubeconfigFormat>, inline)]
     pub format: Option<String>,
+}
+
+/// The forms `?format=` names (read as text, so that another value is refused with a clear
+/// message rather than a deserializer's).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum KubeconfigFormat {
+    /// The lookup as JSON.
+    Json,
+    /// A kubeconfig YAML document.
+    Kubeconfig,
 }
 
 /// The cluster's kubeconfig lookup: its API server URL and CA.
@@ -41,7 +54,7 @@ pub struct KubeconfigQuery {
             headers(("ETag" = String, description = "Strong validator of this representation")),
             content(
                 (Kubeconfig = "application/json"),
-                (String = "application/yaml"),
+                (Object = "application/yaml"),
             )),
         (status = 304, description = "The caller's copy (If-None-Match) is current"),
         (status = 401, description = "Not authenticated, or an assertion refused", body = Problem, content_type = "application/problem+json"),

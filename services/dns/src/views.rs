@@ -210,11 +210,28 @@ pub struct ChangeList {
     pub next_before: Option<i64>,
 }
 
+/// The statuses a change may have (read as text, so that another one is refused with a
+/// message naming them).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ChangeStatus {
+    /// Queued, or sent and not yet answered.
+    Pending,
+    /// Applied by the provider.
+    Applied,
+    /// Its outcome was lost; what is missing was sent again.
+    Failed,
+    /// Refused by the provider or the plan.
+    Quarantined,
+}
+
 /// Filters of the change history.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ChangeQuery {
     /// Only changes with this status.
+    #[param(value_type = Option<ChangeStatus>, inline)]
     pub status: Option<String>,
     /// Only this host's changes.
     pub host: Option<String>,

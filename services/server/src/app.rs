@@ -17,95 +17,10 @@ use flotilla_core::http::{name_check, ops, serve_stack};
 use flotilla_core::{AppContext, Problem};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::OpenApi as OpenApiDocument;
-use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-/// The document's fixed parts; paths and schemas come from the routes.
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Flotilla API",
-        description = "Control plane for fleets of Kubernetes clusters: accounts, cluster \
-            registration, a public-key directory of SPIFFE identities, and global DNS. \
-            Every error is an RFC 9457 problem document (`application/problem+json`). \
-            Each operation's `x-flotilla-service` names the service that serves it \
-            (`accounts`, `clusters`, `directory` or `dns`; see `--services`); the others are \
-            served by every process.",
-        license(name = "Apache-2.0", identifier = "Apache-2.0"),
-    ),
-    tags(
-        (name = "operations", description = "Health, readiness and metrics"),
-        (name = "names", description = "Validation of account and cluster names"),
-        (name = "accounts", description = "Sign-up, accounts and the caller"),
-        (name = "members", description = "Members of an account and their roles"),
-        (name = "tokens", description = "API tokens of an account"),
-        (name = "clusters", description = "Registration tokens, cluster registration, heartbeats and cluster events"),
-        (name = "directory", description = "The public-key directory: kubeconfig and identity-provider lookups, SPIFFE bundles and bundle maps, JWT authorities"),
-        (name = "dns", description = "Global DNS: endpoint reports, the planned record sets and the history of changes sent to the provider"),
-        (name = "audit", description = "The audit log of an account"),
-        (name = "oauth", description = "Flotilla's OAuth 2.0 authorization server, for the CLI"),
-    ),
-    components(schemas(flotilla_core::Problem, flotilla_core::FieldError)),
-    modifiers(&SecuritySchemes),
-)]
-struct ApiDoc;
-
-/// The two ways to authenticate: a bearer token (an access token from `/oauth/token`, or an
-/// API token) and the browser's session cookie.
-struct SecuritySchemes;
-
-impl utoipa::Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut OpenApiDocument) {
-        use utoipa::openapi::security::{
-            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-        };
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "An access token (JWT from /oauth/token) or an API token (flt_...)",
-                    ))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "registration_token",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "A registration token (flreg_...): registers clusters of its account, and nothing else",
-                    ))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "cluster_assertion",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some(
-                        "A cluster assertion: a JWT (ES256, ES384, RS256 or PS256) signed by a leaf \
-                         certificate that chains, through the x5c header, to one of the cluster's \
-                         identity CAs; aud is FLOTILLA_PUBLIC_URL, lifetime at most 300 s",
-                    ))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                "__Host-flotilla_session",
-                "The browser session (flotilla_session in development mode); state-changing requests must come from Flotilla's origin",
-            ))),
-        );
-    }
-}
+use crate::openapi::{self, describe_stack, mark};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -130,7 +45,7 @@ fn service_api(service: Service) -> OpenApiRouter<AppContext> {
 /// is always the whole API and a path of a service not in `runs` answers 421 (not 404): a
 /// load balancer that sends it here is misconfigured, and should hear so.
 fn api(runs: &[Service]) -> (Router<AppContext>, OpenApiDocument) {
-    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut api = OpenApiRouter::with_openapi(openapi::base())
         .merge(ops::router())
         .merge(name_check::router());
     for service in Service::ALL {
@@ -142,31 +57,9 @@ fn api(runs: &[Service]) -> (Router<AppContext>, OpenApiDocument) {
             routes.route_layer(elsewhere(service, runs))
         });
     }
-    api.split_for_parts()
-}
-
-/// Marks each operation of `document` with the service that serves it, as
-/// `x-flotilla-service`: what a load balancer in front of separately deployed services routes
-/// by (operations without it are served by every process).
-fn mark(document: &mut OpenApiDocument, service: Service) {
-    for item in document.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-            &mut item.head,
-            &mut item.options,
-            &mut item.trace,
-        ];
-        for operation in operations.into_iter().flatten() {
-            operation
-                .extensions
-                .get_or_insert_with(Default::default)
-                .insert("x-flotilla-service".into(), service.name().into());
-        }
-    }
+    let (router, mut document) = api.split_for_parts();
+    describe_stack(&mut document);
+    (router, document)
 }
 
 /// A layer that answers every request with 421 Misdirected Request: `service` runs in

@@ -2,4 +2,5 @@
 
 pub mod app;
 mod connections;
+mod openapi;
 pub mod serve;

@@ -16,6 +16,7 @@ from .bundle_map_trust_domains import BundleMapTrustDomains
 from .certificate_info import CertificateInfo
 from .change_list import ChangeList
 from .change_view import ChangeView
+from .client_id import ClientId
 from .cluster import Cluster
 from .cluster_endpoints import ClusterEndpoints
 from .cluster_event import ClusterEvent
@@ -23,11 +24,12 @@ from .cluster_events import ClusterEvents
 from .cluster_figures_type_0 import ClusterFiguresType0
 from .cluster_labels_type_0 import ClusterLabelsType0
 from .cluster_registration import ClusterRegistration
-from .cluster_registration_labels_type_1 import ClusterRegistrationLabelsType1
+from .cluster_registration_labels_type_0 import ClusterRegistrationLabelsType0
 from .created_api_token import CreatedApiToken
 from .created_registration_token import CreatedRegistrationToken
 from .device_authorization import DeviceAuthorization
 from .device_request import DeviceRequest
+from .dns_changes_status import DnsChangesStatus
 from .endpoint_changes import EndpointChanges
 from .endpoint_list import EndpointList
 from .endpoint_report import EndpointReport
@@ -35,6 +37,7 @@ from .endpoint_set_report import EndpointSetReport
 from .endpoint_view import EndpointView
 from .exchange_response import ExchangeResponse
 from .field_error import FieldError
+from .grant_type import GrantType
 from .health import Health
 from .heartbeat import Heartbeat
 from .heartbeat_ack import HeartbeatAck
@@ -44,10 +47,12 @@ from .identity_ca import IdentityCa
 from .identity_provider import IdentityProvider
 from .jwk_set import JwkSet
 from .jwk_set_keys_item import JwkSetKeysItem
+from .jwk_set_keys_item_kty import JwkSetKeysItemKty
 from .jwks_response_200 import JwksResponse200
 from .jwt_authorities import JwtAuthorities
 from .jwt_authorities_keys_item import JwtAuthoritiesKeysItem
 from .kubeconfig import Kubeconfig
+from .kubeconfig_format import KubeconfigFormat
 from .me import Me
 from .member import Member
 from .name_check import NameCheck
@@ -57,7 +62,7 @@ from .new_account import NewAccount
 from .new_api_token import NewApiToken
 from .new_member import NewMember
 from .new_registration_token import NewRegistrationToken
-from .new_registration_token_labels_type_0 import NewRegistrationTokenLabelsType0
+from .new_registration_token_labels import NewRegistrationTokenLabels
 from .o_auth_error import OAuthError
 from .openid_configuration_response_200 import OpenidConfigurationResponse200
 from .outcome import Outcome
@@ -94,6 +99,7 @@ __all__ = (
     "CertificateInfo",
     "ChangeList",
     "ChangeView",
+    "ClientId",
     "Cluster",
     "ClusterEndpoints",
     "ClusterEvent",
@@ -101,11 +107,12 @@ __all__ = (
     "ClusterFiguresType0",
     "ClusterLabelsType0",
     "ClusterRegistration",
-    "ClusterRegistrationLabelsType1",
+    "ClusterRegistrationLabelsType0",
     "CreatedApiToken",
     "CreatedRegistrationToken",
     "DeviceAuthorization",
     "DeviceRequest",
+    "DnsChangesStatus",
     "EndpointChanges",
     "EndpointList",
     "EndpointReport",
@@ -113,6 +120,7 @@ __all__ = (
     "EndpointView",
     "ExchangeResponse",
     "FieldError",
+    "GrantType",
     "Health",
     "Heartbeat",
     "HeartbeatAck",
@@ -122,10 +130,12 @@ __all__ = (
     "IdentityProvider",
     "JwkSet",
     "JwkSetKeysItem",
+    "JwkSetKeysItemKty",
     "JwksResponse200",
     "JwtAuthorities",
     "JwtAuthoritiesKeysItem",
     "Kubeconfig",
+    "KubeconfigFormat",
     "Me",
     "Member",
     "NameCheck",
@@ -135,7 +145,7 @@ __all__ = (
     "NewApiToken",
     "NewMember",
     "NewRegistrationToken",
-    "NewRegistrationTokenLabelsType0",
+    "NewRegistrationTokenLabels",
     "OAuthError",
     "OpenidConfigurationResponse200",
     "Outcome",

@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.cluster_registration_labels_type_1 import ClusterRegistrationLabelsType1
+    from ..models.cluster_registration_labels_type_0 import ClusterRegistrationLabelsType0
 
 
 T = TypeVar("T", bound="ClusterRegistration")
@@ -24,20 +24,21 @@ class ClusterRegistration:
             that it issued.
         server (str): URL of the cluster's Kubernetes API server (`https://`, with a host, no credentials). Example:
             https://203.0.113.10:6443.
-        agent_version (None | str | Unset): The agent's version; when absent, the last reported one stays.
-        labels (ClusterRegistrationLabelsType1 | None | Unset): Labels (Kubernetes label syntax), e.g. `region`; when
-            absent, the current labels stay.
+        agent_version (None | str | Unset): The agent's version (1-64 printable characters without spaces); when absent,
+            the last
+            reported one stays.
+        labels (ClusterRegistrationLabelsType0 | None | Unset):
         server_ca (None | str | Unset): The CA that verifies the API server (PEM); the identity CA when absent.
     """
 
     identity_ca: str
     server: str
     agent_version: None | str | Unset = UNSET
-    labels: ClusterRegistrationLabelsType1 | None | Unset = UNSET
+    labels: ClusterRegistrationLabelsType0 | None | Unset = UNSET
     server_ca: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.cluster_registration_labels_type_1 import ClusterRegistrationLabelsType1  # noqa: PLC0415
+        from ..models.cluster_registration_labels_type_0 import ClusterRegistrationLabelsType0  # noqa: PLC0415
 
         identity_ca = self.identity_ca
 
@@ -52,7 +53,7 @@ class ClusterRegistration:
         labels: dict[str, Any] | None | Unset
         if isinstance(self.labels, Unset):
             labels = UNSET
-        elif isinstance(self.labels, ClusterRegistrationLabelsType1):
+        elif isinstance(self.labels, ClusterRegistrationLabelsType0):
             labels = self.labels.to_dict()
         else:
             labels = self.labels
@@ -82,7 +83,7 @@ class ClusterRegistration:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cluster_registration_labels_type_1 import ClusterRegistrationLabelsType1  # noqa: PLC0415
+        from ..models.cluster_registration_labels_type_0 import ClusterRegistrationLabelsType0  # noqa: PLC0415
 
         d = dict(src_dict)
         identity_ca = d.pop("identity_ca")
@@ -98,7 +99,7 @@ class ClusterRegistration:
 
         agent_version = _parse_agent_version(d.pop("agent_version", UNSET))
 
-        def _parse_labels(data: object) -> ClusterRegistrationLabelsType1 | None | Unset:
+        def _parse_labels(data: object) -> ClusterRegistrationLabelsType0 | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -106,12 +107,12 @@ class ClusterRegistration:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                labels_type_1 = ClusterRegistrationLabelsType1.from_dict(data)
+                labels_type_0 = ClusterRegistrationLabelsType0.from_dict(data)
 
-                return labels_type_1
+                return labels_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ClusterRegistrationLabelsType1 | None | Unset, data)
+            return cast(ClusterRegistrationLabelsType0 | None | Unset, data)
 
         labels = _parse_labels(d.pop("labels", UNSET))
 

@@ -6,6 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.client_id import ClientId
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="DeviceRequest")
@@ -16,20 +17,17 @@ class DeviceRequest:
     """A device authorization request (form-encoded).
 
     Attributes:
-        client_id (None | str | Unset): The client: `flotilla-cli`.
+        client_id (ClientId): The clients Flotilla's authorization server knows (read as text, so that another one is
+            answered with OAuth's `invalid_client`).
         scope (None | str | Unset): Requested scopes (default `api`).
     """
 
-    client_id: None | str | Unset = UNSET
+    client_id: ClientId
     scope: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        client_id: None | str | Unset
-        if isinstance(self.client_id, Unset):
-            client_id = UNSET
-        else:
-            client_id = self.client_id
+        client_id = self.client_id.value
 
         scope: None | str | Unset
         if isinstance(self.scope, Unset):
@@ -39,9 +37,11 @@ class DeviceRequest:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if client_id is not UNSET:
-            field_dict["client_id"] = client_id
+        field_dict.update(
+            {
+                "client_id": client_id,
+            }
+        )
         if scope is not UNSET:
             field_dict["scope"] = scope
 
@@ -50,15 +50,7 @@ class DeviceRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-
-        def _parse_client_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        client_id = _parse_client_id(d.pop("client_id", UNSET))
+        client_id = ClientId(d.pop("client_id"))
 
         def _parse_scope(data: object) -> None | str | Unset:
             if data is None:

@@ -20,9 +20,7 @@ class Heartbeat:
 
     Attributes:
         agent_version (str): The agent's version. Example: 0.17.2.
-        figures (HeartbeatFiguresType0 | None | Unset): Optional figures about the cluster (at most 32; names of 1-64
-            characters of
-            `a-z0-9_`; finite numbers), e.g. `{"nodes": 3, "pods": 120}`.
+        figures (HeartbeatFiguresType0 | None | Unset):
     """
 
     agent_version: str

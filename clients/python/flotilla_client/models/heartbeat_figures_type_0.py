@@ -11,11 +11,6 @@ T = TypeVar("T", bound="HeartbeatFiguresType0")
 
 @_attrs_define
 class HeartbeatFiguresType0:
-    """Optional figures about the cluster (at most 32; names of 1-64 characters of
-    `a-z0-9_`; finite numbers), e.g. `{"nodes": 3, "pods": 120}`.
-
-    """
-
     additional_properties: dict[str, float] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ class HostEndpointReport:
     """One endpoint of a set: a host and what the cluster serves for it.
 
     Attributes:
-        host (str): A name inside `<account>.<base-domain>`.
+        host (str): A name inside `<account>.<base-domain>` (at most 200 characters, and a final dot).
         targets (list[str]): IPv4/IPv6 addresses (at most 32), or exactly one hostname.
         healthy (bool | None | Unset): Default true; false takes it out of DNS.
         weight (int | None | Unset): 0-255. Default 1.

@@ -18,10 +18,7 @@ class JwkSet:
     """A JWK Set (`{"keys": [...]}`) of public RSA or EC keys, each with a unique `kid`.
 
     Attributes:
-        keys (list[JwkSetKeysItem]): The keys (RFC 7517): `kty` RSA (2048-8192 bits; alg RS256/384/512, PS256/384/512)
-            or
-            EC (P-256, P-384, P-521; alg ES256/384/512), `kid` required and unique, no private
-            parameters. At most 32 keys and 64 KiB.
+        keys (list[JwkSetKeysItem]):
     """
 
     keys: list[JwkSetKeysItem]

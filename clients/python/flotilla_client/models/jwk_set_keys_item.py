@@ -6,23 +6,50 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.jwk_set_keys_item_kty import JwkSetKeysItemKty
+
 T = TypeVar("T", bound="JwkSetKeysItem")
 
 
 @_attrs_define
 class JwkSetKeysItem:
+    """
+    Attributes:
+        kid (str):
+        kty (JwkSetKeysItemKty):
+    """
+
+    kid: str
+    kty: JwkSetKeysItemKty
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        kid = self.kid
+
+        kty = self.kty.value
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "kid": kid,
+                "kty": kty,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        jwk_set_keys_item = cls()
+        kid = d.pop("kid")
+
+        kty = JwkSetKeysItemKty(d.pop("kty"))
+
+        jwk_set_keys_item = cls(
+            kid=kid,
+            kty=kty,
+        )
 
         jwk_set_keys_item.additional_properties = d
         return jwk_set_keys_item

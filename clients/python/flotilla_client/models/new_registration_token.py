@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.new_registration_token_labels_type_0 import NewRegistrationTokenLabelsType0
+    from ..models.new_registration_token_labels import NewRegistrationTokenLabels
 
 
 T = TypeVar("T", bound="NewRegistrationToken")
@@ -20,26 +20,22 @@ class NewRegistrationToken:
 
     Attributes:
         description (str): What it is for (1-100 characters). Example: eu-west-1 clusters.
-        labels (NewRegistrationTokenLabelsType0 | Unset): Labels applied to every cluster it registers (Kubernetes label
-            syntax); a registration
-            that asks for another value of one of them is refused.
+        labels (NewRegistrationTokenLabels | Unset):
         max_uses (int | None | Unset): How many registrations it may make (1-10000); 1 when absent.
         ttl_seconds (int | None | Unset): Seconds until it stops working: 1 to 604800 (7 days); 3600 when absent.
             Example: 3600.
     """
 
     description: str
-    labels: NewRegistrationTokenLabelsType0 | Unset = UNSET
+    labels: NewRegistrationTokenLabels | Unset = UNSET
     max_uses: int | None | Unset = UNSET
     ttl_seconds: int | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         description = self.description
 
-        labels: dict[str, Any] | Unset
-        if isinstance(self.labels, Unset):
-            labels = UNSET
-        else:
+        labels: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.labels, Unset):
             labels = self.labels.to_dict()
 
         max_uses: int | None | Unset
@@ -72,21 +68,17 @@ class NewRegistrationToken:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.new_registration_token_labels_type_0 import NewRegistrationTokenLabelsType0  # noqa: PLC0415
+        from ..models.new_registration_token_labels import NewRegistrationTokenLabels  # noqa: PLC0415
 
         d = dict(src_dict)
         description = d.pop("description")
 
-        def _parse_labels(data: object) -> NewRegistrationTokenLabelsType0 | Unset:
-            if isinstance(data, Unset):
-                return data
-            if not isinstance(data, dict):
-                raise TypeError()
-            labels_type_0 = NewRegistrationTokenLabelsType0.from_dict(data)
-
-            return labels_type_0
-
-        labels = _parse_labels(d.pop("labels", UNSET))
+        _labels = d.pop("labels", UNSET)
+        labels: NewRegistrationTokenLabels | Unset
+        if isinstance(_labels, Unset):
+            labels = UNSET
+        else:
+            labels = NewRegistrationTokenLabels.from_dict(_labels)
 
         def _parse_max_uses(data: object) -> int | None | Unset:
             if data is None:

@@ -6,6 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.client_id import ClientId
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="RevokeRequest")
@@ -16,28 +17,21 @@ class RevokeRequest:
     """A revocation request (form-encoded).
 
     Attributes:
-        client_id (None | str | Unset): The client: `flotilla-cli`.
-        token (None | str | Unset): The refresh or access token.
+        client_id (ClientId): The clients Flotilla's authorization server knows (read as text, so that another one is
+            answered with OAuth's `invalid_client`).
+        token (str): The refresh or access token.
         token_type_hint (None | str | Unset): `refresh_token` or `access_token` (a hint only).
     """
 
-    client_id: None | str | Unset = UNSET
-    token: None | str | Unset = UNSET
+    client_id: ClientId
+    token: str
     token_type_hint: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        client_id: None | str | Unset
-        if isinstance(self.client_id, Unset):
-            client_id = UNSET
-        else:
-            client_id = self.client_id
+        client_id = self.client_id.value
 
-        token: None | str | Unset
-        if isinstance(self.token, Unset):
-            token = UNSET
-        else:
-            token = self.token
+        token = self.token
 
         token_type_hint: None | str | Unset
         if isinstance(self.token_type_hint, Unset):
@@ -47,11 +41,12 @@ class RevokeRequest:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if client_id is not UNSET:
-            field_dict["client_id"] = client_id
-        if token is not UNSET:
-            field_dict["token"] = token
+        field_dict.update(
+            {
+                "client_id": client_id,
+                "token": token,
+            }
+        )
         if token_type_hint is not UNSET:
             field_dict["token_type_hint"] = token_type_hint
 
@@ -60,24 +55,9 @@ class RevokeRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        client_id = ClientId(d.pop("client_id"))
 
-        def _parse_client_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        client_id = _parse_client_id(d.pop("client_id", UNSET))
-
-        def _parse_token(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        token = _parse_token(d.pop("token", UNSET))
+        token = d.pop("token")
 
         def _parse_token_type_hint(data: object) -> None | str | Unset:
             if data is None:

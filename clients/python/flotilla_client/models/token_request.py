@@ -6,6 +6,8 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.client_id import ClientId
+from ..models.grant_type import GrantType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="TokenRequest")
@@ -16,15 +18,15 @@ class TokenRequest:
     """A token request (form-encoded).
 
     Attributes:
+        client_id (ClientId): The clients Flotilla's authorization server knows (read as text, so that another one is
+            answered with OAuth's `invalid_client`).
+        grant_type (GrantType): The grants the token endpoint knows (read as text, so that another one is answered with
+            OAuth's `unsupported_grant_type`).
         audience (None | str | Unset): For token exchange: the cluster's audience,
             `<issuer>/clusters/<account>/<cluster>`.
-        client_id (None | str | Unset): The client: `flotilla-cli`.
         code (None | str | Unset): For `authorization_code`: the code.
         code_verifier (None | str | Unset): For `authorization_code`: the PKCE verifier.
         device_code (None | str | Unset): For the device grant: the device code.
-        grant_type (None | str | Unset): `authorization_code`, `refresh_token`, `urn:ietf:params:oauth:grant-
-            type:device_code`
-            or `urn:ietf:params:oauth:grant-type:token-exchange`.
         redirect_uri (None | str | Unset): For `authorization_code`: the same redirect URI as in the authorization
             request.
         refresh_token (None | str | Unset): For `refresh_token`: the refresh token.
@@ -33,12 +35,12 @@ class TokenRequest:
         subject_token_type (None | str | Unset): For token exchange: `urn:ietf:params:oauth:token-type:access_token`.
     """
 
+    client_id: ClientId
+    grant_type: GrantType
     audience: None | str | Unset = UNSET
-    client_id: None | str | Unset = UNSET
     code: None | str | Unset = UNSET
     code_verifier: None | str | Unset = UNSET
     device_code: None | str | Unset = UNSET
-    grant_type: None | str | Unset = UNSET
     redirect_uri: None | str | Unset = UNSET
     refresh_token: None | str | Unset = UNSET
     requested_token_type: None | str | Unset = UNSET
@@ -47,17 +49,15 @@ class TokenRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        client_id = self.client_id.value
+
+        grant_type = self.grant_type.value
+
         audience: None | str | Unset
         if isinstance(self.audience, Unset):
             audience = UNSET
         else:
             audience = self.audience
-
-        client_id: None | str | Unset
-        if isinstance(self.client_id, Unset):
-            client_id = UNSET
-        else:
-            client_id = self.client_id
 
         code: None | str | Unset
         if isinstance(self.code, Unset):
@@ -76,12 +76,6 @@ class TokenRequest:
             device_code = UNSET
         else:
             device_code = self.device_code
-
-        grant_type: None | str | Unset
-        if isinstance(self.grant_type, Unset):
-            grant_type = UNSET
-        else:
-            grant_type = self.grant_type
 
         redirect_uri: None | str | Unset
         if isinstance(self.redirect_uri, Unset):
@@ -115,19 +109,20 @@ class TokenRequest:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict.update(
+            {
+                "client_id": client_id,
+                "grant_type": grant_type,
+            }
+        )
         if audience is not UNSET:
             field_dict["audience"] = audience
-        if client_id is not UNSET:
-            field_dict["client_id"] = client_id
         if code is not UNSET:
             field_dict["code"] = code
         if code_verifier is not UNSET:
             field_dict["code_verifier"] = code_verifier
         if device_code is not UNSET:
             field_dict["device_code"] = device_code
-        if grant_type is not UNSET:
-            field_dict["grant_type"] = grant_type
         if redirect_uri is not UNSET:
             field_dict["redirect_uri"] = redirect_uri
         if refresh_token is not UNSET:
@@ -144,6 +139,9 @@ class TokenRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        client_id = ClientId(d.pop("client_id"))
+
+        grant_type = GrantType(d.pop("grant_type"))
 
         def _parse_audience(data: object) -> None | str | Unset:
             if data is None:
@@ -153,15 +151,6 @@ class TokenRequest:
             return cast(None | str | Unset, data)
 
         audience = _parse_audience(d.pop("audience", UNSET))
-
-        def _parse_client_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        client_id = _parse_client_id(d.pop("client_id", UNSET))
 
         def _parse_code(data: object) -> None | str | Unset:
             if data is None:
@@ -189,15 +178,6 @@ class TokenRequest:
             return cast(None | str | Unset, data)
 
         device_code = _parse_device_code(d.pop("device_code", UNSET))
-
-        def _parse_grant_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        grant_type = _parse_grant_type(d.pop("grant_type", UNSET))
 
         def _parse_redirect_uri(data: object) -> None | str | Unset:
             if data is None:
@@ -245,12 +225,12 @@ class TokenRequest:
         subject_token_type = _parse_subject_token_type(d.pop("subject_token_type", UNSET))
 
         token_request = cls(
-            audience=audience,
             client_id=client_id,
+            grant_type=grant_type,
+            audience=audience,
             code=code,
             code_verifier=code_verifier,
             device_code=device_code,
-            grant_type=grant_type,
             redirect_uri=redirect_uri,
             refresh_token=refresh_token,
             requested_token_type=requested_token_type,

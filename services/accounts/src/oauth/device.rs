@@ -37,6 +37,7 @@ const ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeviceRequest {
     /// The client: `flotilla-cli`.
+    #[schema(value_type = crate::oauth::ClientId)]
     pub client_id: Option<String>,
     /// Requested scopes (default `api`).
     pub scope: Option<String>,

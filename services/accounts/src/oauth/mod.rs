@@ -42,6 +42,16 @@ pub fn form<T>(form: Result<Form<T>, FormRejection>) -> Result<T> {
         .map_err(|e| oauth("invalid_request", format!("The body must be a form: {e}")))
 }
 
+/// The clients Flotilla's authorization server knows (read as text, so that another one is
+/// answered with OAuth's `invalid_client`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum ClientId {
+    /// The Flotilla CLI.
+    #[schema(rename = "flotilla-cli")]
+    FlotillaCli,
+}
+
 /// Checks `client_id` names a known client.
 pub fn check_client(client_id: Option<&str>) -> Result<&'static str> {
     match client_id {

@@ -22,10 +22,12 @@ use crate::Accounts;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// The refresh or access token.
+    #[schema(value_type = String, min_length = 1)]
     pub token: Option<String>,
     /// `refresh_token` or `access_token` (a hint only).
     pub token_type_hint: Option<String>,
     /// The client: `flotilla-cli`.
+    #[schema(value_type = crate::oauth::ClientId)]
     pub client_id: Option<String>,
 }
 
@@ -34,7 +36,9 @@ pub struct RevokeRequest {
     request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked, or was not a live token"),
-        (status = 400, description = "`invalid_request`", body = OAuthError),
+        (status = 400, description = "`invalid_request`: no token or no client_id", body = OAuthError),
+        (status = 401, description = "`invalid_client`: not Flotilla's CLI", body = OAuthError),
+        (status = 429, description = "Rate limited (`temporarily_unavailable`)", body = OAuthError),
     ))]
 pub async fn revoke(
     State(ctx): State<AppContext>,
@@ -44,6 +48,8 @@ pub async fn revoke(
 ) -> Result<StatusCode> {
     super::limit(&accounts, TOKEN, ip)?;
     let request = super::form(form)?;
+    // RFC 7009 §2.1: a public client names itself.
+    super::check_client(request.client_id.as_deref())?;
     let token = super::token::required(&request.token, "token")?;
     let by_refresh: Option<Uuid> =
         sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")

@@ -24,13 +24,34 @@ use crate::Accounts;
 /// The device grant's type.
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
+/// The grants the token endpoint knows (read as text, so that another one is answered with
+/// OAuth's `unsupported_grant_type`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum GrantType {
+    /// The authorization code grant (with PKCE).
+    #[schema(rename = "authorization_code")]
+    AuthorizationCode,
+    /// A refresh.
+    #[schema(rename = "refresh_token")]
+    RefreshToken,
+    /// The device authorization grant (RFC 8628).
+    #[schema(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
+    /// Token exchange (RFC 8693), for a cluster token.
+    #[schema(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
+}
+
 /// A token request (form-encoded).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// `authorization_code`, `refresh_token`, `urn:ietf:params:oauth:grant-type:device_code`
     /// or `urn:ietf:params:oauth:grant-type:token-exchange`.
+    #[schema(value_type = GrantType)]
     pub grant_type: Option<String>,
     /// The client: `flotilla-cli`.
+    #[schema(value_type = crate::oauth::ClientId)]
     pub client_id: Option<String>,
     /// For `authorization_code`: the code.
     pub code: Option<String>,

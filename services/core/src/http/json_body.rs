@@ -2,20 +2,23 @@
 //! reads them: an object at the top (serde's derive reads `[true, 60]` into a struct's fields
 //! in order), no key twice in one object (a map keeps the last of its duplicates silently,
 //! while a struct refuses them), and no NUL in any string (Postgres text cannot hold one).
+//! A number with a zero fraction (`3600.0`) is an integer, as JSON Schema counts them (serde
+//! would refuse it where an integer is read): such a body is rewritten with `3600`.
 //! One check for every route, run by the envelope; a body that is not JSON at all is left to
 //! the handler's extractor, which says where the syntax breaks.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::fmt;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 
 use crate::error::Error;
 use crate::problem::FieldError;
@@ -38,10 +41,42 @@ pub async fn checked(request: Request, limit: usize) -> Result<Request, Response
             )
         }
     };
-    if let Some(refusal) = violation(&bytes) {
+    let inspection = inspect(&bytes);
+    if let Some(refusal) = inspection.refusal {
         return Err(Error::Validation(vec![refusal]).into_response());
     }
+    let bytes = if inspection.whole_floats {
+        with_whole_floats_as_integers(&bytes).map_or(bytes, Bytes::from)
+    } else {
+        bytes
+    };
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// `json` with every number that has a zero fraction written as an integer; `None` if it
+/// does not parse (the extractor will say why).
+fn with_whole_floats_as_integers(json: &[u8]) -> Option<Vec<u8>> {
+    fn rewrite(value: &mut Value) {
+        match value {
+            Value::Number(n) => {
+                if let Some(whole) = n.as_f64().filter(|f| is_whole(*f)) {
+                    // In range: `is_whole` keeps to the integers an f64 holds exactly.
+                    *n = (whole as i64).into();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(rewrite),
+            Value::Object(entries) => entries.values_mut().for_each(rewrite),
+            _ => {}
+        }
+    }
+    let mut value: Value = serde_json::from_slice(json).ok()?;
+    rewrite(&mut value);
+    serde_json::to_vec(&value).ok()
+}
+
+/// Whether `f` is an integer that an f64 holds exactly (|f| ≤ 2^53).
+fn is_whole(f: f64) -> bool {
+    f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0
 }
 
 /// Whether `request` sends a JSON body (`application/json` or `+json`) with a method that has
@@ -63,25 +98,38 @@ fn carries_json(request: &Request) -> bool {
         })
 }
 
-/// The first rule `json` breaks, as the field it is about; `None` when it keeps them all, or
-/// when it is not JSON at all (the extractor reports that).
-fn violation(json: &[u8]) -> Option<FieldError> {
+/// What a look through a body found.
+struct Inspection {
+    /// The first rule it breaks, as the field it is about; `None` when it keeps them all, or
+    /// when it is not JSON at all (the extractor reports that).
+    refusal: Option<FieldError>,
+    /// Whether it holds a number with a zero fraction written as a float (`3600.0`).
+    whole_floats: bool,
+}
+
+fn inspect(json: &[u8]) -> Inspection {
     let found = RefCell::new(None);
+    let whole_floats = Cell::new(false);
     let mut reader = serde_json::Deserializer::from_slice(json);
     let walk = Walk {
         pointer: String::new(),
         found: &found,
+        whole_floats: &whole_floats,
     };
     // Either a rule was broken (recorded in `found`), or the syntax is the extractor's to
     // report: the error itself says nothing more.
     let _ = walk.deserialize(&mut reader);
-    found.into_inner()
+    Inspection {
+        refusal: found.into_inner(),
+        whole_floats: whole_floats.get(),
+    }
 }
 
 /// A value at `pointer` (a JSON pointer; empty for the whole body).
 struct Walk<'f> {
     pointer: String,
     found: &'f RefCell<Option<FieldError>>,
+    whole_floats: &'f Cell<bool>,
 }
 
 /// The error that stops the walk once a rule is broken (the rule is in `found`).
@@ -109,6 +157,7 @@ impl Walk<'_> {
         Walk {
             pointer: format!("{}/{escaped}", self.pointer),
             found: self.found,
+            whole_floats: self.whole_floats,
         }
     }
 
@@ -154,7 +203,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
         self.scalar()
     }
 
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<(), E> {
+        if is_whole(f) {
+            self.whole_floats.set(true);
+        }
         self.scalar()
     }
 
@@ -201,7 +253,24 @@ mod tests {
     use super::*;
 
     fn refused(json: &str) -> Option<(String, String)> {
-        violation(json.as_bytes()).map(|e| (e.field, e.message))
+        inspect(json.as_bytes())
+            .refusal
+            .map(|e| (e.field, e.message))
+    }
+
+    #[test]
+    fn whole_floats_become_integers_and_others_stay() {
+        let json = r#"{"ttl_seconds": 3600.0, "a": [1.5, -2.0, 1e3], "n": 7}"#;
+        assert!(inspect(json.as_bytes()).whole_floats);
+        assert!(!inspect(br#"{"a": 1.5, "b": 2}"#).whole_floats);
+        let rewritten: Value =
+            serde_json::from_slice(&with_whole_floats_as_integers(json.as_bytes()).unwrap())
+                .unwrap();
+        assert_eq!(
+            rewritten,
+            serde_json::json!({"ttl_seconds": 3600, "a": [1.5, -2, 1000], "n": 7})
+        );
+        assert!(rewritten["ttl_seconds"].is_u64());
     }
 
     #[test]

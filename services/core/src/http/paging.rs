@@ -18,6 +18,7 @@ pub struct PageQuery {
     /// Only entries older than this id (the `next_before` of the previous page).
     pub before: Option<i64>,
     /// At most this many entries (1-200; 50 when absent).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

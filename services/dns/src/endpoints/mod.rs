@@ -20,9 +20,11 @@ use crate::hosts::{Host, Targets};
 #[serde(deny_unknown_fields)]
 pub struct EndpointReport {
     /// IPv4/IPv6 addresses (at most 32), or exactly one hostname (such as a load balancer's).
+    #[schema(min_items = 1, max_items = 32)]
     pub targets: Vec<String>,
     /// Share of the region's traffic, 0-255 (0: only when no other cluster serves). Default 1.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 255)]
     pub weight: Option<i64>,
     /// Whether the endpoint can serve. Default true; false takes it out of DNS.
     #[serde(default)]

@@ -25,6 +25,7 @@ pub const MAX_SET: usize = 1000;
 pub struct EndpointSetReport {
     /// Every endpoint the cluster serves (at most 1000, hosts distinct); any other endpoint
     /// of the cluster is withdrawn. Empty withdraws them all.
+    #[schema(max_items = 1000)]
     pub endpoints: Vec<HostEndpointReport>,
 }
 
@@ -32,12 +33,15 @@ pub struct EndpointSetReport {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostEndpointReport {
-    /// A name inside `<account>.<base-domain>`.
+    /// A name inside `<account>.<base-domain>` (at most 200 characters, and a final dot).
+    #[schema(min_length = 1, max_length = 201)]
     pub host: String,
     /// IPv4/IPv6 addresses (at most 32), or exactly one hostname.
+    #[schema(min_items = 1, max_items = 32)]
     pub targets: Vec<String>,
     /// 0-255. Default 1.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 255)]
     pub weight: Option<i64>,
     /// Default true; false takes it out of DNS.
     #[serde(default)]

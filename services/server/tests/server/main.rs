@@ -15,6 +15,7 @@ mod dns;
 mod docs;
 mod errors;
 mod faults;
+mod fuzz;
 mod migrations;
 mod observability;
 mod openapi;

@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.kubeconfig import Kubeconfig
+from ...models.kubeconfig_format import KubeconfigFormat
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -15,7 +16,7 @@ def _get_kwargs(
     account: str,
     cluster: str,
     *,
-    format_: str | Unset = UNSET,
+    format_: KubeconfigFormat | Unset = UNSET,
     if_none_match: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -24,7 +25,11 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
-    params["format"] = format_
+    json_format_: str | Unset = UNSET
+    if not isinstance(format_, Unset):
+        json_format_ = format_.value
+
+    params["format"] = json_format_
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -53,6 +58,11 @@ def _parse_response(
         response_304 = cast(Any, None)
         return response_304
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -67,6 +77,11 @@ def _parse_response(
         response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -90,7 +105,7 @@ def sync_detailed(
     cluster: str,
     *,
     client: AuthenticatedClient,
-    format_: str | Unset = UNSET,
+    format_: KubeconfigFormat | Unset = UNSET,
     if_none_match: None | str | Unset = UNSET,
 ) -> Response[Any | Kubeconfig | Problem]:
     """The cluster's kubeconfig lookup: its API server URL and CA.
@@ -98,7 +113,9 @@ def sync_detailed(
     Args:
         account (str):
         cluster (str):
-        format_ (str | Unset):
+        format_ (KubeconfigFormat | Unset): The forms `?format=` names (read as text, so that
+            another value is refused with a clear
+            message rather than a deserializer's).
         if_none_match (None | str | Unset):
 
     Raises:
@@ -128,7 +145,7 @@ def sync(
     cluster: str,
     *,
     client: AuthenticatedClient,
-    format_: str | Unset = UNSET,
+    format_: KubeconfigFormat | Unset = UNSET,
     if_none_match: None | str | Unset = UNSET,
 ) -> Any | Kubeconfig | Problem | None:
     """The cluster's kubeconfig lookup: its API server URL and CA.
@@ -136,7 +153,9 @@ def sync(
     Args:
         account (str):
         cluster (str):
-        format_ (str | Unset):
+        format_ (KubeconfigFormat | Unset): The forms `?format=` names (read as text, so that
+            another value is refused with a clear
+            message rather than a deserializer's).
         if_none_match (None | str | Unset):
 
     Raises:
@@ -161,7 +180,7 @@ async def asyncio_detailed(
     cluster: str,
     *,
     client: AuthenticatedClient,
-    format_: str | Unset = UNSET,
+    format_: KubeconfigFormat | Unset = UNSET,
     if_none_match: None | str | Unset = UNSET,
 ) -> Response[Any | Kubeconfig | Problem]:
     """The cluster's kubeconfig lookup: its API server URL and CA.
@@ -169,7 +188,9 @@ async def asyncio_detailed(
     Args:
         account (str):
         cluster (str):
-        format_ (str | Unset):
+        format_ (KubeconfigFormat | Unset): The forms `?format=` names (read as text, so that
+            another value is refused with a clear
+            message rather than a deserializer's).
         if_none_match (None | str | Unset):
 
     Raises:
@@ -197,7 +218,7 @@ async def asyncio(
     cluster: str,
     *,
     client: AuthenticatedClient,
-    format_: str | Unset = UNSET,
+    format_: KubeconfigFormat | Unset = UNSET,
     if_none_match: None | str | Unset = UNSET,
 ) -> Any | Kubeconfig | Problem | None:
     """The cluster's kubeconfig lookup: its API server URL and CA.
@@ -205,7 +226,9 @@ async def asyncio(
     Args:
         account (str):
         cluster (str):
-        format_ (str | Unset):
+        format_ (KubeconfigFormat | Unset): The forms `?format=` names (read as text, so that
+            another value is refused with a clear
+            message rather than a deserializer's).
         if_none_match (None | str | Unset):
 
     Raises:

@@ -7,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.change_list import ChangeList
+from ...models.dns_changes_status import DnsChangesStatus
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +17,7 @@ def _get_kwargs(
     *,
     before: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: DnsChangesStatus | Unset = UNSET,
     host: str | Unset = UNSET,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {}
@@ -25,7 +26,11 @@ def _get_kwargs(
 
     params["limit"] = limit
 
-    params["status"] = status
+    json_status: str | Unset = UNSET
+    if not isinstance(status, Unset):
+        json_status = status.value
+
+    params["status"] = json_status
 
     params["host"] = host
 
@@ -48,6 +53,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -62,6 +72,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -86,7 +101,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     before: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: DnsChangesStatus | Unset = UNSET,
     host: str | Unset = UNSET,
 ) -> Response[ChangeList | Problem]:
     """The history of the changes sent (or queued) for the account's hosts, newest first.
@@ -95,7 +110,9 @@ def sync_detailed(
         account (str):
         before (int | Unset):
         limit (int | Unset):
-        status (str | Unset):
+        status (DnsChangesStatus | Unset): The statuses a change may have (read as text, so that
+            another one is refused with a
+            message naming them).
         host (str | Unset):
 
     Raises:
@@ -127,7 +144,7 @@ def sync(
     client: AuthenticatedClient,
     before: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: DnsChangesStatus | Unset = UNSET,
     host: str | Unset = UNSET,
 ) -> ChangeList | Problem | None:
     """The history of the changes sent (or queued) for the account's hosts, newest first.
@@ -136,7 +153,9 @@ def sync(
         account (str):
         before (int | Unset):
         limit (int | Unset):
-        status (str | Unset):
+        status (DnsChangesStatus | Unset): The statuses a change may have (read as text, so that
+            another one is refused with a
+            message naming them).
         host (str | Unset):
 
     Raises:
@@ -163,7 +182,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     before: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: DnsChangesStatus | Unset = UNSET,
     host: str | Unset = UNSET,
 ) -> Response[ChangeList | Problem]:
     """The history of the changes sent (or queued) for the account's hosts, newest first.
@@ -172,7 +191,9 @@ async def asyncio_detailed(
         account (str):
         before (int | Unset):
         limit (int | Unset):
-        status (str | Unset):
+        status (DnsChangesStatus | Unset): The statuses a change may have (read as text, so that
+            another one is refused with a
+            message naming them).
         host (str | Unset):
 
     Raises:
@@ -202,7 +223,7 @@ async def asyncio(
     client: AuthenticatedClient,
     before: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: DnsChangesStatus | Unset = UNSET,
     host: str | Unset = UNSET,
 ) -> ChangeList | Problem | None:
     """The history of the changes sent (or queued) for the account's hosts, newest first.
@@ -211,7 +232,9 @@ async def asyncio(
         account (str):
         before (int | Unset):
         limit (int | Unset):
-        status (str | Unset):
+        status (DnsChangesStatus | Unset): The statuses a change may have (read as text, so that
+            another one is refused with a
+            message naming them).
         host (str | Unset):
 
     Raises:

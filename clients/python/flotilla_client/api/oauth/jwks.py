@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.jwks_response_200 import JwksResponse200
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -18,11 +19,18 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> JwksResponse200 | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> JwksResponse200 | Problem | None:
     if response.status_code == 200:
         response_200 = JwksResponse200.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -30,7 +38,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[JwksResponse200]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[JwksResponse200 | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -42,7 +52,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[JwksResponse200]:
+) -> Response[JwksResponse200 | Problem]:
     """The published token-verification keys (JWK Set).
 
     Raises:
@@ -50,7 +60,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[JwksResponse200]
+        Response[JwksResponse200 | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -65,7 +75,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> JwksResponse200 | None:
+) -> JwksResponse200 | Problem | None:
     """The published token-verification keys (JWK Set).
 
     Raises:
@@ -73,7 +83,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        JwksResponse200
+        JwksResponse200 | Problem
     """
 
     return sync_detailed(
@@ -84,7 +94,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[JwksResponse200]:
+) -> Response[JwksResponse200 | Problem]:
     """The published token-verification keys (JWK Set).
 
     Raises:
@@ -92,7 +102,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[JwksResponse200]
+        Response[JwksResponse200 | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -105,7 +115,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> JwksResponse200 | None:
+) -> JwksResponse200 | Problem | None:
     """The published token-verification keys (JWK Set).
 
     Raises:
@@ -113,7 +123,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        JwksResponse200
+        JwksResponse200 | Problem
     """
 
     return (

@@ -7,6 +7,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.exchange_response import ExchangeResponse
 from ...models.o_auth_error import OAuthError
+from ...models.problem import Problem
 from ...models.token_request import TokenRequest
 from ...models.token_response import TokenResponse
 from ...types import Response
@@ -32,7 +33,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ExchangeResponse | TokenResponse | OAuthError | None:
+) -> ExchangeResponse | TokenResponse | OAuthError | Problem | None:
     if response.status_code == 200:
 
         def _parse_response_200(data: object) -> ExchangeResponse | TokenResponse:
@@ -64,10 +65,25 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 408:
+        response_408 = Problem.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = OAuthError.from_dict(response.json())
 
         return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -77,7 +93,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ExchangeResponse | TokenResponse | OAuthError]:
+) -> Response[ExchangeResponse | TokenResponse | OAuthError | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -90,7 +106,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TokenRequest,
-) -> Response[ExchangeResponse | TokenResponse | OAuthError]:
+) -> Response[ExchangeResponse | TokenResponse | OAuthError | Problem]:
     """Exchanges a grant for an access token and a refresh token.
 
     Args:
@@ -101,7 +117,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ExchangeResponse | TokenResponse | OAuthError]
+        Response[ExchangeResponse | TokenResponse | OAuthError | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -119,7 +135,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: TokenRequest,
-) -> ExchangeResponse | TokenResponse | OAuthError | None:
+) -> ExchangeResponse | TokenResponse | OAuthError | Problem | None:
     """Exchanges a grant for an access token and a refresh token.
 
     Args:
@@ -130,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ExchangeResponse | TokenResponse | OAuthError
+        ExchangeResponse | TokenResponse | OAuthError | Problem
     """
 
     return sync_detailed(
@@ -143,7 +159,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TokenRequest,
-) -> Response[ExchangeResponse | TokenResponse | OAuthError]:
+) -> Response[ExchangeResponse | TokenResponse | OAuthError | Problem]:
     """Exchanges a grant for an access token and a refresh token.
 
     Args:
@@ -154,7 +170,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ExchangeResponse | TokenResponse | OAuthError]
+        Response[ExchangeResponse | TokenResponse | OAuthError | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -170,7 +186,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: TokenRequest,
-) -> ExchangeResponse | TokenResponse | OAuthError | None:
+) -> ExchangeResponse | TokenResponse | OAuthError | Problem | None:
     """Exchanges a grant for an access token and a refresh token.
 
     Args:
@@ -181,7 +197,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ExchangeResponse | TokenResponse | OAuthError
+        ExchangeResponse | TokenResponse | OAuthError | Problem
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.o_auth_error import OAuthError
+from ...models.problem import Problem
 from ...models.revoke_request import RevokeRequest
 from ...types import Response
 
@@ -28,7 +29,9 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | OAuthError | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Any | OAuthError | Problem | None:
     if response.status_code == 200:
         response_200 = cast(Any, None)
         return response_200
@@ -38,13 +41,40 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = OAuthError.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 408:
+        response_408 = Problem.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 429:
+        response_429 = OAuthError.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | OAuthError]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | OAuthError | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -57,7 +87,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeRequest,
-) -> Response[Any | OAuthError]:
+) -> Response[Any | OAuthError | Problem]:
     """Revokes a token and every token of its grant.
 
     Args:
@@ -68,7 +98,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OAuthError]
+        Response[Any | OAuthError | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -86,7 +116,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeRequest,
-) -> Any | OAuthError | None:
+) -> Any | OAuthError | Problem | None:
     """Revokes a token and every token of its grant.
 
     Args:
@@ -97,7 +127,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OAuthError
+        Any | OAuthError | Problem
     """
 
     return sync_detailed(
@@ -110,7 +140,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeRequest,
-) -> Response[Any | OAuthError]:
+) -> Response[Any | OAuthError | Problem]:
     """Revokes a token and every token of its grant.
 
     Args:
@@ -121,7 +151,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | OAuthError]
+        Response[Any | OAuthError | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -137,7 +167,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RevokeRequest,
-) -> Any | OAuthError | None:
+) -> Any | OAuthError | Problem | None:
     """Revokes a token and every token of its grant.
 
     Args:
@@ -148,7 +178,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | OAuthError
+        Any | OAuthError | Problem
     """
 
     return (

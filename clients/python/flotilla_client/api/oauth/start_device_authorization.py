@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.device_authorization import DeviceAuthorization
 from ...models.device_request import DeviceRequest
 from ...models.o_auth_error import OAuthError
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -31,7 +32,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> DeviceAuthorization | OAuthError | None:
+) -> DeviceAuthorization | OAuthError | Problem | None:
     if response.status_code == 200:
         response_200 = DeviceAuthorization.from_dict(response.json())
 
@@ -47,10 +48,25 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 408:
+        response_408 = Problem.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = OAuthError.from_dict(response.json())
 
         return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -60,7 +76,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[DeviceAuthorization | OAuthError]:
+) -> Response[DeviceAuthorization | OAuthError | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -73,7 +89,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: DeviceRequest,
-) -> Response[DeviceAuthorization | OAuthError]:
+) -> Response[DeviceAuthorization | OAuthError | Problem]:
     """Starts a device authorization.
 
     Args:
@@ -84,7 +100,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DeviceAuthorization | OAuthError]
+        Response[DeviceAuthorization | OAuthError | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -102,7 +118,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: DeviceRequest,
-) -> DeviceAuthorization | OAuthError | None:
+) -> DeviceAuthorization | OAuthError | Problem | None:
     """Starts a device authorization.
 
     Args:
@@ -113,7 +129,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DeviceAuthorization | OAuthError
+        DeviceAuthorization | OAuthError | Problem
     """
 
     return sync_detailed(
@@ -126,7 +142,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: DeviceRequest,
-) -> Response[DeviceAuthorization | OAuthError]:
+) -> Response[DeviceAuthorization | OAuthError | Problem]:
     """Starts a device authorization.
 
     Args:
@@ -137,7 +153,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DeviceAuthorization | OAuthError]
+        Response[DeviceAuthorization | OAuthError | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -153,7 +169,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: DeviceRequest,
-) -> DeviceAuthorization | OAuthError | None:
+) -> DeviceAuthorization | OAuthError | Problem | None:
     """Starts a device authorization.
 
     Args:
@@ -164,7 +180,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DeviceAuthorization | OAuthError
+        DeviceAuthorization | OAuthError | Problem
     """
 
     return (

@@ -296,6 +296,15 @@ async fn revoked_expired_and_foreign_tokens_are_refused() {
     let tokens = cli_tokens(&flotilla.url, &mut browser).await;
     let access = s(&tokens["access_token"]).to_owned();
     assert_eq!(me_status(&flotilla, &access).await, 200);
+    // A client names itself (RFC 7009 §2.1): without client_id nothing is revoked.
+    let anonymous = reqwest::Client::new()
+        .post(flotilla.at("/oauth/revoke"))
+        .form(&[("token", s(&tokens["refresh_token"]))])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(anonymous.status(), 400);
+    assert_eq!(me_status(&flotilla, &access).await, 200);
     let revoked = reqwest::Client::new()
         .post(flotilla.at("/oauth/revoke"))
         .form(&[

@@ -6,11 +6,11 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="NewRegistrationTokenLabelsType0")
+T = TypeVar("T", bound="ClusterRegistrationLabelsType0")
 
 
 @_attrs_define
-class NewRegistrationTokenLabelsType0:
+class ClusterRegistrationLabelsType0:
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -22,10 +22,10 @@ class NewRegistrationTokenLabelsType0:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        new_registration_token_labels_type_0 = cls()
+        cluster_registration_labels_type_0 = cls()
 
-        new_registration_token_labels_type_0.additional_properties = d
-        return new_registration_token_labels_type_0
+        cluster_registration_labels_type_0.additional_properties = d
+        return cluster_registration_labels_type_0
 
     @property
     def additional_keys(self) -> list[str]:

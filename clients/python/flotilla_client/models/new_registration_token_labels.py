@@ -6,11 +6,11 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="ClusterRegistrationLabelsType1")
+T = TypeVar("T", bound="NewRegistrationTokenLabels")
 
 
 @_attrs_define
-class ClusterRegistrationLabelsType1:
+class NewRegistrationTokenLabels:
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -22,10 +22,10 @@ class ClusterRegistrationLabelsType1:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        cluster_registration_labels_type_1 = cls()
+        new_registration_token_labels = cls()
 
-        cluster_registration_labels_type_1.additional_properties = d
-        return cluster_registration_labels_type_1
+        new_registration_token_labels.additional_properties = d
+        return new_registration_token_labels
 
     @property
     def additional_keys(self) -> list[str]:
