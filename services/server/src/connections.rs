@@ -3,6 +3,9 @@
 //! hyper waits for the next request's headers under the same deadline), and a cap on the
 //! connections held at once. Without them a client trickling a byte every few seconds, or
 //! thousands of idle sockets, held memory and descriptors for as long as they liked.
+//! HTTP/1.1 only, as `axum::serve` with axum's `http1` feature served before: hyper's HTTP/2
+//! has no header deadline, and a proxy or load balancer in front speaks HTTP/1.1 to
+//! backends.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,8 +14,8 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Request};
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -40,9 +43,8 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let graceful = GracefulShutdown::new();
@@ -80,14 +82,12 @@ pub async fn serve(
         let (builder, watcher) = (builder.clone(), graceful.watcher());
         let first_bytes = limits.header_read_timeout;
         tokio::spawn(async move {
-            // hyper's deadline starts once it knows the protocol, which it learns from the
-            // first bytes: a client that sends none is held to the same deadline here.
+            // A client that never sends a byte is held to the same deadline here, whenever
+            // hyper's own timer starts.
             let mut peeked = [0u8; 1];
             let spoke = tokio::time::timeout(first_bytes, stream.peek(&mut peeked)).await;
             if matches!(spoke, Ok(Ok(n)) if n > 0) {
-                let connection = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .into_owned();
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
                 // A connection ending in an error (reset, timed out) is the client's business.
                 if let Err(e) = watcher.watch(connection).await {
                     tracing::debug!(error = %e, "connection ended");
