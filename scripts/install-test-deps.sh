@@ -80,6 +80,8 @@ dns_missing=()
 command -v pdns_server >/dev/null || [ -x /usr/sbin/pdns_server ] || dns_missing+=(pdns-server)
 ls /usr/lib/*/pdns/libgsqlite3backend.so >/dev/null 2>&1 || dns_missing+=(pdns-backend-sqlite3)
 command -v dig >/dev/null || dns_missing+=(dnsutils)
+# nginx: the reverse proxy of the client-address test (proxies.rs).
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || dns_missing+=(nginx)
 if [ ${#dns_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${dns_missing[*]}; install them (sudo apt-get install ${dns_missing[*]}) and rerun" >&2
@@ -93,6 +95,10 @@ if [ ${#dns_missing[@]} -gt 0 ]; then
   # need none.
   if [[ " ${dns_missing[*]} " == *" pdns-server "* ]] && [ -d /run/systemd/system ]; then
     systemctl disable --now pdns >/dev/null 2>&1 || true
+  fi
+  # Likewise nginx on port 80.
+  if [[ " ${dns_missing[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now nginx >/dev/null 2>&1 || true
   fi
 fi
 

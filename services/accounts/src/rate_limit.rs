@@ -4,12 +4,12 @@
 //! guessing; no other replica needs this state.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
+use flotilla_core::http::client_addr;
 
 /// Buckets beyond which idle ones are dropped.
 const MAX_BUCKETS: usize = 50_000;
@@ -108,15 +108,6 @@ fn network(client: IpAddr) -> IpAddr {
     }
 }
 
-/// The client's address, as the connection shows it.
-fn client_ip(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
 /// The client's address as an extractor (never fails).
 pub struct ClientIp(pub IpAddr);
 
@@ -124,7 +115,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(parts)))
+        Ok(ClientIp(client_addr::of(parts)))
     }
 }
 

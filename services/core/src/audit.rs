@@ -2,9 +2,9 @@
 //! service writes its entries in the transaction of the change itself, so an entry exists
 //! exactly when the change does.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::auth::{credentials, Agent, Caller, Principal};
 use crate::context::AppContext;
 use crate::error::Result;
+use crate::http::client_addr;
 use crate::http::edge::X_REQUEST_ID;
 
 /// Where a request came from: its id and the peer's address.
@@ -20,7 +21,7 @@ use crate::http::edge::X_REQUEST_ID;
 pub struct Origin {
     /// The request id (`x-request-id`).
     pub request_id: Option<String>,
-    /// The peer's address.
+    /// The client's address (behind trusted proxies, the one they forwarded).
     pub source: Option<IpAddr>,
 }
 
@@ -34,10 +35,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
                 .get(&X_REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
-            source: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(peer)| peer.ip()),
+            source: Some(client_addr::of(parts)).filter(|a| !a.is_unspecified()),
         })
     }
 }

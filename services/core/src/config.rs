@@ -2,14 +2,17 @@
 //! variable, parsed into typed values at start-up. A wrong value is refused with a message that
 //! names the setting (flag and variable) and says what is allowed.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
+use ipnet::IpNet;
 use secrecy::SecretString;
 use url::Url;
+
+use crate::http::client_addr::ForwardedHeader;
 
 /// Settings shared by every Flotilla service, flattened into the server's command line.
 #[derive(Debug, Clone, Args)]
@@ -62,6 +65,19 @@ pub struct Config {
     /// accepted.
     #[arg(long, env = "FLOTILLA_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
+
+    /// The reverse proxies in front (comma-separated networks or addresses, e.g.
+    /// `10.0.0.0/8,127.0.0.1`; none by default): only for a connection from one of them is the
+    /// client's address read from the forwarding header (the right-most hop that is not one
+    /// of them). It is what the rate limits, the audit log and the request logs use.
+    #[arg(long, env = "FLOTILLA_TRUSTED_PROXIES", default_value = "", value_parser = parse_networks)]
+    pub trusted_proxies: Networks,
+
+    /// The header the trusted proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
+    /// Only the one they write can be believed: a header they pass through untouched is the
+    /// client's to forge.
+    #[arg(long, env = "FLOTILLA_FORWARDED_HEADER", value_enum, default_value_t = ForwardedHeader::XForwardedFor)]
+    pub forwarded_header: ForwardedHeader,
 
     /// How long shutdown waits for in-flight requests, in seconds (1-3600).
     #[arg(long, env = "FLOTILLA_SHUTDOWN_GRACE", default_value = "20", value_parser = parse_timeout)]
@@ -214,6 +230,24 @@ pub enum DnsProvider {
 /// A whole number of seconds, parsed from a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seconds(pub Duration);
+
+/// Networks, from a comma-separated list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Networks(pub Vec<IpNet>);
+
+fn parse_networks(value: &str) -> Result<Networks, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{item:?} is neither a network (10.0.0.0/8) nor an address"))
+        })
+        .collect::<Result<_, _>>()
+        .map(Networks)
+}
 
 /// A combination of settings that cannot work together.
 #[derive(Debug, thiserror::Error)]

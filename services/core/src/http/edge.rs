@@ -5,11 +5,12 @@
 //! `Next` per request): `bench/foundation.sh` measures what the envelope costs.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
@@ -17,6 +18,7 @@ use futures_util::FutureExt;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
+use super::client_addr::{ClientAddr, TrustedProxies};
 use super::metrics::{Metrics, RouteSlot};
 use super::problems::{self, Limits};
 use crate::db::outage::{DatabaseAway, Outage};
@@ -48,6 +50,8 @@ pub struct Edge {
     pub metrics: Arc<Metrics>,
     /// Whether the database is away: API requests are then answered 503 at once.
     pub outage: Arc<Outage>,
+    /// Whose forwarding header tells the client's address.
+    pub proxies: Arc<TrustedProxies>,
 }
 
 /// Layer of the [`Envelope`] service.
@@ -124,6 +128,13 @@ where
     let mut request = Request::from_parts(parts, body);
     let route = RouteSlot::default();
     request.extensions_mut().insert(route.clone());
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| edge.proxies.client(peer.ip(), request.headers()));
+    if let Some(client) = client {
+        request.extensions_mut().insert(ClientAddr(client));
+    }
     // Never the query: it may carry codes or tokens. Fields are recorded with Display: the
     // request id is printable ASCII (checked above) and an HTTP path holds no control
     // characters, so the escaping that Debug would do (char by char, per request) buys nothing.
@@ -132,7 +143,11 @@ where
         method = %method.as_str(),
         path = %uri.path(),
         request_id = %request_id.to_str().unwrap_or_default(),
+        client = tracing::field::Empty,
     );
+    if let Some(client) = client {
+        span.record("client", tracing::field::display(client));
+    }
 
     let handle = async {
         let outcome = if too_large {

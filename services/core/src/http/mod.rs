@@ -2,6 +2,7 @@
 //! ids, tracing, limits, compression, panic catching, metrics and problem+json errors.
 
 mod body_watch;
+pub mod client_addr;
 pub mod edge;
 mod json_body;
 pub mod metrics;
@@ -12,11 +13,14 @@ pub mod problems;
 mod request_uri;
 
 use axum::extract::DefaultBodyLimit;
+use std::sync::Arc;
+
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 
 use crate::context::AppContext;
+use client_addr::TrustedProxies;
 use edge::Edge;
 use problems::Limits;
 
@@ -31,6 +35,10 @@ pub fn serve_stack(router: Router, ctx: &AppContext) -> Router {
         },
         metrics: ctx.metrics.clone(),
         outage: ctx.outage.clone(),
+        proxies: Arc::new(TrustedProxies {
+            networks: config.trusted_proxies.0.clone(),
+            header: config.forwarded_header,
+        }),
     };
     // One composed layer (outermost first), so a request goes through one boxed route service
     // rather than one per concern.

@@ -19,6 +19,7 @@ mod fuzz;
 mod migrations;
 mod observability;
 mod openapi;
+mod proxies;
 mod services;
 mod walkthrough;
 

@@ -1,0 +1,184 @@
+//! Behind a real reverse proxy (Debian's nginx, configured as `deploy/`'s Ingress forwards:
+//! `X-Forwarded-For` with the client appended): each client gets its own rate-limit budget and
+//! its own address in the audit log, and a client that talks to Flotilla directly cannot
+//! forge one. Clients are told apart by the loopback address they connect from.
+
+use std::net::IpAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+use crate::agent::peers::Flotilla;
+
+/// nginx in the foreground, proxying to `upstream`; killed when dropped.
+struct Nginx {
+    _child: Child,
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Nginx {
+    async fn start(upstream: &str) -> Nginx {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let port = flotilla_core::db::embedded::free_port().expect("a free port");
+        let path = dir.path().display();
+        let conf = format!(
+            "daemon off; master_process off; worker_processes 1;
+             pid {path}/nginx.pid; error_log {path}/error.log;
+             events {{ worker_connections 64; }}
+             http {{
+               access_log off;
+               client_body_temp_path {path}/body; proxy_temp_path {path}/proxy;
+               fastcgi_temp_path {path}/fastcgi; uwsgi_temp_path {path}/uwsgi;
+               scgi_temp_path {path}/scgi;
+               server {{
+                 listen 127.0.0.1:{port};
+                 location / {{
+                   proxy_pass {upstream};
+                   proxy_http_version 1.1;
+                   proxy_set_header Host $host;
+                   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                 }}
+               }}
+             }}"
+        );
+        let file = dir.path().join("nginx.conf");
+        std::fs::write(&file, conf).expect("write nginx.conf");
+        let nginx = ["/usr/sbin/nginx", "nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("nginx");
+        let child = Command::new(nginx)
+            .arg("-e")
+            .arg(dir.path().join("stderr.log"))
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&file)
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start nginx (scripts/install-test-deps.sh installs it)");
+        let url = format!("http://127.0.0.1:{port}");
+        let probe = reqwest::Client::new();
+        for _ in 0..100 {
+            if probe.get(format!("{url}/healthz")).send().await.is_ok() {
+                return Nginx {
+                    _child: child,
+                    dir,
+                    url,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+        panic!("nginx did not start: {log}");
+    }
+}
+
+/// A client connecting from `address` (a loopback address of its own).
+fn client_from(address: &str) -> reqwest::Client {
+    let address: IpAddr = address.parse().expect("an address");
+    reqwest::Client::builder()
+        .local_address(address)
+        .build()
+        .expect("a client")
+}
+
+/// Starts a device authorization at `base` (rate-limited: 5, then 10 a minute, per client),
+/// with an optional forged `X-Forwarded-For`; the status.
+async fn device_start(client: &reqwest::Client, base: &str, forged: Option<&str>) -> StatusCode {
+    let mut request = client
+        .post(format!("{base}/oauth/device_authorization"))
+        .form(&[("client_id", "flotilla-cli")]);
+    if let Some(forged) = forged {
+        request = request.header("x-forwarded-for", forged);
+    }
+    request.send().await.expect("an answer").status()
+}
+
+/// Creates a registration token of `acme` described as `name` at `base`, as the owner, with
+/// an optional forged `X-Forwarded-For`.
+async fn create_token(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    name: &str,
+    forged: Option<&str>,
+) {
+    let mut request = client
+        .post(format!("{base}/api/v1/accounts/acme/registration-tokens"))
+        .bearer_auth(admin)
+        .json(&json!({"description": name}));
+    if let Some(forged) = forged {
+        request = request.header("x-forwarded-for", forged);
+    }
+    let r = request.send().await.expect("an answer");
+    assert_eq!(r.status(), 201, "create {name}");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_address_and_nobody_forges_one() {
+    let flotilla = Flotilla::start(&["--trusted-proxies", "127.0.0.1"]).await;
+    let nginx = Nginx::start(&flotilla.url).await;
+    let (ada, bob, eve) = (
+        client_from("127.0.0.2"),
+        client_from("127.0.0.3"),
+        client_from("127.0.0.4"),
+    );
+
+    // Through nginx, ada spends her budget; bob still has his.
+    for i in 0..5 {
+        assert_eq!(device_start(&ada, &nginx.url, None).await, 200, "ada's {i}");
+    }
+    assert_eq!(device_start(&ada, &nginx.url, None).await, 429);
+    // What ada writes in the header herself is to the left of what nginx appends.
+    assert_eq!(
+        device_start(&ada, &nginx.url, Some("198.51.100.20")).await,
+        429,
+        "a forged hop through the proxy is not believed"
+    );
+    assert_eq!(device_start(&bob, &nginx.url, None).await, 200);
+
+    // Directly, eve's header is not believed: all her requests share her own budget.
+    for i in 0..5 {
+        let forged = format!("203.0.113.{i}");
+        let status = device_start(&eve, &flotilla.url, Some(&forged)).await;
+        assert_eq!(status, 200, "eve's {i}");
+    }
+    assert_eq!(
+        device_start(&eve, &flotilla.url, Some("203.0.113.99")).await,
+        429
+    );
+
+    // The audit log records each client's own address.
+    create_token(&ada, &nginx.url, &flotilla.admin, "via-proxy-ada", None).await;
+    let forged = Some("198.51.100.20");
+    create_token(&bob, &nginx.url, &flotilla.admin, "via-proxy-bob", forged).await;
+    create_token(&eve, &flotilla.url, &flotilla.admin, "direct-eve", forged).await;
+    let audit = client_from("127.0.0.1")
+        .get(format!("{}/api/v1/accounts/acme/audit", flotilla.url))
+        .bearer_auth(&flotilla.admin)
+        .send()
+        .await
+        .expect("the audit log")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    let source = |name: &str| {
+        audit["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .find(|e| e["action"] == "registration-token.created" && e["target"] == name)
+            .map(|e| e["source"].clone())
+            .unwrap_or_else(|| panic!("no entry for {name}: {audit:#}"))
+    };
+    assert_eq!(source("via-proxy-ada"), "127.0.0.2");
+    assert_eq!(source("via-proxy-bob"), "127.0.0.3");
+    assert_eq!(source("direct-eve"), "127.0.0.4");
+    drop(nginx.dir);
+}
