@@ -80,8 +80,10 @@ dns_missing=()
 command -v pdns_server >/dev/null || [ -x /usr/sbin/pdns_server ] || dns_missing+=(pdns-server)
 ls /usr/lib/*/pdns/libgsqlite3backend.so >/dev/null 2>&1 || dns_missing+=(pdns-backend-sqlite3)
 command -v dig >/dev/null || dns_missing+=(dnsutils)
-# nginx: the reverse proxy of the client-address test (proxies.rs).
+# nginx: the reverse proxy of the client-address test (proxies.rs); Prometheus: the live
+# check of deploy/monitoring (monitoring.rs).
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || dns_missing+=(nginx)
+command -v prometheus >/dev/null || dns_missing+=(prometheus)
 if [ ${#dns_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${dns_missing[*]}; install them (sudo apt-get install ${dns_missing[*]}) and rerun" >&2
@@ -96,9 +98,13 @@ if [ ${#dns_missing[@]} -gt 0 ]; then
   if [[ " ${dns_missing[*]} " == *" pdns-server "* ]] && [ -d /run/systemd/system ]; then
     systemctl disable --now pdns >/dev/null 2>&1 || true
   fi
-  # Likewise nginx on port 80.
-  if [[ " ${dns_missing[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
-    systemctl disable --now nginx >/dev/null 2>&1 || true
+  # Likewise nginx on port 80, and Prometheus (and its node exporter) on 9090 and 9100.
+  if [ -d /run/systemd/system ]; then
+    for service in nginx prometheus prometheus-node-exporter; do
+      if [[ " ${dns_missing[*]} " == *" ${service%-node-exporter} "* ]]; then
+        systemctl disable --now "$service" >/dev/null 2>&1 || true
+      fi
+    done
   fi
 fi
 

@@ -51,6 +51,16 @@
 # the objects with the full status the agent writes (examples/resolved.yaml) must pass; a
 # few broken variants of them must be refused, so the check is seen to fail.
 #
+# deploy/monitoring (a kustomize Component for the overlays) is checked last: promtool (Debian's
+# prometheus package, installed with apt-get when run as root) checks rules.yaml and runs its
+# unit tests (rules_test.yaml); prometheusrule.yaml must be what rules.yaml generates
+# (`scripts/validate-deploy.sh --write-rules` rewrites it); dashboard.json must be a dashboard
+# whose every panel queries Prometheus through the ${datasource} variable; and the single
+# overlay with the component must render, its PodMonitor selecting the Deployment's pods on a
+# port they declare, the PrometheusRule carrying the rules, the dashboard's ConfigMap labelled
+# for Grafana's sidecar. (services/server/tests/server/monitoring.rs evaluates every rule and
+# dashboard query against a live scrape.)
+#
 # kubernetes-validate (PyPI, pinned by hash) is installed once into a virtualenv under
 # ${XDG_CACHE_HOME:-~/.cache}/flotilla-ci; kubectl comes from the system (Debian's
 # kubernetes-client, installed with apt-get when run as root). Prints `deploy: ok`, or one
@@ -58,6 +68,24 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+monitoring=$repo/deploy/monitoring
+
+# The Prometheus Operator's form of rules.yaml.
+prometheus_rule() {
+  printf '%s\n' \
+    "# Generated from rules.yaml by scripts/validate-deploy.sh --write-rules: edit rules.yaml." \
+    "apiVersion: monitoring.coreos.com/v1" \
+    "kind: PrometheusRule" \
+    "metadata:" \
+    "  name: flotilla" \
+    "spec:"
+  grep -v '^#' "$monitoring/rules.yaml" | sed -e 's/^\(.\)/  \1/'
+}
+if [ "${1:-}" = "--write-rules" ]; then
+  prometheus_rule >"$monitoring/prometheusrule.yaml"
+  echo "deploy: wrote deploy/monitoring/prometheusrule.yaml"
+  exit 0
+fi
 
 die() {
   echo "deploy: error: $*" >&2
@@ -1191,4 +1219,90 @@ sys.exit(1 if errors else 0)
 PY
 
 [ "$failed" -eq 0 ] || exit 1
-echo "deploy: ok (${overlays[*]}; agent)"
+
+# --- deploy/monitoring --------------------------------------------------------------------------
+
+if ! command -v promtool >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "deploy: installing promtool (prometheus)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  fi
+  command -v promtool >/dev/null || die "needs promtool (apt-get install prometheus)"
+fi
+(cd "$monitoring" && promtool check rules rules.yaml >"$work/promtool.log" 2>&1) ||
+  die "promtool check rules deploy/monitoring/rules.yaml: $(cat "$work/promtool.log")"
+(cd "$monitoring" && promtool test rules rules_test.yaml >"$work/promtool.log" 2>&1) ||
+  die "promtool test rules deploy/monitoring/rules_test.yaml: $(cat "$work/promtool.log")"
+prometheus_rule | cmp -s - "$monitoring/prometheusrule.yaml" ||
+  die "deploy/monitoring/prometheusrule.yaml is not what rules.yaml generates: run scripts/validate-deploy.sh --write-rules"
+mkdir -p "$work/monitored"
+printf '%s\n' "apiVersion: kustomize.config.k8s.io/v1beta1" "kind: Kustomization" \
+  "resources: [$(realpath --relative-to="$work/monitored" "$repo/deploy/overlays/single")]" \
+  "components: [$(realpath --relative-to="$work/monitored" "$monitoring")]" \
+  >"$work/monitored/kustomization.yaml"
+kubectl kustomize --load-restrictor LoadRestrictionsNone "$work/monitored" \
+  >"$work/monitored.yaml" 2>"$work/monitored.err" ||
+  die "the single overlay with deploy/monitoring does not render: $(cat "$work/monitored.err")"
+"$venv/bin/python" - "$monitoring" "$work/monitored.yaml" <<'PY' || failed=1
+import json
+import sys
+
+import yaml
+
+monitoring, rendered = sys.argv[1], sys.argv[2]
+errors = []
+docs = [d for d in yaml.safe_load_all(open(rendered)) if d]
+by_kind = {}
+for d in docs:
+    by_kind.setdefault(d["kind"], []).append(d)
+
+monitors = by_kind.get("PodMonitor", [])
+deployments = by_kind.get("Deployment", [])
+if len(monitors) != 1:
+    errors.append(f"expected one PodMonitor, found {len(monitors)}")
+for monitor in monitors:
+    wanted = monitor["spec"]["selector"].get("matchLabels", {})
+    for dep in deployments:
+        pod = dep["spec"]["template"]
+        labels = pod["metadata"].get("labels", {})
+        if any(labels.get(k) != v for k, v in wanted.items()):
+            errors.append(f"the PodMonitor does not select the pods of Deployment {dep['metadata']['name']}")
+        ports = {p.get("name") for c in pod["spec"]["containers"] for p in c.get("ports", [])}
+        for endpoint in monitor["spec"]["podMetricsEndpoints"]:
+            if endpoint.get("port") not in ports:
+                errors.append(f"the PodMonitor scrapes port {endpoint.get('port')!r}, which Deployment {dep['metadata']['name']} does not declare")
+            if endpoint.get("path", "/metrics") != "/metrics":
+                errors.append("the PodMonitor must scrape /metrics")
+
+rules = yaml.safe_load(open(f"{monitoring}/rules.yaml"))
+prometheus_rules = by_kind.get("PrometheusRule", [])
+if len(prometheus_rules) != 1 or prometheus_rules[0]["spec"] != rules:
+    errors.append("the rendered PrometheusRule does not carry rules.yaml's groups")
+alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+for alert in alerts:
+    if alert.get("labels", {}).get("severity") not in ("critical", "warning", "info"):
+        errors.append(f"alert {alert['alert']} needs a severity of critical, warning or info")
+    if not alert.get("annotations", {}).get("summary"):
+        errors.append(f"alert {alert['alert']} needs a summary")
+
+maps = [m for m in by_kind.get("ConfigMap", []) if m["metadata"]["name"] == "flotilla-grafana-dashboard"]
+if len(maps) != 1 or maps[0]["metadata"].get("labels", {}).get("grafana_dashboard") != "1":
+    errors.append("the dashboard's ConfigMap (labelled grafana_dashboard: \"1\") is missing")
+dashboard = json.load(open(f"{monitoring}/dashboard.json"))
+if maps and json.loads(maps[0]["data"]["flotilla-overview.json"]) != dashboard:
+    errors.append("the dashboard's ConfigMap does not hold dashboard.json")
+panels = dashboard.get("panels", [])
+if not panels:
+    errors.append("dashboard.json has no panels")
+for panel in panels:
+    if panel.get("datasource", {}).get("uid") != "${datasource}":
+        errors.append(f"panel {panel.get('title')!r} must use the ${{datasource}} variable")
+    if not panel.get("targets") or not all(t.get("expr") for t in panel["targets"]):
+        errors.append(f"panel {panel.get('title')!r} has a target without a query")
+
+for message in errors:
+    print(f"deploy: error: monitoring: {message}", file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+[ "$failed" -eq 0 ] || exit 1
+echo "deploy: ok (${overlays[*]}; agent; monitoring: $(grep -c '^ *- alert:' "$monitoring/rules.yaml") alerts, promtool tests)"

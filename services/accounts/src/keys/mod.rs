@@ -246,12 +246,30 @@ fn generate_key() -> Result<(String, Value, Vec<u8>)> {
     Ok((kid, jwk, pkcs8.as_ref().to_vec()))
 }
 
-/// Checks the schedule now and then, until the process ends.
+/// Checks the schedule now and then, until the process ends, and reports the current key's
+/// age as a metric.
 pub async fn run_rotation(ctx: AppContext, signer: std::sync::Arc<Signer>) {
     loop {
         if let Err(e) = signer.rotate_if_due(&ctx).await {
             tracing::warn!(error = %e, "checking the token-signing key schedule failed; will retry");
         }
+        match current_key_created(&ctx).await {
+            Ok(Some(at)) => {
+                ctx.metrics.signing_key_created.set(at);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "reading the token-signing key's age failed"),
+        }
         tokio::time::sleep(Duration::from_secs(600)).await;
     }
+}
+
+/// When the current signing key was made, in Unix seconds.
+async fn current_key_created(ctx: &AppContext) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT extract(epoch FROM max(created_at))::bigint FROM signing_keys \
+         WHERE retired_at IS NULL",
+    )
+    .fetch_one(&ctx.db)
+    .await?)
 }

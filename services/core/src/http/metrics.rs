@@ -73,6 +73,10 @@ pub struct Metrics {
     pub dns_pending: Gauge,
     /// Hosts of the zone this replica works whose changes are quarantined.
     pub dns_quarantined_hosts: Gauge,
+    /// When the current token-signing key was made (Unix seconds; 0 until known).
+    pub signing_key_created: Gauge,
+    /// 1 when this replica is ready (started, and the database answers), 0 otherwise.
+    pub ready: Gauge,
 }
 
 impl Default for Metrics {
@@ -167,6 +171,18 @@ impl Metrics {
             "Hosts whose DNS changes are quarantined, in the zone this replica works (0 on the other replicas)",
             dns_quarantined_hosts.clone(),
         );
+        let ready = Gauge::default();
+        registry.register(
+            "ready",
+            "1 when this replica is ready (start-up done and the database reachable), as /readyz says, 0 otherwise",
+            ready.clone(),
+        );
+        let signing_key_created = Gauge::default();
+        registry.register(
+            "signing_key_created_timestamp_seconds",
+            "When the current token-signing key was made, in Unix seconds (alert when rotation stops: it should be younger than FLOTILLA_SIGNING_KEY_ROTATION_DAYS)",
+            signing_key_created.clone(),
+        );
         // Which build answers: the version, and the commit when the build was given one
         // (`FLOTILLA_COMMIT` at compile time, as the Dockerfile does).
         registry.register(
@@ -187,6 +203,8 @@ impl Metrics {
             dns_requests,
             dns_pending,
             dns_quarantined_hosts,
+            signing_key_created,
+            ready,
             durations,
             pool_connections,
             pool_max,

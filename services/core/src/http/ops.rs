@@ -63,6 +63,9 @@ async fn readyz(State(ctx): State<AppContext>) -> Result<Json<Health>> {
     responses((status = 200, description = "Metrics in the OpenMetrics text format",
         body = String, content_type = "application/openmetrics-text")))]
 async fn metrics(State(ctx): State<AppContext>) -> impl IntoResponse {
+    // Readiness as of this scrape (the breaker's view of the database, not a query).
+    let ready = ctx.readiness.is_ready() && !ctx.outage.is_away();
+    ctx.metrics.ready.set(i64::from(ready));
     (
         [(
             header::CONTENT_TYPE,

@@ -17,6 +17,7 @@ mod errors;
 mod faults;
 mod fuzz;
 mod migrations;
+mod monitoring;
 mod observability;
 mod openapi;
 mod proxies;
