@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
-# Two images from one release build, each on a small Debian runtime, running as a non-root
-# user:
+# Two images from one release build, each on a distroless-style root filesystem made from
+# Debian's packages (the C library the binaries link, the CA bundle, a user: no shell, no
+# package manager), running as a non-root user:
 # - flotilla-server, the default target (the last stage, `server`). Postgres is not included:
 #   set DATABASE_URL (docker-compose.yml does).
 # - flotilla-agent, the in-cluster agent (`--target agent`), which deploy/agent runs.
@@ -10,12 +11,18 @@
 #   docker run --rm -p 8080:8080 -e DATABASE_URL=postgres://user:password@host:5432/db flotilla-server
 #   docker build --target agent -t flotilla-agent .
 #
+# With `--build-arg BINARIES=prebuilt`, the binaries are taken from packaging/prebuilt/
+# instead of being compiled (scripts/test-image.sh, in CI, which has built them already).
+#
 # Needs BuildKit (the default builder of current Docker) for the cache mounts below.
-# Checked without a Docker engine by scripts/validate-packaging.sh.
+# Checked without a Docker engine by scripts/validate-packaging.sh, and built and run with
+# podman by scripts/test-image.sh.
 
 # The builder and the runtimes must share a Debian release: the binaries link the builder's glibc.
 ARG RUST_VERSION=1
 ARG DEBIAN_RELEASE=bookworm
+# Where the binaries come from: `build` (compiled below) or `prebuilt` (packaging/prebuilt/).
+ARG BINARIES=build
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build
 WORKDIR /src
@@ -40,57 +47,79 @@ RUN --mount=type=cache,id=flotilla-cargo-registry,target=/usr/local/cargo/regist
     && install -D -m 0755 target/release/flotilla-server /out/flotilla-server \
     && install -D -m 0755 target/release/flotilla-agent /out/flotilla-agent
 
-# The flotilla-agent image (`--target agent`). Before the server's stage, which stays the
-# default target. BuildKit builds only the stages a target needs, but the one `build` stage
-# compiles both binaries, so either image's build compiles both.
-FROM debian:${DEBIAN_RELEASE}-slim AS agent
-# ca-certificates: the system trust store, for outbound TLS that uses it. No HTTP client for a
-# health check: Kubernetes probes /healthz and /readyz (deploy/agent). Versions are not
-# pinned: the image takes the release's security updates when rebuilt.
+# Binaries built elsewhere: packaging/prebuilt/flotilla-server and flotilla-agent.
+FROM scratch AS prebuilt
+COPY packaging/prebuilt/ /out/
+
+# hadolint ignore=DL3006
+FROM ${BINARIES} AS binaries
+
+# The runtime's root filesystem, from Debian's packages: the shared libraries the binaries
+# link (as ldd lists them: glibc, libgcc_s) and their loader, the CA bundle (outbound TLS: DNS
+# providers, the OpenID provider, operators' own CAs), the user and group flotilla (10001), a
+# writable /tmp and the server's data directory. Nothing else: no shell, no package manager.
+FROM debian:${DEBIAN_RELEASE}-slim AS rootfs
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# Versions are not pinned: the images take the release's security updates when rebuilt.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
-    && rm -rf /var/lib/apt/lists/* \
-    && groupadd --gid 10001 flotilla \
-    && useradd --uid 10001 --gid flotilla --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin flotilla
-COPY --from=build /out/flotilla-agent /usr/local/bin/flotilla-agent
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=binaries /out/flotilla-server /out/flotilla-agent /binaries/
+RUN install -d -m 0755 /rootfs/etc/ssl/certs /rootfs/usr/local/bin \
+    && install -d -m 1777 /rootfs/tmp \
+    && install -d -o 10001 -g 10001 -m 0750 /rootfs/var/lib/flotilla \
+    && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
+    && echo 'flotilla:x:10001:10001:flotilla:/var/lib/flotilla:/nonexistent' >/rootfs/etc/passwd \
+    && echo 'flotilla:x:10001:' >/rootfs/etc/group \
+    && ldd /binaries/flotilla-server /binaries/flotilla-agent | grep -v ':$' | grep -o '/[^ ]*' | sort -u \
+        | xargs -I{} cp --parents -L {} /rootfs/
+
+# The flotilla-agent image (`--target agent`). Before the server's stage, which stays the
+# default target.
+FROM scratch AS agent
+COPY --from=rootfs /rootfs/ /
+COPY --from=binaries /out/flotilla-agent /usr/local/bin/flotilla-agent
+ARG FLOTILLA_COMMIT=unknown
+LABEL org.opencontainers.image.title="flotilla-agent" \
+      org.opencontainers.image.description="Flotilla's in-cluster agent: registers its cluster, heartbeats, puts Ingresses into global DNS, resolves Admiralty's Kubeconfig and TrustedIdentityProvider" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.revision="${FLOTILLA_COMMIT}"
 # Container defaults; every other setting keeps the agent's default (deploy/agent/agent.env).
-ENV FLOTILLA_LOG_FORMAT=json
+ENV FLOTILLA_LOG_FORMAT=json \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 # Numeric, so that Kubernetes' runAsNonRoot can check it.
 USER 10001:10001
-# FLOTILLA_AGENT_LISTEN's default (0.0.0.0:9090): /healthz, /readyz, /metrics.
+# FLOTILLA_AGENT_LISTEN's default (0.0.0.0:9090): /healthz, /readyz, /metrics. Kubernetes
+# probes them (deploy/agent): no health check here.
 EXPOSE 9090
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/flotilla-agent"]
 
 # The flotilla-server image: the last stage, so the default target (`--target server`).
-FROM debian:${DEBIAN_RELEASE}-slim AS server
-# ca-certificates: the system trust store, for outbound TLS that uses it (providers' SDKs,
-# operators' own CAs). wget: the HTTP client of the health check (curl would pull in far more).
-# Versions are not pinned: the image takes the release's security updates when rebuilt.
-# hadolint ignore=DL3008
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates wget \
-    && rm -rf /var/lib/apt/lists/* \
-    && groupadd --gid 10001 flotilla \
-    && useradd --uid 10001 --gid flotilla --home-dir /var/lib/flotilla --no-create-home \
-        --shell /usr/sbin/nologin flotilla \
-    && install -d -o flotilla -g flotilla -m 0750 /var/lib/flotilla
-COPY --from=build /out/flotilla-server /usr/local/bin/flotilla-server
-
+FROM scratch AS server
+COPY --from=rootfs /rootfs/ /
+COPY --from=binaries /out/flotilla-server /usr/local/bin/flotilla-server
+ARG FLOTILLA_COMMIT=unknown
+LABEL org.opencontainers.image.title="flotilla-server" \
+      org.opencontainers.image.description="Flotilla: an open control plane for fleets of Kubernetes clusters" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.revision="${FLOTILLA_COMMIT}"
 # Container defaults; every other setting keeps the server's default (see .env.example).
 # Listening on all interfaces is what a container needs (the server's default is loopback).
 ENV FLOTILLA_LISTEN=0.0.0.0:8080 \
     FLOTILLA_LOG_FORMAT=json \
-    FLOTILLA_DATA_DIR=/var/lib/flotilla
+    FLOTILLA_DATA_DIR=/var/lib/flotilla \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 WORKDIR /var/lib/flotilla
 # Numeric, so that Kubernetes' runAsNonRoot can check it.
 USER 10001:10001
 EXPOSE 8080
-# Ready once the database answers and migrations are done. Assumes the default port 8080.
+# Ready once the database answers and migrations are done: /readyz on FLOTILLA_LISTEN's port.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/readyz"]
+    CMD ["/usr/local/bin/flotilla-server", "healthcheck"]
 # The server drains in-flight requests on SIGTERM (for up to FLOTILLA_SHUTDOWN_GRACE seconds,
 # default 20) and exits 0; give `docker stop` a longer timeout (--time / stop_grace_period).
 STOPSIGNAL SIGTERM

@@ -53,7 +53,7 @@
 #
 # deploy/monitoring (a kustomize Component for the overlays) is checked last: promtool (Debian's
 # prometheus package, installed with apt-get when run as root) checks rules.yaml and runs its
-# unit tests (rules_test.yaml); prometheusrule.yaml must be what rules.yaml generates
+# unit tests (rules_test.yaml, where every alert must be seen firing); prometheusrule.yaml must be what rules.yaml generates
 # (`scripts/validate-deploy.sh --write-rules` rewrites it); dashboard.json must be a dashboard
 # whose every panel queries Prometheus through the ${datasource} variable; and the single
 # overlay with the component must render, its PodMonitor selecting the Deployment's pods on a
@@ -1279,7 +1279,16 @@ prometheus_rules = by_kind.get("PrometheusRule", [])
 if len(prometheus_rules) != 1 or prometheus_rules[0]["spec"] != rules:
     errors.append("the rendered PrometheusRule does not carry rules.yaml's groups")
 alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+tests = yaml.safe_load(open(f"{monitoring}/rules_test.yaml"))
+fired = {
+    case["alertname"]
+    for test in tests["tests"]
+    for case in test.get("alert_rule_test", [])
+    if case.get("exp_alerts")
+}
 for alert in alerts:
+    if alert["alert"] not in fired:
+        errors.append(f"alert {alert['alert']} has no promtool test in rules_test.yaml that fires it")
     if alert.get("labels", {}).get("severity") not in ("critical", "warning", "info"):
         errors.append(f"alert {alert['alert']} needs a severity of critical, warning or info")
     if not alert.get("annotations", {}).get("summary"):

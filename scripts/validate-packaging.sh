@@ -3,6 +3,10 @@
 # docker-compose.yml (with its profiles), deploy/compose/dex.yaml and .env.example.
 #
 #   scripts/validate-packaging.sh [COMPOSE_FILE]
+#   scripts/validate-packaging.sh --print-server-env   the environment docker-compose.yml gives
+#                                                       its flotilla service with .env.example
+#                                                       as .env (KEY=VALUE lines), for
+#                                                       scripts/test-image.sh
 #
 # COMPOSE_FILE (default: docker-compose.yml) is checked as if it were the repository's
 # docker-compose.yml: its relative paths (build context, env_file, bind mounts such as
@@ -52,6 +56,11 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+print_server_env=no
+if [ "${1:-}" = "--print-server-env" ]; then
+  print_server_env=yes
+  shift
+fi
 compose_file=${1:-$repo/docker-compose.yml}
 
 die() {
@@ -178,6 +187,18 @@ compose_config() { # NAME ENV_FILE-or-empty LABEL [PROFILE...]
 }
 compose_config no-env "" "without a .env file"
 compose_config env-example "$repo/.env.example" "with .env.example as .env"
+if [ "$print_server_env" = yes ]; then
+  python3 - "$work/env-example/config.json" <<'PY'
+import json
+import sys
+
+environment = json.load(open(sys.argv[1]))["services"]["flotilla"].get("environment") or {}
+for key, value in sorted(environment.items()):
+    if value is not None:
+        print(f"{key}={value}")
+PY
+  exit 0
+fi
 compose_config profiles-no-env "" "--profile dns --profile demo, no .env" dns demo
 compose_config dns "$work/dns.env" "--profile dns, .env.example + dns settings" dns
 compose_config demo "$work/demo.env" "--profile demo, .env.example + demo settings" demo
@@ -341,6 +362,11 @@ if len(stages) < 2:
 def stage_by_ref(ref):
     for s in stages:
         if s.name == ref or str(s.index) == ref:
+            # A stage that is only an earlier stage under another name (`FROM ${BINARIES} AS
+            # binaries`: the build, by the ARG's default) stands for that stage.
+            base = next((b for b in stages[:s.index] if b.name and b.name == s.image), None)
+            if base is not None and not s.copies and not s.runs:
+                return stage_by_ref(base.name)
             return s
     return None
 

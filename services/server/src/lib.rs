@@ -2,5 +2,6 @@
 
 pub mod app;
 mod connections;
+pub mod healthcheck;
 mod openapi;
 pub mod serve;

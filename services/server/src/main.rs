@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use flotilla_core::config::Config;
 use flotilla_core::telemetry;
-use flotilla_server::{app, serve};
+use flotilla_server::{app, healthcheck, serve};
 
 /// Flotilla: an open control plane for fleets of Kubernetes clusters.
 #[derive(Parser)]
@@ -17,6 +17,7 @@ Examples:
   flotilla-server --dev                       development mode, embedded Postgres in .flotilla
   DATABASE_URL=postgres://... flotilla-server  production, on an existing database
   flotilla-server openapi > openapi/openapi.json
+  flotilla-server healthcheck                  exit 0 if the local server is ready (/readyz)
   DATABASE_URL=postgres://... flotilla-server migrate   apply migrations, then exit
   flotilla-server --services directory,dns     run only some services
   DATABASE_URL=postgres://... flotilla-server rotate-signing-key   a new token-signing key now"
@@ -45,13 +46,35 @@ enum Command {
         #[arg(long)]
         unpublish_previous: bool,
     },
+    /// Exit 0 if the server is ready (GET /readyz answers 200), 1 otherwise: the container
+    /// image's health check.
+    Healthcheck {
+        /// What to ask (plain http://); by default /readyz on FLOTILLA_LISTEN's port over
+        /// loopback.
+        url: Option<url::Url>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Openapi) = cli.command {
-        print!("{}", app::openapi_json());
-        return ExitCode::SUCCESS;
+    match cli.command {
+        Some(Command::Openapi) => {
+            print!("{}", app::openapi_json());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Healthcheck { ref url }) => {
+            let url = url
+                .clone()
+                .unwrap_or_else(|| healthcheck::default_url(cli.config.listen));
+            return match healthcheck::check(&url) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("unhealthy: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {}
     }
     let migrating = matches!(cli.command, Some(Command::Migrate));
     // Migrating needs only the database: the rules between the serving settings (such as a

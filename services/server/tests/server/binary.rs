@@ -228,6 +228,37 @@ fn wrong_settings_are_refused_with_their_name() {
     assert!(err.contains("--dev"), "{err}");
 }
 
+/// `flotilla-server healthcheck [URL]`'s exit status and what it said.
+fn healthcheck(args: &[&str], listen: &str) -> (bool, String) {
+    let out = Command::new(binary())
+        .arg("healthcheck")
+        .args(args)
+        .env("FLOTILLA_LISTEN", listen)
+        .output()
+        .expect("run the health check");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_health_check_command_says_whether_the_server_is_ready() {
+    let db = TestDb::new().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut server = start_ready(work.path(), &[], &[("DATABASE_URL", &db.url())]).await;
+    let listen = server.base_url.trim_start_matches("http://").to_owned();
+    // By default /readyz on FLOTILLA_LISTEN's port; or the URL given.
+    assert_eq!(healthcheck(&[], &listen), (true, String::new()));
+    let readyz = server.url("/readyz");
+    assert!(healthcheck(&[&readyz], "127.0.0.1:1").0);
+    let (ok, said) = healthcheck(&[&server.url("/nope")], &listen);
+    assert!(!ok && said.contains("answered 404"), "{said}");
+    stop(&mut server).await;
+    let (ok, said) = healthcheck(&[], &listen);
+    assert!(!ok && said.contains("cannot connect"), "{said}");
+}
+
 #[tokio::test]
 async fn runs_on_database_url_with_json_logs() {
     let db = TestDb::new().await;
