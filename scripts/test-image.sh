@@ -72,8 +72,10 @@ for binary in flotilla-server flotilla-agent; do
 done
 
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+# No cached layers: podman 4.3 reuses a cached LABEL layer whose build argument changed (an
+# unchanged binary's image would keep the last build's revision).
 build() { # TARGET TAG
-  podman build --quiet --network=host --pull=never --format docker \
+  podman build --quiet --no-cache --network=host --pull=never --format docker \
     --build-arg BINARIES=prebuilt --build-arg FLOTILLA_COMMIT="$commit" \
     --target "$1" -t "$2" . >/dev/null
 }
@@ -99,7 +101,8 @@ for image in flotilla-server flotilla-agent; do
   for forbidden in bin/sh bin/bash usr/bin/apt usr/bin/dpkg usr/bin/wget; do
     if grep -qx "$forbidden" "$work/$image.files"; then die "$image holds $forbidden"; fi
   done
-  say "$image: $(inspect "$ref" '{{.Size}}' | awk '{printf "%.1f MB", $1 / 1000000}'), user 10001, labels, no shell or package manager"
+  compressed=$(podman save "$ref" 2>/dev/null | gzip -c | wc -c)
+  say "$image: $(inspect "$ref" '{{.Size}}' | awk '{printf "%.1f MB", $1 / 1000000}') ($(awk -v b="$compressed" 'BEGIN {printf "%.1f MB", b / 1000000}') compressed), user 10001, labels, no shell or package manager"
 done
 inspect localhost/flotilla-server:test '{{json .Config.ExposedPorts}}' | grep -q '"8080/tcp"' ||
   die "the server image does not expose 8080"
