@@ -77,12 +77,14 @@ async fn schemathesis_finds_no_server_error_and_no_answer_the_document_does_not_
         report.contains(&format!("Tested: {operations}")),
         "not all {operations} operations were tested:\n{report}"
     );
+    let cases = report.lines().find(|l| l.contains(" generated"));
     let summary = report
         .lines()
         .rev()
         .find(|l| l.contains(" in ") && l.starts_with('='));
     eprintln!(
-        "schemathesis: {operations} operations; {}",
+        "schemathesis: {operations} operations; {}; {}",
+        cases.map_or("?", str::trim),
         summary.unwrap_or("?")
     );
 }
