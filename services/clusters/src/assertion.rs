@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use chrono::Utc;
+use flotilla_core::auth::bearer::BearerKind;
 use flotilla_core::auth::{opaque, Agent};
 use flotilla_core::{AppContext, Error};
 use jsonwebtoken::errors::ErrorKind;
@@ -79,22 +80,6 @@ fn raw_header(token: &str) -> Option<RawHeader> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()
 }
 
-/// Whether a bearer token looks like a cluster assertion (a JWT whose header has `x5c`),
-/// as opposed to one of Flotilla's access tokens.
-pub fn looks_like_assertion(token: &str) -> bool {
-    /// Only whether `x5c` is there: the chain is not copied out.
-    #[derive(Deserialize)]
-    struct Kind {
-        x5c: Option<serde::de::IgnoredAny>,
-    }
-    token
-        .split('.')
-        .next()
-        .and_then(|encoded| URL_SAFE_NO_PAD.decode(encoded).ok())
-        .and_then(|json| serde_json::from_slice::<Kind>(&json).ok())
-        .is_some_and(|kind| kind.x5c.is_some())
-}
-
 /// The agent `token` speaks for in `account` when `token` is a cluster assertion; `None` for
 /// any other kind of bearer token. A reused assertion this replica verified before is
 /// recognised by one hash and one lookup, before anything is parsed: the whole cost of a
@@ -109,7 +94,7 @@ pub async fn agent_in(
             return Some(in_account(agent, account));
         }
     }
-    if !looks_like_assertion(token) {
+    if BearerKind::of(token) != BearerKind::ClusterAssertion {
         return None;
     }
     Some(authenticate(ctx, account, token).await)

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use chrono::Utc;
 use flotilla_core::audit::{Actor, Entry, Origin};
-use flotilla_core::auth::credentials::REGISTRATION_TOKEN_PREFIX;
+use flotilla_core::auth::bearer::BearerKind;
 use flotilla_core::auth::{AccountAccess, Agent, Role};
 use flotilla_core::names::ClusterName;
 use flotilla_core::{AppContext, Error, FieldError, Problem};
@@ -175,7 +175,7 @@ impl Registrar {
         cluster: &str,
     ) -> Result<Self, Error> {
         if let Some(token) = agent::bearer(parts) {
-            if token.starts_with(REGISTRATION_TOKEN_PREFIX) {
+            if BearerKind::of(token) == BearerKind::RegistrationToken {
                 let token = registration_tokens::find(&ctx.db, account, token).await?;
                 return Ok(Registrar::Token(token));
             }

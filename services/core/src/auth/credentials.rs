@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::access_token::TokenError;
+use super::bearer::BearerKind;
 use super::{opaque, AuthState, Role};
 use crate::error::{Error, Result};
 
@@ -194,15 +195,17 @@ async fn verify_bearer(
     issuer: &str,
     token: &str,
 ) -> Result<(Principal, Instant)> {
-    if token.starts_with(API_TOKEN_PREFIX) {
-        return verify_api_token(db, token).await;
-    }
-    if token.starts_with(REGISTRATION_TOKEN_PREFIX) {
-        return Err(Error::Unauthorized(
-            "A registration token (flreg_...) only registers clusters: \
-             PUT /api/v1/accounts/{account}/clusters/{cluster}."
-                .into(),
-        ));
+    match BearerKind::of(token) {
+        BearerKind::ApiToken => return verify_api_token(db, token).await,
+        BearerKind::RegistrationToken => {
+            return Err(Error::Unauthorized(
+                "A registration token (flreg_...) only registers clusters: \
+                 PUT /api/v1/accounts/{account}/clusters/{cluster}."
+                    .into(),
+            ))
+        }
+        // A cluster assertion is not Flotilla's: the signature check below refuses it.
+        BearerKind::ClusterAssertion | BearerKind::AccessToken => {}
     }
     let claims = match state.keys.verify(db, issuer, token).await {
         Ok(claims) => claims,

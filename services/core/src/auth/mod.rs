@@ -5,6 +5,7 @@
 
 pub mod access_token;
 mod agent;
+pub mod bearer;
 pub mod cache;
 pub mod credentials;
 pub mod csrf;
