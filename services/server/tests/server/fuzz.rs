@@ -77,14 +77,17 @@ async fn schemathesis_finds_no_server_error_and_no_answer_the_document_does_not_
         report.contains(&format!("Tested: {operations}")),
         "not all {operations} operations were tested:\n{report}"
     );
-    let cases = report.lines().find(|l| l.contains(" generated"));
+    let cases = report
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(|c: char| c.is_ascii_digit()) && l.contains(" generated"));
     let summary = report
         .lines()
         .rev()
         .find(|l| l.contains(" in ") && l.starts_with('='));
     eprintln!(
         "schemathesis: {operations} operations; {}; {}",
-        cases.map_or("?", str::trim),
+        cases.unwrap_or("?"),
         summary.unwrap_or("?")
     );
 }
