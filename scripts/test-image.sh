@@ -98,6 +98,9 @@ for image in flotilla-server flotilla-agent; do
   podman create --no-healthcheck --name flotilla-image-files "$ref" >/dev/null
   podman export flotilla-image-files | tar -t >"$work/$image.files"
   podman rm flotilla-image-files >/dev/null
+  # The listing names files as `usr/local/bin/...`: the binary is there, so a missing shell
+  # below is really missing.
+  grep -qx "usr/local/bin/$image" "$work/$image.files" || die "$image's files do not list its binary"
   for forbidden in bin/sh bin/bash usr/bin/apt usr/bin/dpkg usr/bin/wget; do
     if grep -qx "$forbidden" "$work/$image.files"; then die "$image holds $forbidden"; fi
   done
