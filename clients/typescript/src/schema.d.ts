@@ -1050,7 +1050,7 @@ export interface components {
         DeviceRequest: {
             /** @description The client: `flotilla-cli`. */
             client_id: components["schemas"]["ClientId"];
-            /** @description Requested scopes (default `api`). */
+            /** @description Requested scopes, separated by spaces (default `api`). */
             scope?: string | null;
         };
         /** @description What replacing a set did. */

@@ -19,7 +19,7 @@ class DeviceRequest:
     Attributes:
         client_id (ClientId): The clients Flotilla's authorization server knows (read as text, so that another one is
             answered with OAuth's `invalid_client`).
-        scope (None | str | Unset): Requested scopes (default `api`).
+        scope (None | str | Unset): Requested scopes, separated by spaces (default `api`).
     """
 
     client_id: ClientId

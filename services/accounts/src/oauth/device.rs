@@ -39,7 +39,8 @@ pub struct DeviceRequest {
     /// The client: `flotilla-cli`.
     #[schema(value_type = crate::oauth::ClientId)]
     pub client_id: Option<String>,
-    /// Requested scopes (default `api`).
+    /// Requested scopes, separated by spaces (default `api`).
+    #[schema(pattern = "^( *(api|openid|profile|email|offline_access))* *$")]
     pub scope: Option<String>,
 }
 

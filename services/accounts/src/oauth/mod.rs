@@ -66,7 +66,12 @@ pub fn check_client(client_id: Option<&str>) -> Result<&'static str> {
 
 /// The granted scope: the requested ones if all are known, `api` when none are asked for.
 pub fn check_scope(scope: Option<&str>) -> Result<String> {
-    let asked: Vec<&str> = scope.unwrap_or("").split_whitespace().collect();
+    // RFC 6749 §3.3: scopes are separated by spaces (%x20), and nothing else.
+    let asked: Vec<&str> = scope
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .collect();
     if let Some(unknown) = asked.iter().find(|s| !SCOPES.contains(s)) {
         let unknown: String = unknown.chars().take(40).collect();
         return Err(oauth(
@@ -156,5 +161,6 @@ mod tests {
             "api offline_access"
         );
         assert!(check_scope(Some("admin")).is_err());
+        assert!(check_scope(Some("api\toffline_access")).is_err(), "a tab is no separator");
     }
 }
