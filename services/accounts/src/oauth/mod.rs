@@ -161,6 +161,9 @@ mod tests {
             "api offline_access"
         );
         assert!(check_scope(Some("admin")).is_err());
-        assert!(check_scope(Some("api\toffline_access")).is_err(), "a tab is no separator");
+        assert!(
+            check_scope(Some("api\toffline_access")).is_err(),
+            "a tab is no separator"
+        );
     }
 }
