@@ -5,6 +5,7 @@
 
 use axum::http::StatusCode;
 use flotilla_core::config::Service;
+use flotilla_core::http::edge::needs_database;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDocument, Ref, ResponseBuilder};
 use utoipa::OpenApi;
@@ -154,9 +155,8 @@ pub fn describe_stack(document: &mut OpenApiDocument) {
         let body = operation.request_body.as_ref();
         let json_body = body.is_some_and(|b| b.content.contains_key("application/json"));
         let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
-        let database = ["/api/", "/oauth/", "/spiffe/", "/.well-known/jwks.json"]
-            .iter()
-            .any(|prefix| path.starts_with(prefix));
+        // The paths the database breaker answers at once (and that time out on the pool).
+        let database = needs_database(path);
         let answers = [
             (StatusCode::BAD_REQUEST, has_path || has_query || body.is_some(),
                 "The request cannot be read: a NUL byte or invalid UTF-8 in its path or query, a path parameter of the wrong form, or malformed JSON"),

@@ -244,7 +244,7 @@ fn is_acceptable_id(id: &HeaderValue) -> bool {
 /// Whether answering `path` needs the database: the API, the token endpoints, the SPIFFE
 /// bundles and the token-signing keys. (Pages answer after the pool's acquire timeout, with
 /// their own error page; the operations endpoints say what they know without it.)
-fn needs_database(path: &str) -> bool {
+pub fn needs_database(path: &str) -> bool {
     [
         "/api/",
         "/spiffe/",
