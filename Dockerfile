@@ -28,8 +28,12 @@ FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build
 WORKDIR /src
 # Only what the build reads: the workspace manifest and lock file, the crates, the
 # migrations that sqlx::migrate!("../../migrations") embeds at compile time, and the console's
-# stylesheet and scripts that flotilla-web embeds (web/tests is not needed).
+# stylesheet and scripts that flotilla-web embeds (web/tests is not needed). The query data in
+# .sqlx/ lets the `sqlx::query!` macros check every statement without a database
+# (.cargo/config.toml sets SQLX_OFFLINE).
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo ./.cargo
+COPY .sqlx ./.sqlx
 COPY services ./services
 COPY migrations ./migrations
 COPY web ./web

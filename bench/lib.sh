@@ -8,7 +8,9 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 2; }
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-SERVER="$target_dir/release/flotilla-server"
+# BENCH_SERVER=<path> runs another build of the server (an earlier commit's, to compare before
+# and after a change back to back on the same machine).
+SERVER=${BENCH_SERVER:-"$target_dir/release/flotilla-server"}
 
 # Traversable: as root, the embedded Postgres runs as the postgres user.
 work=$(mktemp -d /var/tmp/flotilla-bench.XXXXXX)
