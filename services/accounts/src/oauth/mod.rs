@@ -6,8 +6,9 @@
 //!
 //! Each thing the server stores has its module, whose `store` submodule holds all of its
 //! SQL: [`authorization_codes`], [`device`] (device codes), [`grants`] (grants and their
-//! refresh tokens). The endpoints ([`token`], [`revoke`], [`discovery`],
-//! [`device::handlers`], and the consent pages of [`authorize`]) hold no SQL.
+//! refresh tokens); [`exchange`]'s `store` holds the one read a token exchange makes. The
+//! endpoints ([`token`], [`revoke`], [`discovery`], [`device::handlers`], and the consent
+//! pages of [`authorize`]) hold no SQL.
 
 pub mod authorization_codes;
 pub mod authorize;
