@@ -1,24 +1,22 @@
 //! `GET|POST /oauth/authorize`: the authorization-code grant for the CLI. A logged-in person
 //! sees a consent page naming the client and where it will be sent; allowing issues a
-//! one-minute, single-use code bound to the PKCE challenge and the loopback redirect URI.
+//! one-minute, single-use code bound to the PKCE challenge and the loopback redirect URI
+//! (see [`super::authorization_codes`], which stores and redeems it).
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use flotilla_core::auth::credentials::profile;
-use flotilla_core::auth::{opaque, Caller};
+use flotilla_core::auth::Caller;
 use flotilla_core::{AppContext, Error as CoreError};
 use serde::Deserialize;
 use url::Url;
 
-use super::{check_client, check_scope, is_loopback_redirect};
+use super::{authorization_codes, check_client, check_scope, is_loopback_redirect};
 use crate::error::Error;
 use crate::login::encode;
 use crate::pages::{html, Page, PageError};
-
-/// How long an authorization code lives.
-const CODE_TTL_SECS: f64 = 60.0;
 
 /// The authorization request's parameters (query on GET, form on POST).
 #[derive(Debug, Deserialize)]
@@ -198,22 +196,14 @@ pub async fn decide(
             checked.state.as_deref(),
         ));
     }
-    let code = opaque::new_secret();
-    sqlx::query("DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 day'")
-        .execute(&ctx.db)
-        .await?;
-    sqlx::query(
-        "INSERT INTO authorization_codes (code_hash, person_id, client_id, redirect_uri, code_challenge, scope, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))",
+    let code = authorization_codes::create(
+        &ctx,
+        person,
+        checked.client_id,
+        &checked.redirect_uri,
+        &checked.challenge,
+        &checked.scope,
     )
-    .bind(opaque::hash(&code))
-    .bind(person)
-    .bind(checked.client_id)
-    .bind(&checked.redirect_uri)
-    .bind(&checked.challenge)
-    .bind(&checked.scope)
-    .bind(CODE_TTL_SECS)
-    .execute(&ctx.db)
     .await?;
     Ok(redirect_with(
         &checked.redirect_uri,

@@ -3,7 +3,14 @@
 //! page, the device authorization grant (RFC 8628), rotating refresh tokens with reuse
 //! detection, revocation (RFC 7009), token exchange for a cluster's audience (RFC 8693), and
 //! the discovery documents.
+//!
+//! Each thing the server stores has its module, whose `store` submodule holds all of its
+//! SQL: [`authorization_codes`], [`device`] (device codes), [`grants`] (grants and their
+//! refresh tokens); [`exchange`]'s `store` holds the one read a token exchange makes. The
+//! endpoints ([`token`], [`revoke`], [`discovery`], [`device::handlers`], and the consent
+//! pages of [`authorize`]) hold no SQL.
 
+pub mod authorization_codes;
 pub mod authorize;
 pub mod device;
 pub mod discovery;

@@ -7,13 +7,11 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Form};
-use flotilla_core::auth::opaque;
 use flotilla_core::AppContext;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::grants::revoke_grant;
+use super::grants;
 use crate::error::{OAuthError, Result};
 use crate::rate_limit::{ClientIp, TOKEN};
 use crate::Accounts;
@@ -51,27 +49,6 @@ pub async fn revoke(
     // RFC 7009 §2.1: a public client names itself.
     super::check_client(request.client_id.as_deref())?;
     let token = super::token::required(&request.token, "token")?;
-    let by_refresh: Option<Uuid> =
-        sqlx::query_scalar("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
-            .bind(opaque::hash(token))
-            .fetch_optional(&ctx.db)
-            .await?;
-    let grant = match by_refresh {
-        Some(grant) => Some(grant),
-        None => ctx
-            .auth
-            .keys
-            .verify(&ctx.db, ctx.config.issuer(), token)
-            .await
-            .ok()
-            .map(|claims| claims.sid),
-    };
-    if let Some(grant) = grant {
-        let mut tx = ctx.db.begin().await?;
-        revoke_grant(&mut tx, grant, "revoked by the client").await?;
-        tx.commit().await?;
-        ctx.auth.forget("grant");
-        tracing::info!(grant = %grant, "grant revoked");
-    }
+    grants::revoke_token(&ctx, token).await?;
     Ok(StatusCode::OK)
 }

@@ -1,5 +1,7 @@
 //! `POST /oauth/token`: the authorization-code (with PKCE), refresh-token and device-code
 //! grants, and token exchange for a cluster's audience. Errors are RFC 6749's JSON, never problem+json, since OAuth clients expect them.
+//! Each grant's rules live with what it redeems ([`super::authorization_codes`],
+//! [`super::grants`], [`super::device`], [`super::exchange`]); this is the endpoint only.
 
 use std::sync::Arc;
 
@@ -8,15 +10,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Json};
-use flotilla_core::auth::opaque;
 use flotilla_core::AppContext;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::exchange::{self, ExchangeResponse, EXCHANGE_GRANT};
 use super::grants::{self, TokenResponse};
-use super::{check_client, device, pkce_matches};
+use super::{authorization_codes, check_client, device};
 use crate::error::{oauth, OAuthError, Result};
 use crate::rate_limit::{ClientIp, TOKEN};
 use crate::Accounts;
@@ -96,7 +96,9 @@ pub async fn token(
             let issued = exchange::exchange(&ctx, &accounts, client_id, &request).await?;
             return Ok(no_store(Json(TokenAnswer::Exchanged(issued))));
         }
-        Some("authorization_code") => authorization_code(&ctx, &accounts, client_id, &request).await?,
+        Some("authorization_code") => {
+            authorization_codes::redeem(&ctx, &accounts, client_id, &request).await?
+        }
         Some("refresh_token") => {
             let presented = required(&request.refresh_token, "refresh_token")?;
             grants::refresh(&ctx, &accounts, client_id, presented).await?
@@ -136,79 +138,4 @@ pub fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str> {
         .as_deref()
         .filter(|v| !v.is_empty() && v.len() <= 4096)
         .ok_or_else(|| oauth("invalid_request", format!("{name} is required.")))
-}
-
-async fn authorization_code(
-    ctx: &AppContext,
-    accounts: &Accounts,
-    client_id: &str,
-    request: &TokenRequest,
-) -> Result<TokenResponse> {
-    let code = required(&request.code, "code")?;
-    let redirect_uri = required(&request.redirect_uri, "redirect_uri")?;
-    let verifier = required(&request.code_verifier, "code_verifier")?;
-    // Loaded before the transaction, which must not wait for a second connection.
-    let key = accounts.signer.key(ctx).await?;
-    let mut tx = ctx.db.begin().await?;
-    type Row = (
-        Uuid,
-        String,
-        String,
-        String,
-        String,
-        bool,
-        bool,
-        Option<Uuid>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT person_id, client_id, redirect_uri, code_challenge, scope, \
-                expires_at > now(), used_at IS NOT NULL, grant_id \
-         FROM authorization_codes WHERE code_hash = $1 FOR UPDATE",
-    )
-    .bind(opaque::hash(code))
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (person, owner, expected_redirect, challenge, scope, live, used, grant) =
-        row.ok_or_else(|| oauth("invalid_grant", "The authorization code is invalid."))?;
-    if used {
-        // RFC 6749 §4.1.2: a replayed code revokes what was issued with it.
-        if let Some(grant) = grant {
-            grants::revoke_grant(&mut tx, grant, "authorization code replayed").await?;
-        }
-        tx.commit().await?;
-        ctx.auth.forget("grant");
-        return Err(oauth(
-            "invalid_grant",
-            "The authorization code was already used; the tokens issued with it are revoked.",
-        ));
-    }
-    if !live {
-        return Err(oauth(
-            "invalid_grant",
-            "The authorization code has expired; start again.",
-        ));
-    }
-    if owner != client_id || expected_redirect != redirect_uri {
-        return Err(oauth(
-            "invalid_grant",
-            "The code was issued to another client or redirect_uri.",
-        ));
-    }
-    if !pkce_matches(verifier, &challenge) {
-        return Err(oauth(
-            "invalid_grant",
-            "PKCE verification failed: code_verifier does not match the code_challenge.",
-        ));
-    }
-    let (grant, tokens) =
-        grants::start_grant(ctx, &key, &mut tx, person, client_id, &scope).await?;
-    sqlx::query(
-        "UPDATE authorization_codes SET used_at = now(), grant_id = $2 WHERE code_hash = $1",
-    )
-    .bind(opaque::hash(code))
-    .bind(grant)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(tokens)
 }

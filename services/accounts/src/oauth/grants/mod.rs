@@ -2,6 +2,11 @@
 //! token and an opaque refresh token, rotated on every use. Presenting a used refresh token
 //! again revokes the whole family, except within a short grace window in which the client
 //! may simply never have received the new pair.
+//!
+//! This module holds those rules; [`store`] holds their SQL (`oauth_grants` and
+//! `refresh_tokens`).
+
+pub mod store;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -50,17 +55,7 @@ pub async fn start_grant(
     scope: &str,
 ) -> Result<(Uuid, TokenResponse)> {
     let grant = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO oauth_grants (id, person_id, client_id, scope, expires_at) \
-         VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))",
-    )
-    .bind(grant)
-    .bind(person)
-    .bind(client_id)
-    .bind(scope)
-    .bind(GRANT_LIFETIME.as_secs_f64())
-    .execute(&mut *conn)
-    .await?;
+    store::insert_grant(conn, grant, person, client_id, scope, GRANT_LIFETIME).await?;
     let tokens = issue(ctx, key, conn, grant, person, client_id, scope).await?;
     Ok((grant, tokens))
 }
@@ -93,11 +88,7 @@ async fn issue(
     };
     let access_token = key.sign(&claims)?;
     let refresh_token = format!("flr_{}", opaque::new_secret());
-    sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id) VALUES ($1, $2)")
-        .bind(opaque::hash(&refresh_token))
-        .bind(grant)
-        .execute(&mut *conn)
-        .await?;
+    store::insert_refresh_token(conn, &opaque::hash(&refresh_token), grant).await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -109,15 +100,35 @@ async fn issue(
 
 /// Revokes a whole grant (its refresh tokens and access tokens), e.g. on reuse or log-out.
 pub async fn revoke_grant(conn: &mut PgConnection, grant: Uuid, reason: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE oauth_grants SET revoked_at = now(), revoked_reason = $2 \
-         WHERE id = $1 AND revoked_at IS NULL",
-    )
-    .bind(grant)
-    .bind(reason)
-    .execute(&mut *conn)
-    .await?;
+    store::revoke_grant(conn, grant, reason).await?;
     cache::announce(conn, "grant").await?;
+    Ok(())
+}
+
+/// Revokes the grant of `token`, a refresh token or else an access token (RFC 7009); nothing
+/// when it is neither.
+pub async fn revoke_token(ctx: &AppContext, token: &str) -> Result<()> {
+    // The connection goes back to the pool before verifying an access token, which may
+    // need one.
+    let by_refresh =
+        store::grant_of_refresh_token(&mut *ctx.db.acquire().await?, &opaque::hash(token)).await?;
+    let grant = match by_refresh {
+        Some(grant) => Some(grant),
+        None => ctx
+            .auth
+            .keys
+            .verify(&ctx.db, ctx.config.issuer(), token)
+            .await
+            .ok()
+            .map(|claims| claims.sid),
+    };
+    if let Some(grant) = grant {
+        let mut tx = ctx.db.begin().await?;
+        revoke_grant(&mut tx, grant, "revoked by the client").await?;
+        tx.commit().await?;
+        ctx.auth.forget("grant");
+        tracing::info!(grant = %grant, "grant revoked");
+    }
     Ok(())
 }
 
@@ -132,58 +143,34 @@ pub async fn refresh(
     // same token wait on, each holding a connection.
     let key = accounts.signer.key(ctx).await?;
     let mut tx = ctx.db.begin().await?;
-    type Row = (
-        Uuid,
-        Uuid,
-        String,
-        String,
-        bool,
-        bool,
-        Option<bool>,
-        Option<Vec<u8>>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT g.id, g.person_id, g.client_id, g.scope, \
-                g.revoked_at IS NULL AND g.expires_at > now(), \
-                r.used_at IS NOT NULL, \
-                r.used_at > now() - make_interval(secs => $2), \
-                r.replaced_by \
-         FROM refresh_tokens r JOIN oauth_grants g ON g.id = r.grant_id \
-         WHERE r.token_hash = $1 FOR UPDATE OF r, g",
-    )
-    .bind(opaque::hash(presented))
-    .bind(REUSE_GRACE.as_secs_f64())
-    .fetch_optional(&mut *tx)
-    .await?;
+    let presented_hash = opaque::hash(presented);
     let invalid = || {
         oauth(
             "invalid_grant",
             "The refresh token is invalid, expired or revoked; log in again.",
         )
     };
-    let (grant, person, owner, scope, live, used, within_grace, successor) =
-        row.ok_or_else(invalid)?;
-    if owner != client_id {
+    let token = store::lock_refresh_token(&mut tx, &presented_hash, REUSE_GRACE)
+        .await?
+        .ok_or_else(invalid)?;
+    let grant = token.grant_id;
+    if token.client_id != client_id {
         return Err(oauth(
             "invalid_grant",
             "The refresh token was issued to another client.",
         ));
     }
-    if !live {
+    if !token.live {
         return Err(invalid());
     }
-    if used {
-        let successor_unused = match &successor {
-            Some(hash) => sqlx::query_scalar::<_, bool>(
-                "SELECT used_at IS NULL FROM refresh_tokens WHERE token_hash = $1",
-            )
-            .bind(hash)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or(false),
-            None => false,
+    if token.used {
+        let unused_successor = match token.replaced_by {
+            Some(successor) => store::refresh_token_unused(&mut tx, &successor)
+                .await?
+                .then_some(successor),
+            None => None,
         };
-        if !(within_grace == Some(true) && successor_unused) {
+        let Some(successor) = unused_successor.filter(|_| token.within_grace == Some(true)) else {
             revoke_grant(&mut tx, grant, "refresh token reused").await?;
             tx.commit().await?;
             ctx.auth.forget("grant");
@@ -192,19 +179,26 @@ pub async fn refresh(
                 "invalid_grant",
                 "This refresh token was already used, so every token of this log-in is revoked; log in again.",
             ));
-        }
+        };
         // The client lost the previous answer: retire the successor it never saw.
-        sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
-            .bind(successor)
-            .execute(&mut *tx)
-            .await?;
+        store::retire_refresh_token(&mut tx, &successor).await?;
     }
-    let tokens = issue(ctx, &key, &mut tx, grant, person, client_id, &scope).await?;
-    sqlx::query("UPDATE refresh_tokens SET used_at = coalesce(used_at, now()), replaced_by = $2 WHERE token_hash = $1")
-        .bind(opaque::hash(presented))
-        .bind(opaque::hash(&tokens.refresh_token))
-        .execute(&mut *tx)
-        .await?;
+    let tokens = issue(
+        ctx,
+        &key,
+        &mut tx,
+        grant,
+        token.person_id,
+        client_id,
+        &token.scope,
+    )
+    .await?;
+    store::rotate_refresh_token(
+        &mut tx,
+        &presented_hash,
+        &opaque::hash(&tokens.refresh_token),
+    )
+    .await?;
     tx.commit().await?;
     Ok(tokens)
 }

@@ -3,6 +3,10 @@
 //! email and their role in the account as `groups`. A kube-apiserver that trusts Flotilla as
 //! an OpenID issuer for that audience accepts it; Flotilla's own API does not (its audience is
 //! `<issuer>/api`).
+//!
+//! This module holds the exchange's rules; [`store`] holds the one read it makes.
+
+pub mod store;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -109,20 +113,15 @@ pub async fn exchange(
         }
         Err(e) => return Err(e.into()),
     };
-    let row: Option<(Option<String>, bool, String, bool)> = sqlx::query_as(
-        "SELECT p.email, p.email_verified, m.role, \
-                EXISTS (SELECT 1 FROM clusters c WHERE c.account_id = a.id AND c.name = $3) \
-         FROM persons p JOIN memberships m ON m.person_id = p.id \
-         JOIN accounts a ON a.id = m.account_id \
-         WHERE p.id = $1 AND a.name = $2",
-    )
-    .bind(person)
-    .bind(account)
-    .bind(cluster)
-    .fetch_optional(&ctx.db)
-    .await?;
-    let (email, email_verified, role) = match row {
-        Some((email, verified, role, true)) => (email, verified, role),
+    let member =
+        store::cluster_member(&mut *ctx.db.acquire().await?, person, account, cluster).await?;
+    let (email, email_verified, role) = match member {
+        Some(store::ClusterMember {
+            email,
+            email_verified,
+            role,
+            cluster_exists: true,
+        }) => (email, email_verified, role),
         // Not a member, or no such cluster: the same answer, so neither can be probed.
         _ => {
             return Err(oauth(
