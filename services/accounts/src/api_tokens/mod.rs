@@ -1,20 +1,25 @@
 //! API tokens of an account: a name, a role (at most the creator's), a required expiry of at
 //! most a year; the secret is shown once and stored as its SHA-256 beside a lookup prefix.
+//!
+//! This module holds the types and what creating and revoking mean (their audit entries);
+//! `store` holds the SQL and `handlers` the HTTP side.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
-use chrono::{DateTime, Duration, Utc};
+mod handlers;
+pub mod store;
+
+// `lib.rs` registers the handlers (with utoipa's `__path_*` items) as `api_tokens::<handler>`.
+pub use handlers::*;
+
+use chrono::{DateTime, Utc};
 use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::credentials::API_TOKEN_PREFIX;
 use flotilla_core::auth::{commit_change, opaque, AccountAccess, Role};
-use flotilla_core::names::{short_text, SHORT_TEXT_RULE};
-use flotilla_core::{AppContext, Error as CoreError, Problem};
+use flotilla_core::{AppContext, Error as CoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Longest lifetime of an API token.
 const MAX_LIFETIME_DAYS: i64 = 366;
@@ -67,174 +72,84 @@ pub struct CreatedApiToken {
     pub details: ApiToken,
 }
 
-/// Creates an API token.
-#[utoipa::path(post, path = "/api/v1/accounts/{account}/tokens", tag = "tokens",
-    params(("account" = String, Path, description = "The account's name")),
-    request_body = NewApiToken,
-    responses(
-        (status = 201, description = "Created; `token` holds the secret, shown only now", body = CreatedApiToken),
-        (status = 403, description = "Needs the admin role, or a role above the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad name or expiry", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn create_token(
-    State(ctx): State<AppContext>,
-    access: AccountAccess,
-    origin: Origin,
-    Json(body): Json<NewApiToken>,
-) -> Result<(StatusCode, Json<CreatedApiToken>)> {
-    access.require(Role::Admin)?;
-    // A token cannot mint tokens: a leaked one must not be able to renew itself.
-    access.caller.require_person()?;
-    if body.role > access.role {
-        return Err(CoreError::Forbidden(format!(
-            "A token cannot have more power than its creator: you are {}, the token asks for {}.",
-            access.role, body.role
-        ))
-        .into());
-    }
-    let Some(name) = short_text(&body.name) else {
-        return Err(Error::invalid("/name", SHORT_TEXT_RULE));
-    };
-    let now = Utc::now();
-    if body.expires_at <= now {
-        return Err(Error::invalid("/expires_at", "must be in the future"));
-    }
-    if body.expires_at > now + Duration::days(MAX_LIFETIME_DAYS) {
-        return Err(Error::invalid(
-            "/expires_at",
-            "must be at most one year away",
-        ));
-    }
+/// Creates a token of `role` named `name` (both already checked) for the account; returns
+/// it with its secret.
+async fn create(
+    ctx: &AppContext,
+    access: &AccountAccess,
+    origin: &Origin,
+    name: &str,
+    role: Role,
+    expires_at: DateTime<Utc>,
+) -> Result<CreatedApiToken> {
     let (token, lookup) = opaque::new_token(API_TOKEN_PREFIX);
     let id = Uuid::new_v4();
-    let actor = Actor::of(&ctx, &access.caller).await?;
+    let actor = Actor::of(ctx, &access.caller).await?;
     let mut tx = ctx.db.begin().await?;
-    let created_at: DateTime<Utc> = sqlx::query_scalar(
-        "INSERT INTO api_tokens (id, account_id, name, role, prefix, secret_hash, created_by, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at",
+    let created_at = store::insert(
+        &mut tx,
+        &store::NewTokenRow {
+            id,
+            account_id: access.account_id,
+            name,
+            role: role.as_str(),
+            prefix: &lookup,
+            secret_hash: &opaque::hash(&token),
+            created_by: access.caller.person(),
+            expires_at,
+        },
     )
-    .bind(id)
-    .bind(access.account_id)
-    .bind(name)
-    .bind(body.role.as_str())
-    .bind(&lookup)
-    .bind(opaque::hash(&token))
-    .bind(access.caller.person())
-    .bind(body.expires_at)
-    .fetch_one(&mut *tx)
     .await?;
     Entry {
         account_id: access.account_id,
         actor: &actor,
-        origin: &origin,
+        origin,
         action: "api-token.created",
         target: name,
-        details: serde_json::json!({ "id": id, "role": body.role, "expires_at": body.expires_at }),
+        details: serde_json::json!({ "id": id, "role": role, "expires_at": expires_at }),
     }
     .record(&mut tx)
     .await?;
     tx.commit().await?;
-    tracing::info!(account = %access.account, token = %id, role = %body.role, "API token created");
+    tracing::info!(account = %access.account, token = %id, role = %role, "API token created");
     let details = ApiToken {
         id,
         name: name.to_owned(),
-        role: body.role,
+        role,
         prefix: format!("{API_TOKEN_PREFIX}{lookup}"),
         created_at,
-        expires_at: body.expires_at,
+        expires_at,
         last_used_at: None,
         revoked_at: None,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedApiToken { token, details }),
-    ))
+    Ok(CreatedApiToken { token, details })
 }
 
-/// Lists the account's API tokens (never their secrets).
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/tokens", tag = "tokens",
-    params(("account" = String, Path, description = "The account's name")),
-    responses(
-        (status = 200, description = "The tokens, newest first", body = [ApiToken]),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn list_tokens(
-    State(ctx): State<AppContext>,
-    access: AccountAccess,
-) -> Result<Json<Vec<ApiToken>>> {
-    access.require(Role::Admin)?;
-    type Row = (
-        Uuid,
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, name, role, prefix, created_at, expires_at, last_used_at, revoked_at \
-         FROM api_tokens WHERE account_id = $1 ORDER BY created_at DESC",
-    )
-    .bind(access.account_id)
-    .fetch_all(&ctx.db)
-    .await?;
-    Ok(Json(
-        rows.into_iter()
-            .filter_map(
-                |(id, name, role, prefix, created_at, expires_at, last_used_at, revoked_at)| {
-                    Some(ApiToken {
-                        id,
-                        name,
-                        role: Role::parse(&role)?,
-                        prefix: format!("{API_TOKEN_PREFIX}{prefix}"),
-                        created_at,
-                        expires_at,
-                        last_used_at,
-                        revoked_at,
-                    })
-                },
-            )
-            .collect(),
-    ))
+/// The account's tokens, newest first.
+async fn list(ctx: &AppContext, account: Uuid) -> Result<Vec<ApiToken>> {
+    let rows = store::list(&mut *ctx.db.acquire().await?, account).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(ApiToken {
+                id: row.id,
+                name: row.name,
+                role: Role::parse(&row.role)?,
+                prefix: format!("{API_TOKEN_PREFIX}{}", row.prefix),
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+                last_used_at: row.last_used_at,
+                revoked_at: row.revoked_at,
+            })
+        })
+        .collect())
 }
 
-/// Revokes an API token at once.
-#[utoipa::path(delete, path = "/api/v1/accounts/{account}/tokens/{id}", tag = "tokens",
-    params(
-        ("account" = String, Path, description = "The account's name"),
-        ("id" = Uuid, Path, description = "The token's id"),
-    ),
-    responses(
-        (status = 204, description = "Revoked"),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or token", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn revoke_token(
-    State(ctx): State<AppContext>,
-    access: AccountAccess,
-    origin: Origin,
-    Path(path): Path<(String, Uuid)>,
-) -> Result<StatusCode> {
-    access.require(Role::Admin)?;
-    let id = path.1;
-    let actor = Actor::of(&ctx, &access.caller).await?;
+/// Revokes the account's token `id` at once (the caches of every replica forget it).
+async fn revoke(ctx: &AppContext, access: &AccountAccess, origin: &Origin, id: Uuid) -> Result<()> {
+    let actor = Actor::of(ctx, &access.caller).await?;
     let mut tx = ctx.db.begin().await?;
-    let name: Option<String> = sqlx::query_scalar(
-        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) \
-         WHERE id = $1 AND account_id = $2 RETURNING name",
-    )
-    .bind(id)
-    .bind(access.account_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(name) = name else {
+    let Some(name) = store::revoke(&mut tx, id, access.account_id).await? else {
         return Err(CoreError::NotFound(format!(
             "Account {} has no API token {id}.",
             access.account
@@ -244,14 +159,14 @@ pub async fn revoke_token(
     Entry {
         account_id: access.account_id,
         actor: &actor,
-        origin: &origin,
+        origin,
         action: "api-token.revoked",
         target: &name,
         details: serde_json::json!({ "id": id }),
     }
     .record(&mut tx)
     .await?;
-    commit_change(&ctx, tx, "api-token").await?;
+    commit_change(ctx, tx, "api-token").await?;
     tracing::info!(account = %access.account, token = %id, "API token revoked");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

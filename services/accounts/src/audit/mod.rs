@@ -1,18 +1,21 @@
 //! `GET /api/v1/accounts/{account}/audit`: who did what to the account, newest first, for
 //! its admins. The entries are written by each service in the transaction of the change
-//! (see `flotilla_core::audit`).
+//! (see `flotilla_core::audit`); `store` reads them and `handlers` serves them.
 
-use axum::extract::{Query, State};
-use axum::Json;
+mod handlers;
+pub mod store;
+
+// `lib.rs` registers the handler (with utoipa's `__path_audit`) as `audit::audit`.
+pub use handlers::*;
+
 use chrono::{DateTime, Utc};
-use flotilla_core::auth::{AccountAccess, Role};
 use flotilla_core::http::paging::PageQuery;
-use flotilla_core::{AppContext, Problem};
+use flotilla_core::AppContext;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One audit entry.
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,69 +53,36 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
 }
 
-type Row = (
-    i64,
-    DateTime<Utc>,
-    String,
-    String,
-    Option<Uuid>,
-    String,
-    String,
-    serde_json::Value,
-    Option<String>,
-    Option<String>,
-);
-
-/// The account's audit log, newest first (admins).
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/audit", operation_id = "audit_log", tag = "audit",
-    params(("account" = String, Path, description = "The account's name"), PageQuery),
-    responses(
-        (status = 200, description = "A page of the audit log", body = AuditPage),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad limit", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn audit(
-    State(ctx): State<AppContext>,
-    access: AccountAccess,
-    Query(page): Query<PageQuery>,
-) -> Result<Json<AuditPage>> {
-    access.require(Role::Admin)?;
+/// A page of the account's audit log, newest first.
+async fn read_page(ctx: &AppContext, account: Uuid, page: &PageQuery) -> Result<AuditPage> {
     let limit = page.limit()?;
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, at, action, actor_kind, actor_id, actor, target, details, request_id, \
-                host(source) \
-         FROM audit_events WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2) \
-         ORDER BY id DESC LIMIT $3",
+    let rows = store::page(
+        &mut *ctx.db.acquire().await?,
+        account,
+        page.before,
+        limit + 1,
     )
-    .bind(access.account_id)
-    .bind(page.before)
-    .bind(limit + 1)
-    .fetch_all(&ctx.db)
     .await?;
     let events = rows
         .into_iter()
-        .map(
-            |(id, at, action, actor_kind, actor_id, actor, target, details, request_id, source)| {
-                AuditEvent {
-                    id,
-                    at,
-                    action,
-                    actor_kind,
-                    actor_id,
-                    actor,
-                    target,
-                    details,
-                    request_id,
-                    source,
-                }
-            },
-        )
-        .collect();
+        .map(|row| {
+            Ok(AuditEvent {
+                id: row.id,
+                at: row.at,
+                action: row.action,
+                actor_kind: row.actor_kind,
+                actor_id: row.actor_id,
+                actor: row.actor,
+                target: row.target,
+                details: serde_json::from_str(&row.details).map_err(Error::internal)?,
+                request_id: row.request_id,
+                source: row.source,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let (events, next_before) = page.page(events, |e| e.id);
-    Ok(Json(AuditPage {
+    Ok(AuditPage {
         events,
         next_before,
-    }))
+    })
 }
