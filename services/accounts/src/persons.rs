@@ -29,8 +29,8 @@ pub async fn log_in(ctx: &AppContext, identity: &Identity, origin: &Origin) -> R
     .await?;
     // Only an email the provider vouches for may claim an invitation.
     if let (Some(email), true) = (&identity.email, identity.email_verified) {
-        // Each account joined gets its audit entry, in the same statement.
-        // The address goes in as text: the workspace's sqlx has no `inet` type.
+        // Each account joined gets its audit entry, in the same statement. The address goes
+        // in as text (`$4::text::inet`): the workspace's sqlx has no `inet` type.
         let joined = sqlx::query!(
             "WITH joined AS ( \
                 INSERT INTO memberships (account_id, person_id, role) \
