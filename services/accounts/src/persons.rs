@@ -12,25 +12,26 @@ use crate::upstream::Identity;
 /// Records a log-in of `identity`; returns the person's id.
 pub async fn log_in(ctx: &AppContext, identity: &Identity, origin: &Origin) -> Result<Uuid> {
     let mut tx = ctx.db.begin().await?;
-    let id: Uuid = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO persons (id, issuer, subject, email, email_verified, name) \
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email, \
          email_verified = excluded.email_verified, name = excluded.name, last_login_at = now() \
          RETURNING id",
+        Uuid::new_v4(),
+        identity.issuer,
+        identity.subject,
+        identity.email,
+        identity.email_verified,
+        identity.name,
     )
-    .bind(Uuid::new_v4())
-    .bind(&identity.issuer)
-    .bind(&identity.subject)
-    .bind(&identity.email)
-    .bind(identity.email_verified)
-    .bind(&identity.name)
     .fetch_one(&mut *tx)
     .await?;
     // Only an email the provider vouches for may claim an invitation.
     if let (Some(email), true) = (&identity.email, identity.email_verified) {
-        // Each account joined gets its audit entry, in the same statement.
-        let joined = sqlx::query(
+        // Each account joined gets its audit entry, in the same statement. The address goes
+        // in as text (`$4::text::inet`): the workspace's sqlx has no `inet` type.
+        let joined = sqlx::query!(
             "WITH joined AS ( \
                 INSERT INTO memberships (account_id, person_id, role) \
                 SELECT account_id, $1, role FROM invitations WHERE email = $2 \
@@ -38,19 +39,18 @@ pub async fn log_in(ctx: &AppContext, identity: &Identity, origin: &Origin) -> R
              INSERT INTO audit_events \
                 (account_id, action, actor_kind, actor_id, actor, target, details, request_id, source) \
              SELECT account_id, 'member.joined', 'person', $1, $2, $2, \
-                    jsonb_build_object('role', role, 'through', 'invitation'), $3, $4::inet \
+                    jsonb_build_object('role', role, 'through', 'invitation'), $3, $4::text::inet \
              FROM joined",
+            id,
+            email,
+            origin.request_id,
+            origin.source.map(|ip| ip.to_string()),
         )
-        .bind(id)
-        .bind(email)
-        .bind(&origin.request_id)
-        .bind(origin.source.map(|ip| ip.to_string()))
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if joined > 0 {
-            sqlx::query("DELETE FROM invitations WHERE email = $1")
-                .bind(email)
+            sqlx::query!("DELETE FROM invitations WHERE email = $1", email)
                 .execute(&mut *tx)
                 .await?;
             cache::announce(&mut tx, "membership").await?;

@@ -13,18 +13,18 @@ use crate::error::Result;
 /// Starts a session for `person`; returns the `Set-Cookie` value.
 pub async fn start(ctx: &AppContext, person: Uuid) -> Result<HeaderValue> {
     let secret = opaque::new_secret();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO sessions (id, token_hash, person_id, expires_at) \
          VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+        Uuid::new_v4(),
+        opaque::hash(&secret),
+        person,
+        SESSION_ABSOLUTE.as_secs_f64(),
     )
-    .bind(Uuid::new_v4())
-    .bind(opaque::hash(&secret))
-    .bind(person)
-    .bind(SESSION_ABSOLUTE.as_secs_f64())
     .execute(&ctx.db)
     .await?;
     // Expired sessions of anyone are cleared as new ones start.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
+    sqlx::query!("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
         .execute(&ctx.db)
         .await?;
     Ok(SESSION_COOKIE.set(ctx.config.dev, &secret, SESSION_ABSOLUTE.as_secs()))
@@ -33,8 +33,7 @@ pub async fn start(ctx: &AppContext, person: Uuid) -> Result<HeaderValue> {
 /// Ends `session`.
 pub async fn end(ctx: &AppContext, session: Uuid) -> Result<()> {
     let mut tx = ctx.db.begin().await?;
-    sqlx::query("DELETE FROM sessions WHERE id = $1")
-        .bind(session)
+    sqlx::query!("DELETE FROM sessions WHERE id = $1", session)
         .execute(&mut *tx)
         .await?;
     commit_change(ctx, tx, "session").await?;

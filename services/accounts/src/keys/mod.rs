@@ -3,6 +3,7 @@
 //! stays published until every token it signed has expired.
 
 mod seal;
+pub mod store;
 mod wrapping;
 
 use std::sync::RwLock;
@@ -30,9 +31,6 @@ const ACTIVE_KEY_RELOAD: Duration = Duration::from_secs(60);
 
 /// Extra time a retired key stays published, beyond the lifetime of the tokens it signed.
 const PUBLISH_MARGIN: Duration = Duration::from_secs(300);
-
-/// Retired keys are deleted this long after they stopped being published.
-const FORGET_AFTER: &str = "1 day";
 
 /// The signer of this replica: the wrapping key and the active signing key.
 pub struct Signer {
@@ -104,20 +102,20 @@ impl Signer {
         if let Some(active) = cached.filter(|a| a.loaded.elapsed() < ACTIVE_KEY_RELOAD) {
             return Ok(active);
         }
-        let row: Option<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT kid, sealed_key FROM signing_keys WHERE retired_at IS NULL \
-             ORDER BY created_at DESC LIMIT 1",
-        )
-        .fetch_optional(&ctx.db)
-        .await?;
-        let (kid, sealed) = match row {
+        // The connection goes back to the pool at the end of this statement, before a first
+        // key is created in a transaction of its own.
+        let row = store::active(&mut *ctx.db.acquire().await?).await?;
+        let store::ActiveKey { kid, sealed_key } = match row {
             Some(found) => found,
             None => {
                 self.rotate_if_due(ctx).await?;
                 return Box::pin(self.key(ctx)).await;
             }
         };
-        let pkcs8 = self.sealer.open(&kid, &sealed).map_err(Error::internal)?;
+        let pkcs8 = self
+            .sealer
+            .open(&kid, &sealed_key)
+            .map_err(Error::internal)?;
         let active = SigningKey {
             kid,
             key: EncodingKey::from_ec_der(&pkcs8),
@@ -144,13 +142,7 @@ impl Signer {
     /// verifying (for a key that may have leaked). Returns how many keys it unpublished.
     pub async fn unpublish_retired(&self, ctx: &AppContext) -> Result<u64> {
         let mut tx = ctx.db.begin().await?;
-        let done = sqlx::query(
-            "UPDATE signing_keys SET publish_until = now() \
-             WHERE retired_at IS NOT NULL AND publish_until > now()",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let done = store::unpublish_retired(&mut tx).await?;
         cache::announce(&mut tx, "keys").await?;
         tx.commit().await?;
         ctx.auth.forget("keys");
@@ -159,44 +151,24 @@ impl Signer {
 
     async fn rotate(&self, ctx: &AppContext, force: bool) -> Result<bool> {
         let mut tx = ctx.db.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('flotilla.signing_keys'))")
-            .execute(&mut *tx)
-            .await?;
-        let due: bool = force
-            || sqlx::query_scalar(
-                "SELECT NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL \
-             AND created_at > now() - make_interval(secs => $1))",
-            )
-            .bind(self.rotation.as_secs_f64())
-            .fetch_one(&mut *tx)
-            .await?;
+        store::lock_rotation(&mut tx).await?;
+        let due = force || store::rotation_due(&mut tx, self.rotation.as_secs_f64()).await?;
         if due {
             let published =
                 ACCESS_TOKEN_LIFETIME + Duration::from_secs(LEEWAY_SECS) + PUBLISH_MARGIN;
-            sqlx::query(
-                "UPDATE signing_keys SET retired_at = now(), \
-                 publish_until = now() + make_interval(secs => $1) WHERE retired_at IS NULL",
-            )
-            .bind(published.as_secs_f64())
-            .execute(&mut *tx)
-            .await?;
+            store::retire_active(&mut tx, published.as_secs_f64()).await?;
             let (kid, jwk, pkcs8) = generate_key()?;
-            sqlx::query(
-                "INSERT INTO signing_keys (kid, algorithm, public_jwk, sealed_key) \
-                 VALUES ($1, 'ES256', $2, $3)",
+            store::insert(
+                &mut tx,
+                &kid,
+                &jwk.to_string(),
+                &self.sealer.seal(&kid, &pkcs8),
             )
-            .bind(&kid)
-            .bind(&jwk)
-            .bind(self.sealer.seal(&kid, &pkcs8))
-            .execute(&mut *tx)
             .await?;
             tracing::info!(kid = %kid, "token-signing key created");
         }
-        sqlx::query(&format!(
-            "DELETE FROM signing_keys WHERE publish_until < now() - interval '{FORGET_AFTER}'"
-        ))
-        .execute(&mut *tx)
-        .await?;
+        // Retired keys are deleted a day after they stopped being published.
+        store::forget_unpublished(&mut tx).await?;
         if due {
             cache::announce(&mut tx, "keys").await?;
         }
@@ -211,13 +183,12 @@ impl Signer {
 
 /// The published keys as a JWK Set.
 pub async fn jwks(ctx: &AppContext) -> Result<Value> {
-    let keys: Vec<(Value,)> = sqlx::query_as(
-        "SELECT public_jwk FROM signing_keys \
-         WHERE publish_until IS NULL OR publish_until > now() ORDER BY created_at DESC",
-    )
-    .fetch_all(&ctx.db)
-    .await?;
-    Ok(json!({ "keys": keys.into_iter().map(|(k,)| k).collect::<Vec<_>>() }))
+    let keys = store::published_jwks(&mut *ctx.db.acquire().await?).await?;
+    let keys = keys
+        .iter()
+        .map(|k| serde_json::from_str::<Value>(k).map_err(Error::internal))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(json!({ "keys": keys }))
 }
 
 /// A new P-256 key: its kid (RFC 7638 thumbprint), public JWK and PKCS#8 private key.
@@ -266,10 +237,5 @@ pub async fn run_rotation(ctx: AppContext, signer: std::sync::Arc<Signer>) {
 
 /// When the current signing key was made, in Unix seconds.
 async fn current_key_created(ctx: &AppContext) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT extract(epoch FROM max(created_at))::bigint FROM signing_keys \
-         WHERE retired_at IS NULL",
-    )
-    .fetch_one(&ctx.db)
-    .await?)
+    Ok(store::active_created(&mut *ctx.db.acquire().await?).await?)
 }

@@ -1,6 +1,9 @@
 //! Browser log-in: `GET /login` (a provider's button, or straight to the only one),
 //! `GET /auth/callback` (back from the provider), `POST /login/dev` (development mode's
-//! "continue as developer"), `POST /logout`.
+//! "continue as developer"), `POST /logout`. A started log-in waits for its callback in
+//! Postgres (`attempts`), so any replica can finish it.
+
+mod attempts;
 
 use std::sync::Arc;
 
@@ -18,7 +21,7 @@ use serde::Deserialize;
 use crate::pages::{html, Page, PageError};
 use crate::rate_limit::{ClientIp, LOGIN};
 use crate::upstream::Identity;
-use crate::{persons, sessions, Accounts};
+use crate::{members, persons, sessions, Accounts};
 
 /// How long a started log-in may take.
 const LOGIN_TTL_SECS: f64 = 600.0;
@@ -91,20 +94,16 @@ async fn start(
         .upstream
         .start(provider, &callback_url(ctx), &state)
         .await?;
-    sqlx::query("DELETE FROM login_attempts WHERE expires_at < now()")
-        .execute(&ctx.db)
-        .await?;
-    sqlx::query(
-        "INSERT INTO login_attempts (state_hash, provider, pkce_verifier, nonce, return_to, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
+    attempts::delete_expired(&mut *ctx.db.acquire().await?).await?;
+    attempts::insert(
+        &mut *ctx.db.acquire().await?,
+        &opaque::hash(&state),
+        &provider.id,
+        &started.pkce_verifier,
+        &started.nonce,
+        return_to,
+        LOGIN_TTL_SECS,
     )
-    .bind(opaque::hash(&state))
-    .bind(&provider.id)
-    .bind(&started.pkce_verifier)
-    .bind(&started.nonce)
-    .bind(return_to)
-    .bind(LOGIN_TTL_SECS)
-    .execute(&ctx.db)
     .await?;
     let mut response = Redirect::to(&started.url).into_response();
     // Binds the log-in to this browser: the callback must come back with the same state.
@@ -140,16 +139,11 @@ pub async fn callback(
         .as_deref()
         .filter(|s| s.len() <= 128)
         .ok_or_else(|| bad("The provider sent no state back; start the log-in again."))?;
-    let attempt: Option<(String, String, String, String)> = sqlx::query_as(
-        "DELETE FROM login_attempts WHERE state_hash = $1 AND expires_at > now() \
-         RETURNING provider, pkce_verifier, nonce, return_to",
-    )
-    .bind(opaque::hash(state))
-    .fetch_optional(&ctx.db)
-    .await?;
-    let (provider, verifier, nonce, return_to) = attempt.ok_or_else(|| {
-        bad("This log-in has expired or was already completed (a link used twice?); start again.")
-    })?;
+    let attempt = attempts::take(&mut *ctx.db.acquire().await?, &opaque::hash(state))
+        .await?
+        .ok_or_else(|| {
+            bad("This log-in has expired or was already completed (a link used twice?); start again.")
+        })?;
     let bound = LOGIN_COOKIE.read(&headers, ctx.config.dev);
     if !bound.is_some_and(|c| opaque::constant_time_eq(c.as_bytes(), state.as_bytes())) {
         return Err(bad(
@@ -168,12 +162,18 @@ pub async fn callback(
         .as_deref()
         .filter(|c| !c.is_empty() && c.len() <= 2048)
         .ok_or_else(|| bad("The provider sent no authorization code; start again."))?;
-    let provider = accounts.upstream.provider(&provider)?;
+    let provider = accounts.upstream.provider(&attempt.provider)?;
     let identity = accounts
         .upstream
-        .finish(provider, &callback_url(&ctx), code, &verifier, &nonce)
+        .finish(
+            provider,
+            &callback_url(&ctx),
+            code,
+            &attempt.pkce_verifier,
+            &attempt.nonce,
+        )
         .await?;
-    logged_in(&ctx, &identity, &origin, &return_to).await
+    logged_in(&ctx, &identity, &origin, &attempt.return_to).await
 }
 
 /// `POST /login/dev` form.
@@ -221,11 +221,7 @@ async fn logged_in(
     let person = persons::log_in(ctx, identity, origin).await?;
     tracing::info!(person = %person, issuer = %identity.issuer, "logged in");
     let session = sessions::start(ctx, person).await?;
-    let has_account: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM memberships WHERE person_id = $1)")
-            .bind(person)
-            .fetch_one(&ctx.db)
-            .await?;
+    let has_account = members::store::has_any(&mut *ctx.db.acquire().await?, person).await?;
     let to = if has_account { return_to } else { "/signup" };
     let mut response = Redirect::to(to).into_response();
     let headers = response.headers_mut();
