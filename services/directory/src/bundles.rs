@@ -14,12 +14,12 @@ use flotilla_core::{AppContext, Error, Problem};
 use serde::Deserialize;
 use tokio::time::Instant;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 use crate::cache::Directory;
 use crate::conditional::{answer, matches, PRIVATE};
 use crate::reader::DirectoryReader;
 use crate::snapshot::{BundleMap, SpiffeBundle};
+use crate::store;
 
 /// A read of the bundle map.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -139,12 +139,9 @@ pub async fn public_bundle(
                 .into(),
         )
     };
-    let account_id: Uuid =
-        sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1 AND publish_spiffe_bundles")
-            .bind(&account)
-            .fetch_optional(&ctx.db)
-            .await?
-            .ok_or_else(not_found)?;
+    let account_id = store::publishing_account(&mut *ctx.db.acquire().await?, &account)
+        .await?
+        .ok_or_else(not_found)?;
     let snapshot = directory.snapshot(&ctx, account_id).await?;
     let docs = snapshot.clusters.get(&cluster).ok_or_else(not_found)?;
     let max_age = ctx.config.spiffe_refresh_hint.0.as_secs();

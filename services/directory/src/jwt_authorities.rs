@@ -1,7 +1,7 @@
 //! `PUT|GET .../clusters/{cluster}/jwt-authorities`: the `jwt-svid` keys a cluster publishes
 //! in its SPIFFE bundle, e.g. its service-account issuer's keys, so other clusters can verify
 //! its JWT-SVIDs. Set by an admin or by the cluster's own agent; a new set gives the bundle
-//! the next sequence number, the same set again changes nothing.
+//! the next sequence number, the same set again changes nothing. The SQL is in `store`.
 
 use std::sync::Arc;
 
@@ -18,11 +18,10 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::cache::Directory;
-use crate::jwk;
 use crate::reader::DirectoryReader;
+use crate::{jwk, store};
 
 /// A cluster's published JWT authorities.
 #[derive(Debug, Serialize, ToSchema)]
@@ -106,55 +105,58 @@ pub async fn put(
         Reader::Agent(agent) => Actor::agent(agent),
     };
     let keys = jwk::check_jwt_authorities(&body).map_err(Error::Validation)?;
+    let published = publish(&ctx, &reader, &actor, &origin, &cluster, &keys).await?;
+    Ok(Json(JwtAuthorities {
+        keys,
+        spiffe_sequence: published.sequence,
+        changed: Some(published.changed),
+    }))
+}
+
+/// What publishing a set did.
+struct Published {
+    /// Whether the set differed from the one published.
+    changed: bool,
+    /// The cluster's bundle sequence number now.
+    sequence: i64,
+}
+
+/// Publishes `keys` for `cluster` in one transaction, with its cluster event and audit entry
+/// when the set changed; then wakes the account's long-polls.
+async fn publish(
+    ctx: &AppContext,
+    reader: &Reader,
+    actor: &Actor,
+    origin: &Origin,
+    cluster: &str,
+    keys: &[Value],
+) -> Result<Published, Error> {
     let mut tx = ctx.db.begin().await?;
-    let id: Uuid = sqlx::query_scalar(
-        "SELECT id FROM clusters WHERE account_id = $1 AND name = $2 FOR UPDATE",
-    )
-    .bind(reader.account_id())
-    .bind(&cluster)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| no_such_cluster(reader.account(), &cluster))?;
-    // Written only when different, so the same set again keeps the bundle's sequence.
-    let changed = sqlx::query(
-        "INSERT INTO cluster_jwt_authorities (cluster_id, keys) VALUES ($1, $2) \
-         ON CONFLICT (cluster_id) DO UPDATE SET keys = EXCLUDED.keys, updated_at = now() \
-         WHERE cluster_jwt_authorities.keys IS DISTINCT FROM EXCLUDED.keys",
-    )
-    .bind(id)
-    .bind(sqlx::types::Json(&keys))
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    let kids: Vec<&str> = keys.iter().filter_map(|k| k["kid"].as_str()).collect();
+    let id = store::lock_cluster(&mut tx, reader.account_id(), cluster)
+        .await?
+        .ok_or_else(|| no_such_cluster(reader.account(), cluster))?;
+    let changed = store::write_jwt_authorities(&mut tx, id, keys).await?;
     if changed {
+        let kids: Vec<&str> = keys.iter().filter_map(|k| k["kid"].as_str()).collect();
         let detail = format!("JWT authorities published: {}", kid_list(&kids));
         record_event(&mut tx, id, "jwt-authorities", &detail).await?;
         Entry {
             account_id: reader.account_id(),
-            actor: &actor,
-            origin: &origin,
+            actor,
+            origin,
             action: "cluster.jwt-authorities-updated",
-            target: &cluster,
+            target: cluster,
             details: serde_json::json!({ "kids": kids }),
         }
         .record(&mut tx)
         .await?;
     }
-    let sequence: i64 = sqlx::query_scalar("SELECT bundle_sequence FROM clusters WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let sequence = store::bundle_sequence(&mut tx, id).await?;
     tx.commit().await?;
     if changed {
         ctx.changes.bump(reader.account_id());
     }
-    Ok(Json(JwtAuthorities {
-        keys,
-        spiffe_sequence: sequence,
-        changed: Some(changed),
-    }))
+    Ok(Published { changed, sequence })
 }
 
 fn kid_list(kids: &[&str]) -> String {

@@ -14,6 +14,7 @@ pub mod listener;
 pub mod lookups;
 pub mod reader;
 pub mod snapshot;
+pub mod store;
 
 use std::sync::Arc;
 

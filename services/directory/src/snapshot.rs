@@ -1,6 +1,7 @@
 //! An account's directory at one moment: every cluster's kubeconfig, trusted identity CAs,
 //! SPIFFE bundle and the account's bundle map, read in one statement (one consistent
-//! snapshot) and rendered once, with their ETags, for every request until the next change.
+//! snapshot, by `store::clusters_of`) and rendered once, with their ETags, for every request
+//! until the next change.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::jwk;
+use crate::store::{self, ClusterEntry};
 
 /// A rendered document and its strong ETag (a digest of the body).
 #[derive(Debug, Clone)]
@@ -120,29 +122,25 @@ pub struct Snapshot {
     pub map: Rendered,
 }
 
-type Row = (String, String, Vec<u8>, i64, Vec<Vec<u8>>, Option<Value>);
-
 /// Reads and renders the directory of `account`.
 pub async fn load(ctx: &AppContext, account: Uuid) -> Result<Snapshot, Error> {
-    // One statement, so one consistent view of clusters, their CAs and their JWT keys.
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT c.name, c.server, c.server_ca, c.bundle_sequence, \
-                ARRAY(SELECT i.certificate FROM cluster_identity_cas i \
-                      WHERE i.cluster_id = c.id ORDER BY i.added_at, i.sha256), \
-                j.keys \
-         FROM clusters c LEFT JOIN cluster_jwt_authorities j ON j.cluster_id = c.id \
-         WHERE c.account_id = $1",
-    )
-    .bind(account)
-    .fetch_all(&ctx.db)
-    .await?;
-    render(rows, ctx.config.spiffe_refresh_hint.0.as_secs())
+    let mut conn = ctx.db.acquire().await?;
+    let clusters = store::clusters_of(&mut conn, account).await?;
+    render(clusters, ctx.config.spiffe_refresh_hint.0.as_secs())
 }
 
-fn render(rows: Vec<Row>, refresh_hint: u64) -> Result<Snapshot, Error> {
-    let mut clusters = HashMap::with_capacity(rows.len());
+fn render(entries: Vec<ClusterEntry>, refresh_hint: u64) -> Result<Snapshot, Error> {
+    let mut clusters = HashMap::with_capacity(entries.len());
     let mut trust_domains = std::collections::BTreeMap::new();
-    for (name, server, server_ca, sequence, identity_cas, jwt_keys) in rows {
+    for entry in entries {
+        let ClusterEntry {
+            name,
+            server,
+            server_ca,
+            bundle_sequence: sequence,
+            identity_cas,
+            jwt_keys,
+        } = entry;
         let mut keys = Vec::with_capacity(identity_cas.len());
         for der in &identity_cas {
             // Only checked certificates are stored; one that no longer reads is left out

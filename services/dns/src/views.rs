@@ -1,7 +1,8 @@
 //! `GET .../dns/endpoints`, `GET .../dns/records` and `GET .../dns/changes`: what the agents
 //! report for the account's hosts, what Flotilla plans for them and whether the provider holds
 //! it, and the history of changes sent for them. Members
-//! (viewer or more) read them; nothing of another account is ever selected.
+//! (viewer or more) read them; nothing of another account is ever selected. The SQL is in the
+//! stores of what is read: `endpoints::store`, `reconciler::sets` and `reconciler::changes`.
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -10,13 +11,12 @@ use flotilla_core::auth::{AccountAccess, Role};
 use flotilla_core::http::paging::PageQuery;
 use flotilla_core::{AppContext, Error, Problem};
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json as Jsonb;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::endpoints::store::StoredEndpoint;
-use crate::endpoints::EndpointView;
+use crate::endpoints::{store as endpoint_store, EndpointView};
 use crate::providers::zone_of;
-use crate::reconciler::changes::ActionView;
+use crate::reconciler::changes::{self, ActionView, HistoryFilter, StoredChange};
+use crate::reconciler::sets::{self, StoredSet};
 use crate::records::RecordData;
 
 /// One record set of a host.
@@ -42,6 +42,30 @@ pub struct RecordView {
     /// Why it is quarantined.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl RecordView {
+    /// The view of a stored set.
+    fn of(set: StoredSet) -> Self {
+        let desired = set.desired.map(|d| d.0);
+        let applied = set.applied.map(|a| a.0);
+        let is_applied = desired == applied;
+        let status = match (&set.quarantine, is_applied) {
+            (_, true) => "applied",
+            (Some(_), false) => "quarantined",
+            (None, false) => "pending",
+        };
+        RecordView {
+            host: set.host,
+            name: set.name,
+            rtype: set.rtype,
+            set_identifier: (!set.set_id.is_empty()).then_some(set.set_id),
+            planned: desired,
+            applied: is_applied,
+            status: status.into(),
+            error: set.quarantine.filter(|_| !is_applied),
+        }
+    }
 }
 
 /// The account's record sets.
@@ -78,48 +102,9 @@ pub async fn records(
 ) -> Result<Json<RecordList>, Error> {
     access.require(Role::Viewer)?;
     let zone = zone_of(&ctx.config);
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        Option<Jsonb<RecordData>>,
-        Option<Jsonb<RecordData>>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT host, name, type, set_id, desired, applied, quarantine FROM dns_record_sets \
-         WHERE zone = $1 AND account_id = $2 AND ($3::text IS NULL OR host = lower(trim(trailing '.' from $3))) \
-         ORDER BY host, name, type, set_id",
-    )
-    .bind(&zone)
-    .bind(access.account_id)
-    .bind(&query.host)
-    .fetch_all(&ctx.db)
-    .await?;
-    let records = rows
-        .into_iter()
-        .map(
-            |(host, name, rtype, set_id, desired, applied, quarantine)| {
-                let is_applied = desired.as_ref().map(|d| &d.0) == applied.as_ref().map(|a| &a.0);
-                let status = match (&quarantine, is_applied) {
-                    (_, true) => "applied",
-                    (Some(_), false) => "quarantined",
-                    (None, false) => "pending",
-                };
-                RecordView {
-                    host,
-                    name,
-                    rtype,
-                    set_identifier: (!set_id.is_empty()).then_some(set_id),
-                    planned: desired.map(|d| d.0),
-                    applied: is_applied,
-                    status: status.into(),
-                    error: quarantine.filter(|_| !is_applied),
-                }
-            },
-        )
-        .collect();
+    let mut conn = ctx.db.acquire().await?;
+    let sets = sets::of_account(&mut conn, &zone, access.account_id, query.host.as_deref()).await?;
+    let records = sets.into_iter().map(RecordView::of).collect();
     Ok(Json(RecordList { zone, records }))
 }
 
@@ -146,24 +131,9 @@ pub async fn endpoints(
     Query(query): Query<RecordQuery>,
 ) -> Result<Json<EndpointList>, Error> {
     access.require(Role::Viewer)?;
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        cluster: String,
-        region: Option<String>,
-        #[sqlx(flatten)]
-        endpoint: StoredEndpoint,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT e.host, c.name AS cluster, c.labels ->> 'region' AS region, e.targets, e.weight, \
-                e.healthy, e.updated_at \
-         FROM dns_endpoints e JOIN clusters c ON c.id = e.cluster_id \
-         WHERE e.account_id = $1 AND ($2::text IS NULL OR e.host = lower(trim(trailing '.' from $2))) \
-         ORDER BY e.host, c.name",
-    )
-    .bind(access.account_id)
-    .bind(&query.host)
-    .fetch_all(&ctx.db)
-    .await?;
+    let mut conn = ctx.db.acquire().await?;
+    let rows =
+        endpoint_store::of_account(&mut conn, access.account_id, query.host.as_deref()).await?;
     let endpoints = rows
         .into_iter()
         .map(|row| EndpointView::of(row.endpoint, &row.cluster, row.region))
@@ -172,7 +142,7 @@ pub async fn endpoints(
 }
 
 /// One change of one host.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChangeView {
     /// The change's id (a cursor for paging).
     pub id: i64,
@@ -185,7 +155,6 @@ pub struct ChangeView {
     /// Whether it took an endpoint out (such changes go first).
     pub failover: bool,
     /// What it does (or would do) to each record set.
-    #[sqlx(json)]
     pub actions: Vec<ActionView>,
     /// The provider's id for the request that applied it (Route53's `/change/...`).
     pub provider_change_id: Option<String>,
@@ -199,6 +168,25 @@ pub struct ChangeView {
     pub submitted_at: Option<DateTime<Utc>>,
     /// When the provider acknowledged it (or it was quarantined or failed).
     pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl ChangeView {
+    /// The view of a stored change row.
+    fn of(row: StoredChange) -> Self {
+        ChangeView {
+            id: row.id,
+            host: row.host,
+            status: row.status,
+            failover: row.failover,
+            actions: row.actions.0,
+            provider_change_id: row.provider_change_id,
+            attempts: row.attempts,
+            error: row.error,
+            learned_at: row.learned_at,
+            submitted_at: row.submitted_at,
+            completed_at: row.completed_at,
+        }
+    }
 }
 
 /// A page of changes.
@@ -264,21 +252,18 @@ pub async fn changes(
             ));
         }
     }
-    let rows: Vec<ChangeView> = sqlx::query_as(
-        "SELECT id, host, status, failover, actions, provider_change_id, attempts, error, \
-                learned_at, submitted_at, completed_at \
-         FROM dns_changes WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2) \
-           AND ($3::text IS NULL OR status = $3) \
-           AND ($4::text IS NULL OR host = lower(trim(trailing '.' from $4))) \
-         ORDER BY id DESC LIMIT $5",
-    )
-    .bind(access.account_id)
-    .bind(page.before)
-    .bind(&query.status)
-    .bind(&query.host)
-    .bind(limit + 1)
-    .fetch_all(&ctx.db)
-    .await?;
+    let filter = HistoryFilter {
+        before: page.before,
+        status: query.status.as_deref(),
+        host: query.host.as_deref(),
+        limit: limit + 1,
+    };
+    let mut conn = ctx.db.acquire().await?;
+    let rows: Vec<ChangeView> = changes::of_account(&mut conn, access.account_id, filter)
+        .await?
+        .into_iter()
+        .map(ChangeView::of)
+        .collect();
     let (changes, next_before) = page.page(rows, |c| c.id);
     Ok(Json(ChangeList {
         changes,

@@ -1,5 +1,5 @@
-//! The SQL of a cluster's endpoints: one reported or withdrawn, the whole set read, or the
-//! whole set replaced in one transaction that writes only what differs.
+//! The SQL of the endpoints: a cluster's one reported or withdrawn, its whole set read or
+//! replaced in one transaction that writes only what differs, and an account's listed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,7 +11,7 @@ use super::{Endpoint, EndpointChanges};
 use crate::hosts::Host;
 
 /// A stored endpoint of a cluster.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredEndpoint {
     /// The host.
     pub host: String,
@@ -34,12 +34,11 @@ impl StoredEndpoint {
 }
 
 /// What storing one report did.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Upserted {
     /// Whether the endpoint is new.
     pub created: bool,
     /// The endpoint as now stored.
-    #[sqlx(flatten)]
     pub endpoint: StoredEndpoint,
     /// Its cluster's `region` label.
     pub region: Option<String>,
@@ -54,8 +53,16 @@ pub struct ClusterSet {
     pub endpoints: Vec<StoredEndpoint>,
 }
 
-/// The columns of a `StoredEndpoint`.
-const ENDPOINT_COLUMNS: &str = "host, targets, weight, healthy, updated_at";
+/// An endpoint of an account, with its cluster.
+#[derive(Debug)]
+pub struct AccountEndpoint {
+    /// The reporting cluster's name.
+    pub cluster: String,
+    /// Its `region` label.
+    pub region: Option<String>,
+    /// The endpoint.
+    pub endpoint: StoredEndpoint,
+}
 
 /// Creates or replaces `cluster`'s endpoint; `None` when the cluster is gone.
 pub async fn upsert(
@@ -64,23 +71,38 @@ pub async fn upsert(
     account: Uuid,
     endpoint: &Endpoint,
 ) -> Result<Option<Upserted>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "WITH up AS ( \
-             INSERT INTO dns_endpoints (cluster_id, account_id, host, targets, weight, healthy) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (cluster_id, host) DO UPDATE SET targets = EXCLUDED.targets, \
-                 weight = EXCLUDED.weight, healthy = EXCLUDED.healthy, updated_at = now() \
-             RETURNING xmax = 0 AS created, {ENDPOINT_COLUMNS}) \
-         SELECT up.*, c.labels ->> 'region' AS region FROM up, clusters c WHERE c.id = $1"
-    ))
-    .bind(cluster)
-    .bind(account)
-    .bind(endpoint.host.as_str())
-    .bind(endpoint.targets.to_strings())
-    .bind(endpoint.weight)
-    .bind(endpoint.healthy)
+    // The CTE's columns all come out as nullable: `!` says what the INSERT guarantees.
+    let row = sqlx::query!(
+        r#"WITH up AS (
+             INSERT INTO dns_endpoints (cluster_id, account_id, host, targets, weight, healthy)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (cluster_id, host) DO UPDATE SET targets = EXCLUDED.targets,
+                 weight = EXCLUDED.weight, healthy = EXCLUDED.healthy, updated_at = now()
+             RETURNING xmax = 0 AS created, host, targets, weight, healthy, updated_at)
+         SELECT up.created AS "created!", up.host AS "host!", up.targets AS "targets!",
+                up.weight AS "weight!", up.healthy AS "healthy!", up.updated_at AS "updated_at!",
+                c.labels ->> 'region' AS region
+         FROM up, clusters c WHERE c.id = $1"#,
+        cluster,
+        account,
+        endpoint.host.as_str(),
+        &endpoint.targets.to_strings(),
+        endpoint.weight,
+        endpoint.healthy,
+    )
     .fetch_optional(&mut *conn)
-    .await
+    .await?;
+    Ok(row.map(|r| Upserted {
+        created: r.created,
+        endpoint: StoredEndpoint {
+            host: r.host,
+            targets: r.targets,
+            weight: r.weight,
+            healthy: r.healthy,
+            updated_at: r.updated_at,
+        },
+        region: r.region,
+    }))
 }
 
 /// Deletes `cluster`'s endpoint for `host`; whether there was one.
@@ -89,12 +111,14 @@ pub async fn delete(
     cluster: Uuid,
     host: &Host,
 ) -> Result<bool, sqlx::Error> {
-    let deleted = sqlx::query("DELETE FROM dns_endpoints WHERE cluster_id = $1 AND host = $2")
-        .bind(cluster)
-        .bind(host.as_str())
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let deleted = sqlx::query!(
+        "DELETE FROM dns_endpoints WHERE cluster_id = $1 AND host = $2",
+        cluster,
+        host.as_str(),
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     Ok(deleted > 0)
 }
 
@@ -104,10 +128,12 @@ async fn lock_cluster(
     conn: &mut PgConnection,
     cluster: Uuid,
 ) -> Result<Option<Option<String>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT labels ->> 'region' FROM clusters WHERE id = $1 FOR NO KEY UPDATE")
-        .bind(cluster)
-        .fetch_optional(&mut *conn)
-        .await
+    sqlx::query_scalar!(
+        "SELECT labels ->> 'region' FROM clusters WHERE id = $1 FOR NO KEY UPDATE",
+        cluster,
+    )
+    .fetch_optional(&mut *conn)
+    .await
 }
 
 /// The endpoints of the cluster `name` of `account`; `None` when there is no such cluster.
@@ -116,28 +142,33 @@ pub async fn load(
     account: Uuid,
     name: &str,
 ) -> Result<Option<ClusterSet>, sqlx::Error> {
-    let cluster: Option<(Uuid, Option<String>)> = sqlx::query_as(
-        "SELECT id, labels ->> 'region' FROM clusters WHERE account_id = $1 AND name = $2",
+    let cluster = sqlx::query!(
+        "SELECT id, labels ->> 'region' AS region FROM clusters WHERE account_id = $1 AND name = $2",
+        account,
+        name,
     )
-    .bind(account)
-    .bind(name)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((id, region)) = cluster else {
+    let Some(cluster) = cluster else {
         return Ok(None);
     };
-    let endpoints = endpoints_of(conn, id).await?;
-    Ok(Some(ClusterSet { region, endpoints }))
+    let endpoints = endpoints_of(conn, cluster.id).await?;
+    Ok(Some(ClusterSet {
+        region: cluster.region,
+        endpoints,
+    }))
 }
 
 async fn endpoints_of(
     conn: &mut PgConnection,
     cluster: Uuid,
 ) -> Result<Vec<StoredEndpoint>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM dns_endpoints WHERE cluster_id = $1 ORDER BY host"
-    ))
-    .bind(cluster)
+    sqlx::query_as!(
+        StoredEndpoint,
+        "SELECT host, targets, weight, healthy, updated_at FROM dns_endpoints \
+         WHERE cluster_id = $1 ORDER BY host",
+        cluster,
+    )
     .fetch_all(&mut *conn)
     .await
 }
@@ -182,41 +213,78 @@ pub async fn replace(
         .collect();
     changes.withdrawn = gone.len() as u64;
     if !gone.is_empty() {
-        sqlx::query("DELETE FROM dns_endpoints WHERE cluster_id = $1 AND host = ANY($2)")
-            .bind(cluster)
-            .bind(&gone)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query!(
+            "DELETE FROM dns_endpoints WHERE cluster_id = $1 AND host = ANY($2)",
+            cluster,
+            &gone,
+        )
+        .execute(&mut *conn)
+        .await?;
         stored.retain(|h, _| listed.contains(h.as_str()));
     }
     if !writes.is_empty() {
         let hosts: Vec<&str> = writes.iter().map(|e| e.host.as_str()).collect();
-        // One row per endpoint: its targets travel as a JSON array, since `unnest` would
-        // flatten an array of arrays.
-        let targets: Vec<serde_json::Value> = writes
+        // One row per endpoint: its targets travel as a JSON array (as text: the macros know
+        // no `jsonb`), since `unnest` would flatten an array of arrays.
+        let targets: Vec<String> = writes
             .iter()
-            .map(|e| serde_json::Value::from(e.targets.to_strings()))
+            .map(|e| serde_json::Value::from(e.targets.to_strings()).to_string())
             .collect();
         let weights: Vec<i16> = writes.iter().map(|e| e.weight).collect();
         let healthy: Vec<bool> = writes.iter().map(|e| e.healthy).collect();
-        let written: Vec<StoredEndpoint> = sqlx::query_as(&format!(
+        let written = sqlx::query_as!(
+            StoredEndpoint,
             "INSERT INTO dns_endpoints (cluster_id, account_id, host, targets, weight, healthy) \
              SELECT $1, $2, w.host, ARRAY(SELECT jsonb_array_elements_text(w.targets)), w.weight, w.healthy \
-             FROM unnest($3::text[], $4::jsonb[], $5::int2[], $6::bool[]) AS w(host, targets, weight, healthy) \
+             FROM unnest($3::text[], $4::text[]::jsonb[], $5::int2[], $6::bool[]) AS w(host, targets, weight, healthy) \
              ON CONFLICT (cluster_id, host) DO UPDATE SET targets = EXCLUDED.targets, \
                  weight = EXCLUDED.weight, healthy = EXCLUDED.healthy, updated_at = now() \
-             RETURNING {ENDPOINT_COLUMNS}"
-        ))
-        .bind(cluster)
-        .bind(account)
-        .bind(&hosts)
-        .bind(&targets)
-        .bind(&weights)
-        .bind(&healthy)
+             RETURNING host, targets, weight, healthy, updated_at",
+            cluster,
+            account,
+            &hosts as &[&str],
+            &targets,
+            &weights,
+            &healthy,
+        )
         .fetch_all(&mut *conn)
         .await?;
         stored.extend(written.into_iter().map(|e| (e.host.clone(), e)));
     }
     let endpoints = stored.into_values().collect();
     Ok(Some((ClusterSet { region, endpoints }, changes)))
+}
+
+/// The endpoints of `account`'s clusters, by host and cluster; only `host`'s when given (as
+/// written, in any case, with or without the final dot).
+pub async fn of_account(
+    conn: &mut PgConnection,
+    account: Uuid,
+    host: Option<&str>,
+) -> Result<Vec<AccountEndpoint>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT e.host, c.name AS cluster, c.labels ->> 'region' AS region, e.targets, e.weight, \
+                e.healthy, e.updated_at \
+         FROM dns_endpoints e JOIN clusters c ON c.id = e.cluster_id \
+         WHERE e.account_id = $1 AND ($2::text IS NULL OR e.host = lower(trim(trailing '.' from $2))) \
+         ORDER BY e.host, c.name",
+        account,
+        host,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AccountEndpoint {
+            cluster: r.cluster,
+            region: r.region,
+            endpoint: StoredEndpoint {
+                host: r.host,
+                targets: r.targets,
+                weight: r.weight,
+                healthy: r.healthy,
+                updated_at: r.updated_at,
+            },
+        })
+        .collect())
 }

@@ -1,6 +1,7 @@
 //! Forming the next batch: queued hosts (failovers first), their changes checked against
 //! Route53's rules and what the zone holds, packed into one request within its limits.
-//! A host the check refuses is quarantined at once, without a request.
+//! A host the check refuses is quarantined at once, without a request. Holds the SQL that
+//! reads the queue and quarantines a host.
 
 use std::collections::BTreeSet;
 
@@ -59,7 +60,6 @@ impl Batch {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct Queued {
     id: i64,
     account_id: Uuid,
@@ -79,17 +79,18 @@ pub async fn next(
 ) -> anyhow::Result<Option<Batch>> {
     let (only_accounts, only_hosts): (Vec<Uuid>, Vec<String>) =
         only.unwrap_or_default().iter().cloned().unzip();
-    let queued: Vec<Queued> = sqlx::query_as(
+    let queued = sqlx::query_as!(
+        Queued,
         "SELECT id, account_id, host, failover, learned_at FROM dns_changes \
          WHERE zone = $1 AND status = 'pending' AND submitted_at IS NULL \
            AND ($2 OR (account_id, host) IN (SELECT * FROM unnest($3::uuid[], $4::text[]))) \
          ORDER BY failover DESC, id LIMIT $5",
+        zone,
+        only.is_none(),
+        &only_accounts,
+        &only_hosts,
+        HOSTS_PER_BATCH + exclude.len() as i64,
     )
-    .bind(zone)
-    .bind(only.is_none())
-    .bind(&only_accounts)
-    .bind(&only_hosts)
-    .bind(HOSTS_PER_BATCH + exclude.len() as i64)
     .fetch_all(db)
     .await?;
     let queued: Vec<Queued> = queued
@@ -167,8 +168,7 @@ pub async fn next(
             changes,
         });
     }
-    sqlx::query("DELETE FROM dns_changes WHERE id = ANY($1)")
-        .bind(&nothing_to_do)
+    sqlx::query!("DELETE FROM dns_changes WHERE id = ANY($1)", &nothing_to_do)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -184,12 +184,14 @@ pub async fn quarantine(
     row_id: i64,
     reason: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE dns_record_sets SET quarantine = $4 WHERE zone = $1 AND account_id = $2 AND host = $3")
-        .bind(zone)
-        .bind(host.0)
-        .bind(&host.1)
-        .bind(reason)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE dns_record_sets SET quarantine = $4 WHERE zone = $1 AND account_id = $2 AND host = $3",
+        zone,
+        host.0,
+        &host.1,
+        reason,
+    )
+    .execute(&mut *conn)
+    .await?;
     changes::close(conn, &[row_id], "quarantined", None, Some(reason)).await
 }

@@ -10,6 +10,10 @@
 //! after it, and a failover jump the queue. A batch the provider refuses is split in halves,
 //! down to the one host it refuses, which is quarantined with the provider's error while the
 //! rest goes through. Throttling and outages back off exponentially, with jitter.
+//!
+//! Where the SQL is: the zone's lock and backlog gauges here; the record sets in [`sets`] and
+//! the change rows in [`changes`] (both shared by the steps); what a step alone runs in its
+//! own module ([`planning`], [`batches`], [`resync`]), next to the logic it serves.
 
 pub mod batches;
 pub mod changes;
@@ -65,11 +69,13 @@ pub async fn run(ctx: AppContext, provider: Arc<Provider>) {
 async fn work_zone(ctx: &AppContext, provider: &Provider, zone: &str) -> anyhow::Result<()> {
     let mut lock = ctx.listen_db.acquire().await?;
     loop {
-        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
-            .bind(LOCK_CLASS)
-            .bind(zone)
-            .fetch_one(&mut *lock)
-            .await?;
+        let taken = sqlx::query_scalar!(
+            r#"SELECT pg_try_advisory_lock($1, hashtext($2)) AS "taken!""#,
+            LOCK_CLASS,
+            zone,
+        )
+        .fetch_one(&mut *lock)
+        .await?;
         if taken {
             break;
         }
@@ -113,6 +119,13 @@ async fn work_zone(ctx: &AppContext, provider: &Provider, zone: &str) -> anyhow:
             let _ = tokio::time::timeout(IDLE_WAIT, listener.recv()).await;
         }
     }
+}
+
+/// `value` as the text of a `jsonb` parameter (`$1::text::jsonb`): the workspace's sqlx has no
+/// `json` feature, so its macros check such parameters as text. A value that cannot be written
+/// fails as binding it would have.
+pub(crate) fn jsonb_text(value: &impl serde::Serialize) -> sqlx::Result<String> {
+    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
 struct Worker<'a> {
@@ -161,14 +174,16 @@ impl Worker<'_> {
             return Ok(());
         }
         self.gauges_due = Instant::now() + GAUGES_EVERY;
-        let (pending, quarantined): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM dns_changes WHERE zone = $1 AND status = 'pending'), \
-                    (SELECT count(DISTINCT (account_id, host)) FROM dns_record_sets \
-                     WHERE zone = $1 AND quarantine IS NOT NULL)",
+        // Counts are never NULL, though a scalar subquery's column is always said nullable.
+        let backlog = sqlx::query!(
+            r#"SELECT (SELECT count(*) FROM dns_changes WHERE zone = $1 AND status = 'pending') AS "pending!",
+                    (SELECT count(DISTINCT (account_id, host)) FROM dns_record_sets
+                     WHERE zone = $1 AND quarantine IS NOT NULL) AS "quarantined!""#,
+            self.zone,
         )
-        .bind(self.zone)
         .fetch_one(&self.ctx.db)
         .await?;
+        let (pending, quarantined) = (backlog.pending, backlog.quarantined);
         self.ctx.metrics.dns_pending.set(pending);
         self.pending_shown = pending;
         self.ctx.metrics.dns_quarantined_hosts.set(quarantined);

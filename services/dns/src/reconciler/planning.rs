@@ -1,14 +1,18 @@
 //! The planning step: takes hosts from the outbox, plans them from their endpoints, stores
 //! the desired record sets, and queues a change for each host whose sets differ from what the
-//! provider holds. One transaction: a crash leaves the hosts in the outbox.
+//! provider holds. One transaction: a crash leaves the hosts in the outbox. Holds the SQL of
+//! that step: the outbox taken, the plan's inputs read, desired sets and queued changes
+//! written.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::changes::actions_json;
+use super::jsonb_text;
 use super::sets::{self, HostId, StoredSet};
 use crate::hosts::{Host, Targets};
 use crate::plan::{plan, Endpoint, Flavour};
@@ -17,7 +21,6 @@ use crate::records::{RecordData, RecordKey};
 /// Most hosts planned in one transaction.
 pub const HOSTS_PER_ROUND: i64 = 2000;
 
-#[derive(sqlx::FromRow)]
 struct Dirty {
     account_id: Uuid,
     host: String,
@@ -25,7 +28,6 @@ struct Dirty {
     since: DateTime<Utc>,
 }
 
-#[derive(sqlx::FromRow)]
 struct EndpointRow {
     account_id: Uuid,
     host: String,
@@ -39,14 +41,15 @@ struct EndpointRow {
 /// Plans up to [`HOSTS_PER_ROUND`] hosts from the outbox (failovers first). Returns how many.
 pub async fn plan_dirty(db: &PgPool, zone: &str, flavour: Flavour) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;
-    let dirty: Vec<Dirty> = sqlx::query_as(
+    let dirty = sqlx::query_as!(
+        Dirty,
         "DELETE FROM dns_dirty_hosts d USING ( \
              SELECT account_id, host FROM dns_dirty_hosts ORDER BY failover DESC, since \
              LIMIT $1 FOR UPDATE SKIP LOCKED) t \
          WHERE d.account_id = t.account_id AND d.host = t.host \
          RETURNING d.account_id, d.host, d.failover, d.since",
+        HOSTS_PER_ROUND,
     )
-    .bind(HOSTS_PER_ROUND)
     .fetch_all(&mut *tx)
     .await?;
     if dirty.is_empty() {
@@ -57,26 +60,28 @@ pub async fn plan_dirty(db: &PgPool, zone: &str, flavour: Flavour) -> anyhow::Re
         .map(|d| (d.account_id, d.host.clone()))
         .collect();
     let (account_ids, names): (Vec<Uuid>, Vec<String>) = hosts.iter().cloned().unzip();
-    let endpoints: Vec<EndpointRow> = sqlx::query_as(
-        "SELECT e.account_id, e.host, c.name AS cluster, c.labels ->> 'region' AS region, e.weight, \
-                e.healthy AND c.status = 'ready' AS serving, e.targets \
-         FROM dns_endpoints e JOIN clusters c ON c.id = e.cluster_id \
-         JOIN unnest($1::uuid[], $2::text[]) AS h(account_id, host) \
-           ON e.account_id = h.account_id AND e.host = h.host \
-         ORDER BY c.name",
+    // `serving` is of two NOT NULL columns, though an expression's column is said nullable.
+    let endpoints = sqlx::query_as!(
+        EndpointRow,
+        r#"SELECT e.account_id, e.host, c.name AS cluster, c.labels ->> 'region' AS region, e.weight,
+                  e.healthy AND c.status = 'ready' AS "serving!", e.targets
+           FROM dns_endpoints e JOIN clusters c ON c.id = e.cluster_id
+           JOIN unnest($1::uuid[], $2::text[]) AS h(account_id, host)
+             ON e.account_id = h.account_id AND e.host = h.host
+           ORDER BY c.name"#,
+        &account_ids,
+        &names,
     )
-    .bind(&account_ids)
-    .bind(&names)
     .fetch_all(&mut *tx)
     .await?;
-    let accounts: BTreeMap<Uuid, (String, i32)> = sqlx::query_as::<_, (Uuid, String, i32)>(
+    let accounts: BTreeMap<Uuid, (String, i32)> = sqlx::query!(
         "SELECT id, name, dns_ttl FROM accounts WHERE id = ANY($1)",
+        &account_ids,
     )
-    .bind(&account_ids)
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|(id, name, ttl)| (id, (name, ttl)))
+    .map(|a| (a.id, (a.name, a.dns_ttl)))
     .collect();
     let mut by_host: BTreeMap<HostId, Vec<Endpoint>> = BTreeMap::new();
     for e in endpoints {
@@ -154,47 +159,60 @@ pub async fn plan_dirty(db: &PgPool, zone: &str, flavour: Flavour) -> anyhow::Re
     write_desired(&mut tx, zone, &writes).await?;
     if !replanned.is_empty() {
         let (a, h): (Vec<Uuid>, Vec<String>) = replanned.into_iter().unzip();
-        sqlx::query(
+        sqlx::query!(
             "UPDATE dns_record_sets s SET quarantine = NULL FROM unnest($2::uuid[], $3::text[]) AS h(account_id, host) \
              WHERE s.zone = $1 AND s.account_id = h.account_id AND s.host = h.host AND s.quarantine IS NOT NULL",
+            zone,
+            &a,
+            &h,
         )
-        .bind(zone)
-        .bind(&a)
-        .bind(&h)
         .execute(&mut *tx)
         .await?;
     }
     if !settled.is_empty() {
         let (a, h): (Vec<Uuid>, Vec<String>) = settled.into_iter().unzip();
-        sqlx::query(
+        sqlx::query!(
             "DELETE FROM dns_changes c USING unnest($2::uuid[], $3::text[]) AS h(account_id, host) \
              WHERE c.zone = $1 AND c.status = 'pending' AND c.submitted_at IS NULL \
                AND c.account_id = h.account_id AND c.host = h.host",
+            zone,
+            &a,
+            &h,
         )
-        .bind(zone)
-        .bind(&a)
-        .bind(&h)
         .execute(&mut *tx)
         .await?;
     }
     if !queue.is_empty() {
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO dns_changes (zone, account_id, host, failover, learned_at, actions) ",
-        );
-        q.push_values(&queue, |mut row, (d, after)| {
-            let actions = super::changes::actions_json(&sets::diff(after));
-            row.push_bind(zone)
-                .push_bind(d.account_id)
-                .push_bind(&d.host)
-                .push_bind(d.failover)
-                .push_bind(d.since)
-                .push_bind(Json(actions));
-        });
-        q.push(
-            " ON CONFLICT (zone, account_id, host) WHERE status = 'pending' AND submitted_at IS NULL \
-              DO UPDATE SET failover = dns_changes.failover OR EXCLUDED.failover, actions = EXCLUDED.actions",
-        );
-        q.build().execute(&mut *tx).await?;
+        let mut accounts = Vec::with_capacity(queue.len());
+        let mut hosts = Vec::with_capacity(queue.len());
+        let mut failovers = Vec::with_capacity(queue.len());
+        let mut learned = Vec::with_capacity(queue.len());
+        let mut actions = Vec::with_capacity(queue.len());
+        for (d, after) in &queue {
+            accounts.push(d.account_id);
+            hosts.push(d.host.as_str());
+            failovers.push(d.failover);
+            learned.push(d.since);
+            actions.push(jsonb_text(&actions_json(&sets::diff(after)))?);
+        }
+        // In the outbox's order, so the change rows' ids keep it.
+        sqlx::query!(
+            "INSERT INTO dns_changes (zone, account_id, host, failover, learned_at, actions) \
+             SELECT $1, q.account_id, q.host, q.failover, q.learned_at, q.actions \
+             FROM unnest($2::uuid[], $3::text[], $4::bool[], $5::timestamptz[], $6::text[]::jsonb[]) \
+                 WITH ORDINALITY AS q(account_id, host, failover, learned_at, actions, n) \
+             ORDER BY q.n \
+             ON CONFLICT (zone, account_id, host) WHERE status = 'pending' AND submitted_at IS NULL \
+             DO UPDATE SET failover = dns_changes.failover OR EXCLUDED.failover, actions = EXCLUDED.actions",
+            zone,
+            &accounts,
+            &hosts as &[&str],
+            &failovers,
+            &learned,
+            &actions,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(dirty.len())
@@ -207,31 +225,38 @@ async fn write_desired(
     zone: &str,
     writes: &[(RecordKey, HostId, Option<RecordData>)],
 ) -> sqlx::Result<()> {
-    for chunk in writes.chunks(5000) {
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO dns_record_sets (zone, name, type, set_id, account_id, host, desired) ",
-        );
-        q.push_values(chunk, |mut row, (key, (account, host), data)| {
-            row.push_bind(zone)
-                .push_bind(&key.name)
-                .push_bind(&key.rtype)
-                .push_bind(&key.set_id)
-                .push_bind(*account)
-                .push_bind(host)
-                .push_bind(data.as_ref().map(Json))
-                .push_unseparated("::jsonb");
-        });
-        q.push(
-            " ON CONFLICT (zone, name, type, set_id) DO UPDATE SET desired = EXCLUDED.desired, \
-              planned_at = now()",
-        );
-        q.build().execute(&mut *conn).await?;
+    if !writes.is_empty() {
+        let mut names = Vec::with_capacity(writes.len());
+        let mut types = Vec::with_capacity(writes.len());
+        let mut set_ids = Vec::with_capacity(writes.len());
+        let mut accounts = Vec::with_capacity(writes.len());
+        let mut hosts = Vec::with_capacity(writes.len());
+        let mut data = Vec::with_capacity(writes.len());
+        for (key, (account, host), desired) in writes {
+            names.push(key.name.as_str());
+            types.push(key.rtype.as_str());
+            set_ids.push(key.set_id.as_str());
+            accounts.push(*account);
+            hosts.push(host.as_str());
+            data.push(desired.as_ref().map(jsonb_text).transpose()?);
+        }
+        sqlx::query!(
+            "INSERT INTO dns_record_sets (zone, name, type, set_id, account_id, host, desired) \
+             SELECT $1, w.name, w.type, w.set_id, w.account_id, w.host, w.desired \
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[]::jsonb[]) \
+                 AS w(name, type, set_id, account_id, host, desired) \
+             ON CONFLICT (zone, name, type, set_id) DO UPDATE SET desired = EXCLUDED.desired, \
+               planned_at = now()",
+            zone,
+            &names as &[&str],
+            &types as &[&str],
+            &set_ids as &[&str],
+            &accounts,
+            &hosts as &[&str],
+            &data as &[Option<String>],
+        )
+        .execute(&mut *conn)
+        .await?;
     }
-    sqlx::query(
-        "DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL",
-    )
-    .bind(zone)
-    .execute(conn)
-    .await?;
-    Ok(())
+    sets::forget_empty(conn, zone).await
 }

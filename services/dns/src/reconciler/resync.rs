@@ -3,14 +3,17 @@
 //! host carrying our marker, or one holding exactly what we last wrote, is ours); everything
 //! else is foreign and only ever read. Runs when a worker takes a zone (so a crash at any point
 //! converges), after a request whose outcome is unknown, and periodically to catch drift.
+//! Holds the SQL of that step: the zone's sets locked, sets adopted, foreign sets replaced,
+//! interrupted changes settled, and every host planned again.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::changes::{self, ActionView};
+use super::jsonb_text;
 use super::pacing::Pacer;
 use super::sets::{self, StoredSet};
 use crate::hosts::{host_of, DERIVED_LABEL};
@@ -58,11 +61,14 @@ pub async fn resync(
         .map(|s| (s.key.clone(), s.data.clone()))
         .collect();
     let mut tx = db.begin().await?;
-    let rows: Vec<StoredSet> = sqlx::query_as(
-        "SELECT name, type, set_id, account_id, host, desired, applied, quarantine \
-         FROM dns_record_sets WHERE zone = $1 FOR UPDATE",
+    let rows = sqlx::query_as!(
+        StoredSet,
+        r#"SELECT name, type AS rtype, set_id, account_id, host,
+                  desired AS "desired: Json<RecordData>", applied AS "applied: Json<RecordData>",
+                  quarantine
+           FROM dns_record_sets WHERE zone = $1 FOR UPDATE"#,
+        zone,
     )
-    .bind(zone)
     .fetch_all(&mut *tx)
     .await?;
     // Hosts carrying an ownership marker, and the account it names.
@@ -89,12 +95,16 @@ pub async fn resync(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let accounts: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM accounts WHERE id = ANY($1) OR name = ANY($2)")
-            .bind(&ids)
-            .bind(&names)
-            .fetch_all(&mut *tx)
-            .await?;
+    let accounts: Vec<(Uuid, String)> = sqlx::query!(
+        "SELECT id, name FROM accounts WHERE id = ANY($1) OR name = ANY($2)",
+        &ids,
+        &names as &[&str],
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|a| (a.id, a.name))
+    .collect();
     let name_of: BTreeMap<Uuid, &str> = accounts.iter().map(|(id, n)| (*id, n.as_str())).collect();
     let id_of: BTreeMap<&str, Uuid> = accounts.iter().map(|(id, n)| (n.as_str(), *id)).collect();
     let marked = |account: Uuid, host: &str| {
@@ -131,44 +141,13 @@ pub async fn resync(
         }
     }
     sets::write_applied(&mut tx, zone, &applied).await?;
-    for chunk in adopted.chunks(5000) {
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO dns_record_sets (zone, name, type, set_id, account_id, host, applied) ",
-        );
-        q.push_values(chunk, |mut row, (key, account, host, data)| {
-            row.push_bind(zone)
-                .push_bind(&key.name)
-                .push_bind(&key.rtype)
-                .push_bind(&key.set_id)
-                .push_bind(*account)
-                .push_bind(host)
-                .push_bind(Json(data));
-        });
-        q.push(" ON CONFLICT DO NOTHING");
-        q.build().execute(&mut *tx).await?;
-    }
-    sqlx::query("DELETE FROM dns_foreign_sets WHERE zone = $1")
-        .bind(zone)
-        .execute(&mut *tx)
-        .await?;
+    adopt(&mut tx, zone, &adopted).await?;
     let foreign: Vec<&RecordSet> = listing
         .sets
         .iter()
         .filter(|s| !claimed.contains(&s.key))
         .collect();
-    for chunk in foreign.chunks(5000) {
-        let mut q: QueryBuilder<Postgres> =
-            QueryBuilder::new("INSERT INTO dns_foreign_sets (zone, name, type, set_id, data) ");
-        q.push_values(chunk, |mut row, s| {
-            row.push_bind(zone)
-                .push_bind(&s.key.name)
-                .push_bind(&s.key.rtype)
-                .push_bind(&s.key.set_id)
-                .push_bind(Json(&s.data));
-        });
-        q.push(" ON CONFLICT DO NOTHING");
-        q.build().execute(&mut *tx).await?;
-    }
+    replace_foreign(&mut tx, zone, &foreign).await?;
     // What the zone holds of ours, now: the claimed sets.
     let ours: BTreeMap<&RecordKey, &RecordData> = listed
         .iter()
@@ -176,19 +155,19 @@ pub async fn resync(
         .collect();
     let (settled_applied, settled_failed) = settle_interrupted(&mut tx, zone, &ours).await?;
     // Everything is planned again, quarantines included: a foreign set may have gone.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE dns_record_sets SET quarantine = NULL WHERE zone = $1 AND quarantine IS NOT NULL",
+        zone,
     )
-    .bind(zone)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO dns_dirty_hosts (account_id, host) \
          SELECT account_id, host FROM dns_record_sets WHERE zone = $1 \
          UNION SELECT account_id, host FROM dns_endpoints \
          ON CONFLICT DO NOTHING",
+        zone,
     )
-    .bind(zone)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -209,14 +188,16 @@ async fn settle_interrupted(
     zone: &str,
     ours: &BTreeMap<&RecordKey, &RecordData>,
 ) -> sqlx::Result<(usize, usize)> {
-    let rows: Vec<(i64, Json<Vec<ActionView>>)> = sqlx::query_as(
-        "SELECT id, actions FROM dns_changes WHERE zone = $1 AND status = 'pending' AND submitted_at IS NOT NULL",
+    let rows = sqlx::query!(
+        r#"SELECT id, actions AS "actions: Json<Vec<ActionView>>" FROM dns_changes
+           WHERE zone = $1 AND status = 'pending' AND submitted_at IS NOT NULL"#,
+        zone,
     )
-    .bind(zone)
     .fetch_all(&mut *conn)
     .await?;
     let (mut held, mut lost) = (Vec::new(), Vec::new());
-    for (id, actions) in rows {
+    for row in rows {
+        let (id, actions) = (row.id, row.actions);
         let all_held = actions.0.iter().all(|view| {
             let now = ours.get(&view.change().set.key);
             match view.action {
@@ -233,4 +214,85 @@ async fn settle_interrupted(
     changes::close(conn, &held, "applied", None, Some("the answer was lost (restart or timeout); re-reading the zone showed the change applied")).await?;
     changes::close(conn, &lost, "failed", None, Some("the answer was lost (restart or timeout) and the zone does not hold the change; what is missing is sent again")).await?;
     Ok((held.len(), lost.len()))
+}
+
+/// Stores sets of hosts carrying Flotilla's marker that Postgres had forgotten, as held by the
+/// provider (and desired by nothing yet: the next plan says).
+async fn adopt(
+    conn: &mut sqlx::PgConnection,
+    zone: &str,
+    adopted: &[(RecordKey, Uuid, String, RecordData)],
+) -> sqlx::Result<()> {
+    if adopted.is_empty() {
+        return Ok(());
+    }
+    let mut names = Vec::with_capacity(adopted.len());
+    let mut types = Vec::with_capacity(adopted.len());
+    let mut set_ids = Vec::with_capacity(adopted.len());
+    let mut accounts = Vec::with_capacity(adopted.len());
+    let mut hosts = Vec::with_capacity(adopted.len());
+    let mut data = Vec::with_capacity(adopted.len());
+    for (key, account, host, held) in adopted {
+        names.push(key.name.as_str());
+        types.push(key.rtype.as_str());
+        set_ids.push(key.set_id.as_str());
+        accounts.push(*account);
+        hosts.push(host.as_str());
+        data.push(jsonb_text(held)?);
+    }
+    sqlx::query!(
+        "INSERT INTO dns_record_sets (zone, name, type, set_id, account_id, host, applied) \
+         SELECT $1, a.name, a.type, a.set_id, a.account_id, a.host, a.applied \
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[]::jsonb[]) \
+             AS a(name, type, set_id, account_id, host, applied) \
+         ON CONFLICT DO NOTHING",
+        zone,
+        &names as &[&str],
+        &types as &[&str],
+        &set_ids as &[&str],
+        &accounts,
+        &hosts as &[&str],
+        &data,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes the zone's foreign sets exactly `foreign`.
+async fn replace_foreign(
+    conn: &mut sqlx::PgConnection,
+    zone: &str,
+    foreign: &[&RecordSet],
+) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM dns_foreign_sets WHERE zone = $1", zone)
+        .execute(&mut *conn)
+        .await?;
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let mut names = Vec::with_capacity(foreign.len());
+    let mut types = Vec::with_capacity(foreign.len());
+    let mut set_ids = Vec::with_capacity(foreign.len());
+    let mut data = Vec::with_capacity(foreign.len());
+    for set in foreign {
+        names.push(set.key.name.as_str());
+        types.push(set.key.rtype.as_str());
+        set_ids.push(set.key.set_id.as_str());
+        data.push(jsonb_text(&set.data)?);
+    }
+    sqlx::query!(
+        "INSERT INTO dns_foreign_sets (zone, name, type, set_id, data) \
+         SELECT $1, f.name, f.type, f.set_id, f.data \
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]::jsonb[]) AS f(name, type, set_id, data) \
+         ON CONFLICT DO NOTHING",
+        zone,
+        &names as &[&str],
+        &types as &[&str],
+        &set_ids as &[&str],
+        &data,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -1,21 +1,24 @@
 //! The record sets of a zone as Postgres keeps them, and the changes that take the provider
-//! from what it holds (`applied`) to the plan (`desired`).
+//! from what it holds (`applied`) to the plan (`desired`). Holds the SQL of
+//! `dns_record_sets` and `dns_foreign_sets` that the other steps share, and the account's
+//! listing of its sets.
 
 use std::collections::BTreeMap;
 
 use sqlx::types::Json;
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::PgConnection;
 use uuid::Uuid;
+
+use super::jsonb_text;
 
 use crate::records::{Action, Change, RecordData, RecordKey, RecordSet};
 
 /// One stored record set of a host.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredSet {
     /// Qualified name.
     pub name: String,
-    /// Record type.
-    #[sqlx(rename = "type")]
+    /// Record type (the column `type`).
     pub rtype: String,
     /// Set identifier, or empty.
     pub set_id: String,
@@ -57,15 +60,18 @@ pub async fn load(
     hosts: &[HostId],
 ) -> sqlx::Result<BTreeMap<HostId, Vec<StoredSet>>> {
     let (accounts, names): (Vec<Uuid>, Vec<String>) = hosts.iter().cloned().unzip();
-    let rows: Vec<StoredSet> = sqlx::query_as(
-        "SELECT s.name, s.type, s.set_id, s.account_id, s.host, s.desired, s.applied, s.quarantine \
-         FROM dns_record_sets s JOIN unnest($2::uuid[], $3::text[]) AS h(account_id, host) \
-           ON s.account_id = h.account_id AND s.host = h.host \
-         WHERE s.zone = $1 ORDER BY s.name, s.type, s.set_id",
+    let rows = sqlx::query_as!(
+        StoredSet,
+        r#"SELECT s.name, s.type AS rtype, s.set_id, s.account_id, s.host,
+                  s.desired AS "desired: Json<RecordData>", s.applied AS "applied: Json<RecordData>",
+                  s.quarantine
+           FROM dns_record_sets s JOIN unnest($2::uuid[], $3::text[]) AS h(account_id, host)
+             ON s.account_id = h.account_id AND s.host = h.host
+           WHERE s.zone = $1 ORDER BY s.name, s.type, s.set_id"#,
+        zone,
+        &accounts,
+        &names,
     )
-    .bind(zone)
-    .bind(&accounts)
-    .bind(&names)
     .fetch_all(conn)
     .await?;
     let mut by_host: BTreeMap<HostId, Vec<StoredSet>> = BTreeMap::new();
@@ -142,31 +148,40 @@ pub async fn write_applied(
     zone: &str,
     applied: &[(RecordKey, Option<RecordData>)],
 ) -> sqlx::Result<()> {
-    for chunk in applied.chunks(5000) {
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "UPDATE dns_record_sets s SET applied = c.data, applied_at = now() FROM (",
-        );
-        q.push_values(chunk, |mut row, (key, data)| {
-            row.push_bind(&key.name)
-                .push_bind(&key.rtype)
-                .push_bind(&key.set_id)
-                .push_bind(data.as_ref().map(Json))
-                .push_unseparated("::jsonb");
-        });
-        q.push(") AS c(name, type, set_id, data) WHERE s.zone = ")
-            .push_bind(zone)
-            .push(" AND s.name = c.name AND s.type = c.type AND s.set_id = c.set_id");
-        q.build().execute(&mut *conn).await?;
+    if applied.is_empty() {
+        return forget_empty(conn, zone).await;
     }
+    let mut names = Vec::with_capacity(applied.len());
+    let mut types = Vec::with_capacity(applied.len());
+    let mut set_ids = Vec::with_capacity(applied.len());
+    let mut data = Vec::with_capacity(applied.len());
+    for (key, held) in applied {
+        names.push(key.name.as_str());
+        types.push(key.rtype.as_str());
+        set_ids.push(key.set_id.as_str());
+        data.push(held.as_ref().map(jsonb_text).transpose()?);
+    }
+    sqlx::query!(
+        "UPDATE dns_record_sets s SET applied = c.data, applied_at = now() \
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]::jsonb[]) AS c(name, type, set_id, data) \
+         WHERE s.zone = $1 AND s.name = c.name AND s.type = c.type AND s.set_id = c.set_id",
+        zone,
+        &names as &[&str],
+        &types as &[&str],
+        &set_ids as &[&str],
+        &data as &[Option<String>],
+    )
+    .execute(&mut *conn)
+    .await?;
     forget_empty(conn, zone).await
 }
 
 /// Forgets the sets that are neither desired nor held.
 pub async fn forget_empty(conn: &mut PgConnection, zone: &str) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM dns_record_sets WHERE zone = $1 AND desired IS NULL AND applied IS NULL",
+        zone,
     )
-    .bind(zone)
     .execute(conn)
     .await?;
     Ok(())
@@ -178,22 +193,47 @@ pub async fn foreign_at(
     zone: &str,
     names: &[String],
 ) -> sqlx::Result<Vec<RecordSet>> {
-    let rows: Vec<(String, String, String, Json<RecordData>)> = sqlx::query_as(
-        "SELECT name, type, set_id, data FROM dns_foreign_sets WHERE zone = $1 AND name = ANY($2)",
+    let rows = sqlx::query!(
+        r#"SELECT name, type AS rtype, set_id, data AS "data: Json<RecordData>"
+           FROM dns_foreign_sets WHERE zone = $1 AND name = ANY($2)"#,
+        zone,
+        names,
     )
-    .bind(zone)
-    .bind(names)
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(name, rtype, set_id, data)| RecordSet {
+        .map(|r| RecordSet {
             key: RecordKey {
-                name,
-                rtype,
-                set_id,
+                name: r.name,
+                rtype: r.rtype,
+                set_id: r.set_id,
             },
-            data: data.0,
+            data: r.data.0,
         })
         .collect())
+}
+
+/// The record sets of `account` in `zone`, by host and name; only `host`'s when given (as
+/// written, in any case, with or without the final dot).
+pub async fn of_account(
+    conn: &mut PgConnection,
+    zone: &str,
+    account: Uuid,
+    host: Option<&str>,
+) -> sqlx::Result<Vec<StoredSet>> {
+    sqlx::query_as!(
+        StoredSet,
+        r#"SELECT host, name, type AS rtype, set_id, account_id,
+                  desired AS "desired: Json<RecordData>", applied AS "applied: Json<RecordData>",
+                  quarantine
+           FROM dns_record_sets
+           WHERE zone = $1 AND account_id = $2 AND ($3::text IS NULL OR host = lower(trim(trailing '.' from $3)))
+           ORDER BY host, name, type, set_id"#,
+        zone,
+        account,
+        host,
+    )
+    .fetch_all(conn)
+    .await
 }
