@@ -178,26 +178,19 @@ async fn verify(ctx: &AppContext, account: &str, token: &str) -> Result<(Agent, 
     // planner, left to itself, may walk every cluster of the account instead and look for
     // their CAs, which its statistics make look cheap right after a burst of registrations
     // (measured: 50-110 ms per lookup at 15,000 clusters, stalling a fleet's heartbeats).
-    let rows: Vec<(Uuid, Uuid, String, Vec<u8>)> = sqlx::query_as(
+    let anchors = sqlx::query_as!(
+        Anchor,
         "WITH named AS MATERIALIZED (\
              SELECT cluster_id, certificate FROM cluster_identity_cas WHERE subject = ANY($2)) \
-         SELECT a.id, c.id, c.name, named.certificate FROM named \
+         SELECT a.id AS account_id, c.id AS cluster_id, c.name AS cluster, \
+                named.certificate AS \"certificate!\" FROM named \
          JOIN clusters c ON c.id = named.cluster_id JOIN accounts a ON a.id = c.account_id \
          WHERE a.name = $1",
+        account,
+        &names,
     )
-    .bind(account)
-    .bind(&names)
     .fetch_all(&ctx.db)
     .await?;
-    let anchors: Vec<Anchor> = rows
-        .into_iter()
-        .map(|(account_id, cluster_id, cluster, certificate)| Anchor {
-            account_id,
-            cluster_id,
-            cluster,
-            certificate,
-        })
-        .collect();
     let now = Utc::now();
     let (anchor, leaf) = check_chain(&certs, &chain, &anchors, now).map_err(Refusal::into_error)?;
     let (kind, key) = leaf_key(leaf).map_err(Refusal::into_error)?;

@@ -116,29 +116,26 @@ pub struct Cluster {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A cluster's row, as `CLUSTER_COLUMNS` selects it.
-#[derive(sqlx::FromRow)]
+/// A cluster's row, as `load` selects it.
 struct ClusterRow {
     id: Uuid,
     name: String,
     server: String,
     server_ca: Vec<u8>,
     identity_ca: Vec<u8>,
-    labels: serde_json::Value,
+    /// The labels' JSON (jsonb read as text: the workspace's sqlx has no `json` feature).
+    labels: String,
     agent_version: Option<String>,
     status: String,
     status_changed_at: DateTime<Utc>,
     last_heartbeat_at: Option<DateTime<Utc>>,
     /// Seconds since the last heartbeat, by the database's clock.
     silence: Option<f64>,
-    figures: Option<serde_json::Value>,
+    /// The figures' JSON, as text.
+    figures: Option<String>,
     registered_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
-
-const CLUSTER_COLUMNS: &str = "id, name, server, server_ca, identity_ca, labels, agent_version, \
-    status, status_changed_at, last_heartbeat_at, extract(epoch FROM now() - last_heartbeat_at)::float8 AS silence, \
-    figures, registered_at, updated_at";
 
 /// Loads clusters of `account_id` (one, when `name` is given), with their identity CAs.
 pub async fn load(
@@ -151,35 +148,48 @@ pub async fn load(
     // (account_id, name) index from the planner and scan every cluster of the account.
     let rows: Vec<ClusterRow> = match name {
         Some(name) => {
-            sqlx::query_as(&format!(
-                "SELECT {CLUSTER_COLUMNS} FROM clusters WHERE account_id = $1 AND name = $2"
-            ))
-            .bind(account_id)
-            .bind(name)
+            sqlx::query_as!(
+                ClusterRow,
+                "SELECT id, name, server, server_ca, identity_ca, labels::text AS \"labels!\", \
+                        agent_version, status, status_changed_at, last_heartbeat_at, \
+                        extract(epoch FROM now() - last_heartbeat_at)::float8 AS silence, \
+                        figures::text AS figures, registered_at, updated_at \
+                 FROM clusters WHERE account_id = $1 AND name = $2",
+                account_id,
+                name,
+            )
             .fetch_all(&ctx.db)
             .await?
         }
         None => {
-            sqlx::query_as(&format!(
-                "SELECT {CLUSTER_COLUMNS} FROM clusters WHERE account_id = $1 ORDER BY name"
-            ))
-            .bind(account_id)
+            sqlx::query_as!(
+                ClusterRow,
+                "SELECT id, name, server, server_ca, identity_ca, labels::text AS \"labels!\", \
+                        agent_version, status, status_changed_at, last_heartbeat_at, \
+                        extract(epoch FROM now() - last_heartbeat_at)::float8 AS silence, \
+                        figures::text AS figures, registered_at, updated_at \
+                 FROM clusters WHERE account_id = $1 ORDER BY name",
+                account_id,
+            )
             .fetch_all(&ctx.db)
             .await?
         }
     };
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     type StoredCa = (Vec<u8>, DateTime<Utc>);
-    let cas: Vec<(Uuid, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(
+    let cas = sqlx::query!(
         "SELECT cluster_id, certificate, added_at FROM cluster_identity_cas \
          WHERE cluster_id = ANY($1) ORDER BY added_at DESC",
+        &ids,
     )
-    .bind(&ids)
     .fetch_all(&ctx.db)
     .await?;
     let mut by_cluster: HashMap<Uuid, Vec<StoredCa>> = HashMap::new();
-    for (cluster, der, added_at) in cas {
-        by_cluster.entry(cluster).or_default().push((der, added_at));
+    for ca in cas {
+        by_cluster
+            .entry(ca.cluster_id)
+            .or_default()
+            .push((ca.certificate, ca.added_at));
     }
     Ok(rows
         .into_iter()
@@ -203,11 +213,11 @@ pub async fn load(
                 server: row.server,
                 server_ca: CertificateInfo::of(&row.server_ca),
                 identity_cas,
-                labels: serde_json::from_value(row.labels).unwrap_or_default(),
+                labels: serde_json::from_str(&row.labels).unwrap_or_default(),
                 agent_version: row.agent_version,
                 status_changed_at: row.status_changed_at,
                 last_heartbeat_at: row.last_heartbeat_at,
-                figures: row.figures,
+                figures: row.figures.and_then(|f| serde_json::from_str(&f).ok()),
                 registered_at: row.registered_at,
                 updated_at: row.updated_at,
             }
@@ -289,14 +299,15 @@ pub async fn deregister(
     access.require(Role::Admin)?;
     let actor = Actor::of(&ctx, &access.caller).await?;
     let mut tx = ctx.db.begin().await?;
-    let gone: Option<(Uuid, String)> = sqlx::query_as(
+    let gone = sqlx::query!(
         "DELETE FROM clusters WHERE account_id = $1 AND name = $2 RETURNING id, server",
+        access.account_id,
+        &cluster,
     )
-    .bind(access.account_id)
-    .bind(&cluster)
     .fetch_optional(&mut *tx)
     .await?;
-    let (id, server) = gone.ok_or_else(|| no_such_cluster(&access.account, &cluster))?;
+    let gone = gone.ok_or_else(|| no_such_cluster(&access.account, &cluster))?;
+    let (id, server) = (gone.id, gone.server);
     Entry {
         account_id: access.account_id,
         actor: &actor,
@@ -353,14 +364,15 @@ pub async fn remove_identity_ca(
     };
     let fingerprint = parse_hex(&sha256).ok_or_else(not_found)?;
     let mut tx = ctx.db.begin().await?;
-    let row: Option<(Uuid, Vec<u8>)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT id, identity_ca FROM clusters WHERE account_id = $1 AND name = $2 FOR UPDATE",
+        reader.account_id(),
+        &cluster,
     )
-    .bind(reader.account_id())
-    .bind(&cluster)
     .fetch_optional(&mut *tx)
     .await?;
-    let (id, current) = row.ok_or_else(|| no_such_cluster(reader.account(), &cluster))?;
+    let row = row.ok_or_else(|| no_such_cluster(reader.account(), &cluster))?;
+    let (id, current) = (row.id, row.identity_ca);
     if current == fingerprint {
         return Err(Error::Conflict(
             "This is the cluster's current identity CA; register its successor first (PUT the \
@@ -368,13 +380,14 @@ pub async fn remove_identity_ca(
                 .into(),
         ));
     }
-    let removed =
-        sqlx::query("DELETE FROM cluster_identity_cas WHERE cluster_id = $1 AND sha256 = $2")
-            .bind(id)
-            .bind(&fingerprint)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    let removed = sqlx::query!(
+        "DELETE FROM cluster_identity_cas WHERE cluster_id = $1 AND sha256 = $2",
+        id,
+        &fingerprint,
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if removed == 0 {
         return Err(not_found());
     }
@@ -411,12 +424,14 @@ pub async fn record_event(
     kind: &str,
     detail: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO cluster_events (cluster_id, kind, detail) VALUES ($1, $2, $3)")
-        .bind(cluster)
-        .bind(kind)
-        .bind(detail)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO cluster_events (cluster_id, kind, detail) VALUES ($1, $2, $3)",
+        cluster,
+        kind,
+        detail,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -463,31 +478,24 @@ pub async fn events(
 ) -> Result<Json<ClusterEvents>, Error> {
     let cluster = path.1;
     let limit = page.limit()?;
-    let id: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM clusters WHERE account_id = $1 AND name = $2")
-            .bind(reader.account_id())
-            .bind(&cluster)
-            .fetch_optional(&ctx.db)
-            .await?;
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM clusters WHERE account_id = $1 AND name = $2",
+        reader.account_id(),
+        &cluster,
+    )
+    .fetch_optional(&ctx.db)
+    .await?;
     let id = id.ok_or_else(|| no_such_cluster(reader.account(), &cluster))?;
-    let rows: Vec<(i64, DateTime<Utc>, String, String)> = sqlx::query_as(
+    let events = sqlx::query_as!(
+        ClusterEvent,
         "SELECT id, at, kind, detail FROM cluster_events \
          WHERE cluster_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        id,
+        page.before,
+        limit + 1,
     )
-    .bind(id)
-    .bind(page.before)
-    .bind(limit + 1)
     .fetch_all(&ctx.db)
     .await?;
-    let events = rows
-        .into_iter()
-        .map(|(id, at, kind, detail)| ClusterEvent {
-            id,
-            at,
-            kind,
-            detail,
-        })
-        .collect();
     let (events, next_before) = page.page(events, |e| e.id);
     Ok(Json(ClusterEvents {
         events,

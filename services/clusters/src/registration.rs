@@ -371,27 +371,28 @@ async fn insert(
         // An assertion can only come from a registered cluster.
         return Ok(None);
     }
-    let labels = serde_json::to_value(checked.labels.clone().unwrap_or_default())
+    // jsonb goes in as text (the workspace's sqlx has no `json` feature).
+    let labels = serde_json::to_string(&checked.labels.clone().unwrap_or_default())
         .map_err(anyhow::Error::from)?;
     let token = match registrar {
         Registrar::Token(token) => Some(token.id),
         _ => None,
     };
-    let id: Option<Uuid> = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO clusters (id, account_id, name, server, server_ca, identity_ca, labels, \
                                agent_version, registered_by_token) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9) \
          ON CONFLICT (account_id, name) DO NOTHING RETURNING id",
+        Uuid::new_v4(),
+        account_id,
+        name,
+        &checked.server,
+        &checked.server_ca.der,
+        &checked.identity.sha256[..],
+        labels,
+        checked.agent_version.as_deref(),
+        token,
     )
-    .bind(Uuid::new_v4())
-    .bind(account_id)
-    .bind(name)
-    .bind(&checked.server)
-    .bind(&checked.server_ca.der)
-    .bind(&checked.identity.sha256[..])
-    .bind(&labels)
-    .bind(&checked.agent_version)
-    .bind(token)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(id) = id {
@@ -405,29 +406,31 @@ async fn add_identity_ca(
     cluster: Uuid,
     ca: &CaCertificate,
 ) -> Result<bool, sqlx::Error> {
-    let added = sqlx::query(
+    let added = sqlx::query!(
         "INSERT INTO cluster_identity_cas (cluster_id, sha256, certificate, subject) \
          VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        cluster,
+        &ca.sha256[..],
+        &ca.der,
+        &ca.subject_der,
     )
-    .bind(cluster)
-    .bind(&ca.sha256[..])
-    .bind(&ca.der)
-    .bind(&ca.subject_der)
     .execute(conn)
     .await?
     .rows_affected();
     Ok(added == 1)
 }
 
-type Current = (
-    Uuid,
-    String,
-    Vec<u8>,
-    Vec<u8>,
-    serde_json::Value,
-    Option<String>,
-    Option<Uuid>,
-);
+/// A registered cluster's row, as `update` locks it.
+struct Current {
+    id: Uuid,
+    server: String,
+    server_ca: Vec<u8>,
+    identity_ca: Vec<u8>,
+    /// The labels' JSON (jsonb read as text: the workspace's sqlx has no `json` feature).
+    labels: String,
+    agent_version: Option<String>,
+    registered_by_token: Option<Uuid>,
+}
 
 /// Updates a registered cluster to `checked`, under a row lock; says what changed.
 async fn update(
@@ -438,19 +441,30 @@ async fn update(
     checked: &Checked,
     registrar: &Registrar,
 ) -> Result<Outcome, Error> {
-    let row: Option<Current> = sqlx::query_as(
-        "SELECT id, server, server_ca, identity_ca, labels, agent_version, registered_by_token \
+    let row = sqlx::query_as!(
+        Current,
+        "SELECT id, server, server_ca, identity_ca, labels::text AS \"labels!\", agent_version, \
+                registered_by_token \
          FROM clusters WHERE account_id = $1 AND name = $2 FOR UPDATE",
+        account_id,
+        name,
     )
-    .bind(account_id)
-    .bind(name)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((id, server, server_ca, identity_ca, labels, old_version, by_token)) = row else {
+    let Some(Current {
+        id,
+        server,
+        server_ca,
+        identity_ca,
+        labels,
+        agent_version: old_version,
+        registered_by_token: by_token,
+    }) = row
+    else {
         // Deregistered since the assertion was verified.
         return Err(clusters::no_such_cluster(account, name));
     };
-    let current_labels: Labels = serde_json::from_value(labels).unwrap_or_default();
+    let current_labels: Labels = serde_json::from_str(&labels).unwrap_or_default();
     let labels = checked
         .labels
         .clone()
@@ -499,17 +513,17 @@ async fn update(
         Registrar::Token(token) => Some(token.id),
         _ => by_token,
     };
-    sqlx::query(
-        "UPDATE clusters SET server = $2, server_ca = $3, identity_ca = $4, labels = $5, \
+    sqlx::query!(
+        "UPDATE clusters SET server = $2, server_ca = $3, identity_ca = $4, labels = $5::text::jsonb, \
                 agent_version = $6, registered_by_token = $7, updated_at = now() WHERE id = $1",
+        id,
+        &checked.server,
+        &checked.server_ca.der,
+        &checked.identity.sha256[..],
+        serde_json::to_string(&labels).map_err(anyhow::Error::from)?,
+        agent_version.as_deref(),
+        token,
     )
-    .bind(id)
-    .bind(&checked.server)
-    .bind(&checked.server_ca.der)
-    .bind(&checked.identity.sha256[..])
-    .bind(serde_json::to_value(&labels).map_err(anyhow::Error::from)?)
-    .bind(&agent_version)
-    .bind(token)
     .execute(&mut *conn)
     .await?;
     if rotated {

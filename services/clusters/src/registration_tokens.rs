@@ -137,23 +137,25 @@ pub async fn create(
     let actor = Actor::of(&ctx, &access.caller).await?;
     let labels_json = serde_json::to_value(&body.labels).map_err(anyhow::Error::from)?;
     let mut tx = ctx.db.begin().await?;
-    let (created_at, expires_at): (DateTime<Utc>, DateTime<Utc>) = sqlx::query_as(
+    // jsonb goes in as text (the workspace's sqlx has no `json` feature).
+    let created = sqlx::query!(
         "INSERT INTO registration_tokens \
          (id, account_id, prefix, secret_hash, description, labels, max_uses, created_by, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9)) \
+         VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, now() + make_interval(secs => $9)) \
          RETURNING created_at, expires_at",
+        id,
+        access.account_id,
+        &lookup,
+        &opaque::hash(&token)[..],
+        description,
+        labels_json.to_string(),
+        max_uses as i32,
+        access.caller.person(),
+        ttl as f64,
     )
-    .bind(id)
-    .bind(access.account_id)
-    .bind(&lookup)
-    .bind(opaque::hash(&token))
-    .bind(description)
-    .bind(&labels_json)
-    .bind(max_uses as i32)
-    .bind(access.caller.person())
-    .bind(ttl as f64)
     .fetch_one(&mut *tx)
     .await?;
+    let (created_at, expires_at) = (created.created_at, created.expires_at);
     Entry {
         account_id: access.account_id,
         actor: &actor,
@@ -186,18 +188,20 @@ pub async fn create(
     ))
 }
 
-type Row = (
-    Uuid,
-    String,
-    String,
-    serde_json::Value,
-    i32,
-    i32,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
+/// A registration token's row, as `list` selects it.
+struct Row {
+    id: Uuid,
+    description: String,
+    prefix: String,
+    /// The labels' JSON (jsonb read as text: the workspace's sqlx has no `json` feature).
+    labels: String,
+    max_uses: i32,
+    uses: i32,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
 
 /// Lists the account's registration tokens, newest first (admins; never the secrets).
 #[utoipa::path(get, path = "/api/v1/accounts/{account}/registration-tokens", operation_id = "list_registration_tokens", tag = "clusters",
@@ -213,30 +217,31 @@ pub async fn list(
     access: AccountAccess,
 ) -> Result<Json<Vec<RegistrationToken>>, Error> {
     access.require(Role::Admin)?;
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, description, prefix, labels, max_uses, uses, created_at, expires_at, \
-                last_used_at, revoked_at \
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, description, prefix, labels::text AS \"labels!\", max_uses, uses, \
+                created_at, expires_at, last_used_at, revoked_at \
          FROM registration_tokens WHERE account_id = $1 ORDER BY created_at DESC LIMIT 1000",
+        access.account_id,
     )
-    .bind(access.account_id)
     .fetch_all(&ctx.db)
     .await?;
     let now = Utc::now();
     Ok(Json(
         rows.into_iter()
             .map(
-                |(
-                    id,
-                    description,
-                    prefix,
-                    labels,
-                    max_uses,
-                    uses,
-                    created_at,
-                    expires_at,
-                    last_used_at,
-                    revoked_at,
-                )| {
+                |Row {
+                     id,
+                     description,
+                     prefix,
+                     labels,
+                     max_uses,
+                     uses,
+                     created_at,
+                     expires_at,
+                     last_used_at,
+                     revoked_at,
+                 }| {
                     let state = if revoked_at.is_some() {
                         "revoked"
                     } else if expires_at <= now {
@@ -250,7 +255,7 @@ pub async fn list(
                         id,
                         description,
                         prefix: format!("{REGISTRATION_TOKEN_PREFIX}{prefix}"),
-                        labels: serde_json::from_value(labels).unwrap_or_default(),
+                        labels: serde_json::from_str(&labels).unwrap_or_default(),
                         max_uses,
                         uses,
                         state,
@@ -287,12 +292,12 @@ pub async fn revoke(
     access.require(Role::Admin)?;
     let actor = Actor::of(&ctx, &access.caller).await?;
     let mut tx = ctx.db.begin().await?;
-    let description: Option<String> = sqlx::query_scalar(
+    let description = sqlx::query_scalar!(
         "UPDATE registration_tokens SET revoked_at = coalesce(revoked_at, now()) \
          WHERE id = $1 AND account_id = $2 RETURNING description",
+        id,
+        access.account_id,
     )
-    .bind(id)
-    .bind(access.account_id)
     .fetch_optional(&mut *tx)
     .await?;
     let description = description.ok_or_else(|| {
@@ -340,36 +345,37 @@ fn refused() -> Error {
 /// Finds a live registration token of `account` (not consuming a use).
 pub async fn find(db: &sqlx::PgPool, account: &str, token: &str) -> Result<Presented, Error> {
     let lookup = opaque::token_lookup(token, REGISTRATION_TOKEN_PREFIX).ok_or_else(refused)?;
-    let row: Option<(Uuid, Uuid, String, serde_json::Value, bool, Vec<u8>)> = sqlx::query_as(
-        "SELECT t.id, t.account_id, t.description, t.labels, t.uses < t.max_uses, t.secret_hash \
+    let row = sqlx::query!(
+        "SELECT t.id, t.account_id, t.description, t.labels::text AS \"labels!\", \
+                t.uses < t.max_uses AS \"uses_left!\", t.secret_hash \
          FROM registration_tokens t JOIN accounts a ON a.id = t.account_id \
          WHERE t.prefix = $1 AND a.name = $2 AND t.revoked_at IS NULL AND t.expires_at > now()",
+        lookup,
+        account,
     )
-    .bind(lookup)
-    .bind(account)
     .fetch_optional(db)
     .await?;
-    let (id, account_id, description, labels, uses_left, secret_hash) = row.ok_or_else(refused)?;
-    if !opaque::constant_time_eq(&secret_hash, &opaque::hash(token)) {
+    let row = row.ok_or_else(refused)?;
+    if !opaque::constant_time_eq(&row.secret_hash, &opaque::hash(token)) {
         return Err(refused());
     }
     Ok(Presented {
-        id,
-        account_id,
-        description,
-        labels: serde_json::from_value(labels).unwrap_or_default(),
-        uses_left,
+        id: row.id,
+        account_id: row.account_id,
+        description: row.description,
+        labels: serde_json::from_str(&row.labels).unwrap_or_default(),
+        uses_left: row.uses_left,
     })
 }
 
 /// Takes one use of the token, in the registration's transaction; refuses when it has none
 /// left (or was revoked or expired meanwhile).
 pub async fn consume(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
-    let taken = sqlx::query(
+    let taken = sqlx::query!(
         "UPDATE registration_tokens SET uses = uses + 1, last_used_at = now() \
          WHERE id = $1 AND uses < max_uses AND revoked_at IS NULL AND expires_at > now()",
+        id,
     )
-    .bind(id)
     .execute(conn)
     .await?
     .rows_affected();

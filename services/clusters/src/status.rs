@@ -85,19 +85,21 @@ pub async fn record_transitions(
         .iter()
         .map(|(_, from, to)| format!("{from} → {}", to.as_str()))
         .collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cluster_events (cluster_id, kind, detail) \
          SELECT id, 'status', detail FROM unnest($1::uuid[], $2::text[]) AS t(id, detail)",
+        &ids,
+        &details,
     )
-    .bind(&ids)
-    .bind(&details)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("SELECT pg_notify($1, id::text) FROM unnest($2::uuid[]) AS id")
-        .bind(CHANNEL)
-        .bind(&ids)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_notify($1, id::text) FROM unnest($2::uuid[]) AS id",
+        CHANNEL,
+        &ids,
+    )
+    .execute(&mut *conn)
+    .await?;
     for (_, from, to) in moved {
         ctx.metrics
             .count_transition(Status::parse(from).as_str(), to.as_str());
@@ -131,7 +133,7 @@ pub async fn run_sweeper(ctx: AppContext) {
 /// heartbeats move a cluster up.
 pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
     let mut tx = ctx.db.begin().await?;
-    let moved: Vec<(Uuid, String, String)> = sqlx::query_as(
+    let moved = sqlx::query!(
         "WITH due AS ( \
             SELECT c.id, c.status AS old, n.new FROM clusters c, LATERAL (SELECT CASE \
                 WHEN c.last_heartbeat_at > now() - make_interval(secs => $1) THEN c.status \
@@ -140,18 +142,18 @@ pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
             WHERE c.status <> n.new \
             FOR UPDATE OF c SKIP LOCKED) \
          UPDATE clusters c SET status = due.new, status_changed_at = now() \
-         FROM due WHERE c.id = due.id RETURNING c.id, due.old, due.new",
+         FROM due WHERE c.id = due.id RETURNING c.id, due.old AS \"old!\", due.new AS \"new!\"",
+        ctx.config.cluster_stale_after.0.as_secs_f64(),
+        ctx.config.cluster_offline_after.0.as_secs_f64(),
     )
-    .bind(ctx.config.cluster_stale_after.0.as_secs_f64())
-    .bind(ctx.config.cluster_offline_after.0.as_secs_f64())
     .fetch_all(&mut *tx)
     .await?;
-    for (cluster, old, new) in &moved {
-        tracing::info!(cluster = %cluster, from = %old, to = %new, "cluster status changed");
+    for row in &moved {
+        tracing::info!(cluster = %row.id, from = %row.old, to = %row.new, "cluster status changed");
     }
     let moved: Vec<(Uuid, String, Status)> = moved
         .into_iter()
-        .map(|(id, old, new)| (id, old, Status::parse(&new)))
+        .map(|row| (row.id, row.old, Status::parse(&row.new)))
         .collect();
     record_transitions(ctx, &mut tx, &moved).await?;
     tx.commit().await?;
@@ -159,15 +161,15 @@ pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
 }
 
 async fn refresh_gauges(ctx: &AppContext) -> Result<(), sqlx::Error> {
-    let counts: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, count(*) FROM clusters GROUP BY status")
+    let counts =
+        sqlx::query!(r#"SELECT status, count(*) AS "count!" FROM clusters GROUP BY status"#)
             .fetch_all(&ctx.db)
             .await?;
     for status in [Status::Ready, Status::Stale, Status::Offline] {
         let n = counts
             .iter()
-            .find(|(s, _)| s == status.as_str())
-            .map_or(0, |(_, n)| *n);
+            .find(|row| row.status == status.as_str())
+            .map_or(0, |row| row.count);
         ctx.metrics.set_clusters(status.as_str(), n);
     }
     Ok(())
