@@ -20,8 +20,8 @@ pub struct Checked {
     pub server: String,
     /// The CA that verifies the API server.
     pub server_ca: CaCertificate,
-    /// The labels asked for (with a registration token's over them); `None` keeps the
-    /// current ones.
+    /// The labels asked for (the handler puts a registration token's over them); `None`
+    /// keeps the current ones.
     pub labels: Option<Labels>,
     /// The agent's version; `None` keeps the last reported one.
     pub agent_version: Option<String>,
