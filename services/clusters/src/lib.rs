@@ -1,10 +1,14 @@
 //! The clusters service: registration tokens, cluster registration (public material only:
 //! identity and server CA certificates), agent authentication by cluster assertions,
 //! heartbeats and the status they give clusters.
+//!
+//! Each resource is a folder: its types and what it does in `mod.rs`, its SQL in
+//! `store.rs`, its endpoints in `handlers.rs` (registration also has `check.rs` for the
+//! body and `registrar.rs` for who registers). `agent` holds the extractors of the
+//! endpoints agents call, `assertion` how an agent is authenticated.
 
 pub mod agent;
 pub mod assertion;
-pub mod beats;
 pub mod certificates;
 pub mod clusters;
 pub mod heartbeat;
@@ -22,21 +26,21 @@ use utoipa_axum::routes;
 pub fn api_routes() -> OpenApiRouter<AppContext> {
     OpenApiRouter::new()
         .routes(routes!(
-            registration_tokens::create,
-            registration_tokens::list
+            registration_tokens::handlers::create,
+            registration_tokens::handlers::list
         ))
-        .routes(routes!(registration_tokens::revoke))
-        .routes(routes!(clusters::list))
+        .routes(routes!(registration_tokens::handlers::revoke))
+        .routes(routes!(clusters::handlers::list))
         .routes(routes!(
-            registration::register,
-            clusters::get,
-            clusters::deregister
+            registration::handlers::register,
+            clusters::handlers::get,
+            clusters::handlers::deregister
         ))
-        .routes(routes!(clusters::remove_identity_ca))
-        .routes(routes!(clusters::events))
-        .routes(routes!(heartbeat::heartbeat))
-        .routes(routes!(heartbeat::whoami))
-        .layer(Extension(beats::Beats::default()))
+        .routes(routes!(clusters::handlers::remove_identity_ca))
+        .routes(routes!(clusters::handlers::events))
+        .routes(routes!(heartbeat::handlers::heartbeat))
+        .routes(routes!(heartbeat::handlers::whoami))
+        .layer(Extension(heartbeat::beats::Beats::default()))
 }
 
 /// The service's background work: the status sweeper. Call once the database is migrated.

@@ -6,7 +6,7 @@
 //! it. A heartbeat is a liveness signal that the next one replaces within seconds, so the
 //! commit does not wait for the WAL to reach the disk (`synchronous_commit` off for these
 //! transactions only): a crash can lose the last fraction of a second of beats, never other
-//! data.
+//! data. The statement is in `store`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -15,6 +15,7 @@ use flotilla_core::{AppContext, Error};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::store::{self, BeatRow};
 use crate::status::Status;
 
 /// Most beats written by one statement.
@@ -102,46 +103,32 @@ async fn write_batch(
     for beat in batch {
         last.insert(beat.cluster, beat);
     }
-    let ids: Vec<Uuid> = last.keys().copied().collect();
-    let versions: Vec<&str> = ids
-        .iter()
-        .map(|id| last[id].agent_version.as_str())
+    let beats: Vec<BeatRow<'_>> = last
+        .values()
+        .map(|beat| BeatRow {
+            cluster: beat.cluster,
+            agent_version: &beat.agent_version,
+            figures: beat.figures.as_ref(),
+        })
         .collect();
-    let figures: Vec<Option<&serde_json::Value>> =
-        ids.iter().map(|id| last[id].figures.as_ref()).collect();
-    // A beat within the stale threshold of the last one continues the run (`beating_since`);
-    // a stale cluster is ready again once its run is `recover` seconds long, so that a
-    // cluster whose beats come and go leaves DNS once instead of flapping. A new or offline
-    // cluster is ready at its first beat. Rows are locked in id order, so two replicas'
-    // batches can never deadlock.
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "UPDATE clusters c SET last_heartbeat_at = now(), agent_version = old.version, \
-                figures = old.figures, beating_since = run.since, status = next.status, \
-                status_changed_at = CASE WHEN old.status = next.status THEN c.status_changed_at ELSE now() END \
-         FROM (SELECT k.id, k.status, k.last_heartbeat_at, k.beating_since, b.version, b.figures \
-               FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS b(id, version, figures) \
-               JOIN clusters k ON k.id = b.id ORDER BY k.id FOR UPDATE OF k) old, \
-              LATERAL (SELECT CASE \
-                  WHEN old.last_heartbeat_at > now() - make_interval(secs => $4) \
-                  THEN coalesce(old.beating_since, old.last_heartbeat_at) ELSE now() END AS since) run, \
-              LATERAL (SELECT CASE \
-                  WHEN old.status = 'stale' AND run.since > now() - make_interval(secs => $5) \
-                  THEN 'stale' ELSE 'ready' END AS status) next, \
-              (SELECT set_config('synchronous_commit', 'off', true)) sync \
-         WHERE c.id = old.id RETURNING c.id, old.status, next.status",
+    let rows = store::write_beats(
+        &mut *ctx.db.acquire().await?,
+        &beats,
+        ctx.config.cluster_stale_after.0.as_secs_f64(),
+        ctx.config.cluster_recover_after.0.as_secs_f64(),
     )
-    .bind(&ids)
-    .bind(&versions)
-    .bind(&figures)
-    .bind(ctx.config.cluster_stale_after.0.as_secs_f64())
-    .bind(ctx.config.cluster_recover_after.0.as_secs_f64())
-    .fetch_all(&ctx.db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, before, after)| {
-            let after = Status::parse(&after);
-            (id, BeatOutcome { before, after })
+        .map(|row| {
+            let after = Status::parse(&row.after);
+            (
+                row.id,
+                BeatOutcome {
+                    before: row.before,
+                    after,
+                },
+            )
         })
         .collect())
 }

@@ -2,10 +2,13 @@
 //! `FLOTILLA_CLUSTER_STALE_AFTER` without one (its endpoints leave DNS), `offline` after
 //! `FLOTILLA_CLUSTER_OFFLINE_AFTER` (or before the first). Heartbeats move a cluster back to
 //! `ready` themselves (a stale one only once they have kept coming for
-//! `FLOTILLA_CLUSTER_RECOVER_AFTER`: see `beats`); the sweeper here notices the silence, on
-//! whichever replicas run it, each transition recorded once. Every transition is a cluster
-//! event, a metric, and a `NOTIFY flotilla_cluster_status`; leaving or entering `ready` also
-//! puts the cluster's hosts in the DNS outbox (a trigger), so DNS fails over at once.
+//! `FLOTILLA_CLUSTER_RECOVER_AFTER`: see `heartbeat::beats`); the sweeper here notices the
+//! silence, on whichever replicas run it, each transition recorded once. Every transition is
+//! a cluster event, a metric, and a `NOTIFY flotilla_cluster_status`; leaving or entering
+//! `ready` also puts the cluster's hosts in the DNS outbox (a trigger), so DNS fails over at
+//! once. The SQL is in `store`.
+
+pub mod store;
 
 use std::time::Duration;
 
@@ -42,7 +45,7 @@ impl Status {
     /// heartbeat (`None`: never had one). Computed rather than read, so that a reader sees
     /// the silence before the sweeper does; as in [`sweep`], a recent heartbeat keeps the
     /// stored status, since only heartbeats raise it (a stale cluster's only once they are
-    /// steady: see `beats`).
+    /// steady: see `heartbeat::beats`).
     pub fn now(stored: &str, silence: Option<f64>, config: &Config) -> Self {
         match silence {
             Some(s) if s < config.cluster_stale_after.0.as_secs_f64() => Status::parse(stored),
@@ -85,19 +88,8 @@ pub async fn record_transitions(
         .iter()
         .map(|(_, from, to)| format!("{from} → {}", to.as_str()))
         .collect();
-    sqlx::query(
-        "INSERT INTO cluster_events (cluster_id, kind, detail) \
-         SELECT id, 'status', detail FROM unnest($1::uuid[], $2::text[]) AS t(id, detail)",
-    )
-    .bind(&ids)
-    .bind(&details)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("SELECT pg_notify($1, id::text) FROM unnest($2::uuid[]) AS id")
-        .bind(CHANNEL)
-        .bind(&ids)
-        .execute(&mut *conn)
-        .await?;
+    store::insert_status_events(conn, &ids, &details).await?;
+    store::notify(conn, CHANNEL, &ids).await?;
     for (_, from, to) in moved {
         ctx.metrics
             .count_transition(Status::parse(from).as_str(), to.as_str());
@@ -131,27 +123,18 @@ pub async fn run_sweeper(ctx: AppContext) {
 /// heartbeats move a cluster up.
 pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
     let mut tx = ctx.db.begin().await?;
-    let moved: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "WITH due AS ( \
-            SELECT c.id, c.status AS old, n.new FROM clusters c, LATERAL (SELECT CASE \
-                WHEN c.last_heartbeat_at > now() - make_interval(secs => $1) THEN c.status \
-                WHEN c.last_heartbeat_at > now() - make_interval(secs => $2) THEN 'stale' \
-                ELSE 'offline' END AS new) n \
-            WHERE c.status <> n.new \
-            FOR UPDATE OF c SKIP LOCKED) \
-         UPDATE clusters c SET status = due.new, status_changed_at = now() \
-         FROM due WHERE c.id = due.id RETURNING c.id, due.old, due.new",
+    let moved = store::sweep(
+        &mut tx,
+        ctx.config.cluster_stale_after.0.as_secs_f64(),
+        ctx.config.cluster_offline_after.0.as_secs_f64(),
     )
-    .bind(ctx.config.cluster_stale_after.0.as_secs_f64())
-    .bind(ctx.config.cluster_offline_after.0.as_secs_f64())
-    .fetch_all(&mut *tx)
     .await?;
-    for (cluster, old, new) in &moved {
-        tracing::info!(cluster = %cluster, from = %old, to = %new, "cluster status changed");
+    for row in &moved {
+        tracing::info!(cluster = %row.id, from = %row.old, to = %row.new, "cluster status changed");
     }
     let moved: Vec<(Uuid, String, Status)> = moved
         .into_iter()
-        .map(|(id, old, new)| (id, old, Status::parse(&new)))
+        .map(|row| (row.id, row.old, Status::parse(&row.new)))
         .collect();
     record_transitions(ctx, &mut tx, &moved).await?;
     tx.commit().await?;
@@ -159,10 +142,7 @@ pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
 }
 
 async fn refresh_gauges(ctx: &AppContext) -> Result<(), sqlx::Error> {
-    let counts: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, count(*) FROM clusters GROUP BY status")
-            .fetch_all(&ctx.db)
-            .await?;
+    let counts = store::count_by_status(&mut *ctx.db.acquire().await?).await?;
     for status in [Status::Ready, Status::Stale, Status::Offline] {
         let n = counts
             .iter()

@@ -1,20 +1,22 @@
 //! `POST .../clusters/{cluster}/heartbeat`: the agent says it is alive. One small in-place
 //! write per beat, batched with the beats of other agents (see `beats`), no history row;
-//! only a transition back to `ready` writes an event.
+//! only a transition back to `ready` writes an event. The handlers are in `handlers`, the
+//! batching writer in `beats`, its SQL in `store`.
+
+pub mod beats;
+pub mod handlers;
+pub mod store;
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
-use axum::Extension;
-use axum::Json;
-use flotilla_core::{AppContext, Error, FieldError, Problem};
+use flotilla_core::auth::Agent;
+use flotilla_core::{AppContext, Error, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, SchemaType, Type};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::agent::AgentOf;
-use crate::beats::{BeatOutcome, Beats};
+use self::beats::{BeatOutcome, Beats};
 use crate::registration::check_agent_version;
 use crate::status::{self, Status};
 
@@ -63,42 +65,6 @@ pub struct HeartbeatAck {
     pub stale_after_seconds: u64,
 }
 
-/// Records a heartbeat of the agent's own cluster.
-#[utoipa::path(post, path = "/api/v1/accounts/{account}/clusters/{cluster}/heartbeat", tag = "clusters",
-    params(
-        ("account" = String, Path, description = "The account's name"),
-        ("cluster" = String, Path, description = "The cluster's name"),
-    ),
-    request_body = Heartbeat,
-    responses(
-        (status = 200, description = "Recorded; the cluster is ready (or still stale while its heartbeats become steady again)", body = HeartbeatAck),
-        (status = 401, description = "No assertion, or a refused one (the detail says why)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "An assertion of another cluster", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad agent version or figure", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("cluster_assertion" = [])))]
-pub async fn heartbeat(
-    State(ctx): State<AppContext>,
-    Extension(beats): Extension<Beats>,
-    AgentOf(agent): AgentOf,
-    Json(body): Json<Heartbeat>,
-) -> Result<Json<HeartbeatAck>, Error> {
-    let figures = check(&body)?;
-    let outcome = beats
-        .beat(&ctx, agent.cluster_id, body.agent_version, figures)
-        .await?;
-    let BeatOutcome { before, after } = outcome.ok_or_else(crate::agent::no_longer_registered)?;
-    if before != after.as_str() {
-        record_transition(&ctx, agent.cluster_id, &before, after).await?;
-        tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %before, to = %after.as_str(), "cluster status changed");
-    }
-    Ok(Json(HeartbeatAck {
-        status: after,
-        previous_status: before,
-        stale_after_seconds: ctx.config.cluster_stale_after.0.as_secs(),
-    }))
-}
-
 /// The agent as Flotilla sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentIdentity {
@@ -113,26 +79,25 @@ pub struct AgentIdentity {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Who the assertion authenticates: for an agent to check its set-up (the agents'
-/// counterpart of `GET /api/v1/me`). Costs no database round trip with a reused assertion.
-#[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters/{cluster}/whoami", tag = "clusters",
-    params(
-        ("account" = String, Path, description = "The account's name"),
-        ("cluster" = String, Path, description = "The cluster's name"),
-    ),
-    responses(
-        (status = 200, description = "The authenticated agent", body = AgentIdentity),
-        (status = 401, description = "No assertion, or a refused one (the detail says why)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "An assertion of another cluster", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("cluster_assertion" = [])))]
-pub async fn whoami(AgentOf(agent): AgentOf) -> Json<AgentIdentity> {
-    Json(AgentIdentity {
-        account: agent.account,
-        cluster: agent.cluster,
-        subject: agent.subject,
-        expires_at: chrono::DateTime::from_timestamp(agent.expires_at, 0).unwrap_or_default(),
-    })
+/// Records a heartbeat of `agent`'s cluster (with `figures`, checked); the cluster's status
+/// before and after it. A transition writes its event and announcement.
+pub async fn record_heartbeat(
+    ctx: &AppContext,
+    beats: &Beats,
+    agent: &Agent,
+    agent_version: String,
+    figures: Option<serde_json::Value>,
+) -> Result<BeatOutcome, Error> {
+    let outcome = beats
+        .beat(ctx, agent.cluster_id, agent_version, figures)
+        .await?;
+    let outcome = outcome.ok_or_else(crate::agent::no_longer_registered)?;
+    let BeatOutcome { before, after } = &outcome;
+    if before != after.as_str() {
+        record_transition(ctx, agent.cluster_id, before, *after).await?;
+        tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %before, to = %after.as_str(), "cluster status changed");
+    }
+    Ok(outcome)
 }
 
 async fn record_transition(
@@ -147,7 +112,8 @@ async fn record_transition(
     Ok(())
 }
 
-fn check(body: &Heartbeat) -> Result<Option<serde_json::Value>, Error> {
+/// The figures of `body`, as JSON, once its agent version and figures are checked.
+pub fn check(body: &Heartbeat) -> Result<Option<serde_json::Value>, Error> {
     let mut errors = Vec::new();
     if let Err(e) = check_agent_version(&body.agent_version) {
         errors.push(FieldError::new("/agent_version", e));
