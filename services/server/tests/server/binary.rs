@@ -126,6 +126,8 @@ async fn embedded_postgres_keeps_data_and_stops_with_the_server() {
     let mut again = start_ready(work.path(), &["--dev"], &[]).await;
     assert_logged(&again, "reusing the existing cluster");
     let mut conn = connect_embedded(&data_dir).await;
+    // Dynamic: `kept` is this test's own table, made above in the embedded cluster; the
+    // schema the macros check against has no such table.
     let note: String = sqlx::query_scalar("SELECT note FROM kept")
         .fetch_one(&mut conn)
         .await

@@ -202,8 +202,8 @@ async fn migrate_applies_pending_migrations_then_finds_none_left() {
         out.trim(),
         format!("migrations: {all} applied now, {all} in all")
     );
-    let tables: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'clusters'",
+    let tables = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM information_schema.tables WHERE table_name = 'clusters'"#,
     )
     .fetch_one(&db.pool)
     .await

@@ -86,7 +86,7 @@ async fn api_tokens_are_shown_once_work_and_stop_when_revoked() {
         "no secret in lists: {listed}"
     );
     assert!(listed[0]["last_used_at"].is_null());
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT secret_hash FROM api_tokens")
+    let stored = sqlx::query_scalar!("SELECT secret_hash FROM api_tokens")
         .fetch_one(&flotilla.ctx.db)
         .await
         .expect("a row");
@@ -228,8 +228,7 @@ async fn unverified_emails_never_match_and_tokens_cannot_mint_tokens() {
     let origin = Some(flotilla.url.as_str());
     browser.create_account(&flotilla.url, "acme").await;
     // Someone logged in once claiming an email their provider did not verify.
-    sqlx::query("INSERT INTO persons (id, issuer, subject, email, email_verified) VALUES ($1, 'https://lax.example', 's', 'sneaky@example.com', false)")
-        .bind(uuid::Uuid::new_v4())
+    sqlx::query!("INSERT INTO persons (id, issuer, subject, email, email_verified) VALUES ($1, 'https://lax.example', 's', 'sneaky@example.com', false)", uuid::Uuid::new_v4())
         .execute(&flotilla.ctx.db)
         .await
         .expect("a person");

@@ -426,14 +426,14 @@ async fn the_device_flow_works_end_to_end() {
     assert!(done.body.contains("return to your terminal"));
 
     // Time passes (the interval, now 10 s after slow_down), then the device polls again.
-    sqlx::query("UPDATE device_codes SET last_polled_at = now() - interval '1 minute'")
+    sqlx::query!("UPDATE device_codes SET last_polled_at = now() - interval '1 minute'")
         .execute(&flotilla.ctx.db)
         .await
         .expect("age the last poll");
     let (status, tokens) = token(&flotilla.url, &poll).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(me_status(&flotilla, s(&tokens["access_token"])).await, 200);
-    sqlx::query("UPDATE device_codes SET last_polled_at = now() - interval '1 minute'")
+    sqlx::query!("UPDATE device_codes SET last_polled_at = now() - interval '1 minute'")
         .execute(&flotilla.ctx.db)
         .await
         .expect("age the last poll");
@@ -478,7 +478,7 @@ async fn a_rotated_key_stays_published_until_its_tokens_expire() {
     };
 
     // The key's rotation period has passed.
-    sqlx::query("UPDATE signing_keys SET created_at = now() - interval '31 days'")
+    sqlx::query!("UPDATE signing_keys SET created_at = now() - interval '31 days'")
         .execute(&flotilla.ctx.db)
         .await
         .expect("age the key");
@@ -529,7 +529,7 @@ async fn a_rotated_key_stays_published_until_its_tokens_expire() {
     assert_eq!(me_status(&flotilla, s(&after["access_token"])).await, 200);
 
     // Once its tokens have all expired, the retired key is no longer published.
-    sqlx::query("UPDATE signing_keys SET publish_until = now() - interval '1 second' WHERE retired_at IS NOT NULL")
+    sqlx::query!("UPDATE signing_keys SET publish_until = now() - interval '1 second' WHERE retired_at IS NOT NULL")
         .execute(&flotilla.ctx.db)
         .await
         .expect("let the publication end");

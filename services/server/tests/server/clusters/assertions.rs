@@ -308,12 +308,12 @@ async fn an_identity_ca_that_is_not_valid_yet_anchors_nothing() {
     });
     let future_leaf = future.leaf(&agent_id("eu-1"), Alg::P256);
     let subject = x509_subject(&future.der());
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cluster_identity_cas (cluster_id, sha256, certificate, subject) \
          SELECT id, sha256(decode('00', 'hex')), $1, $2 FROM clusters WHERE name = 'eu-1'",
+        future.der(),
+        subject,
     )
-    .bind(future.der())
-    .bind(subject)
     .execute(&fleet.flotilla.ctx.db)
     .await
     .expect("stored");

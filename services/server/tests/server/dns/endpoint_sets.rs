@@ -84,7 +84,7 @@ fn counts(answer: &Value) -> [i64; 4] {
 
 /// Hosts waiting in the DNS outbox.
 async fn outbox(fleet: &Fleet) -> Vec<String> {
-    sqlx::query_scalar("SELECT host FROM dns_dirty_hosts ORDER BY host")
+    sqlx::query_scalar!("SELECT host FROM dns_dirty_hosts ORDER BY host")
         .fetch_all(&fleet.flotilla.ctx.db)
         .await
         .expect("the outbox")
@@ -275,7 +275,7 @@ async fn a_refused_set_names_every_bad_entry_and_writes_nothing() {
         [www.as_str()],
         "the report is in the outbox"
     );
-    sqlx::query("DELETE FROM dns_dirty_hosts")
+    sqlx::query!("DELETE FROM dns_dirty_hosts")
         .execute(&fleet.flotilla.ctx.db)
         .await
         .expect("empty the outbox");
@@ -425,7 +425,7 @@ async fn a_deregistered_cluster_cannot_report_a_set() {
         .call(Method::PUT, &url, &euw1_agent, Some(set.clone()))
         .await;
     assert_eq!(r.status(), 200);
-    sqlx::query("DELETE FROM clusters WHERE name = 'euw1'")
+    sqlx::query!("DELETE FROM clusters WHERE name = 'euw1'")
         .execute(&fleet.flotilla.ctx.db)
         .await
         .expect("delete euw1 behind the server's back");
