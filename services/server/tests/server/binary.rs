@@ -12,11 +12,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use sqlx::{Connection, PgConnection};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_flotilla-server");
-
-pub(crate) fn binary() -> &'static Path {
-    Path::new(BINARY)
-}
+use crate::support::server_binary::{binary, start_ready, BINARY};
 
 /// The embedded cluster's postmaster pid and port, from `postmaster.pid`.
 fn postmaster(data_dir: &Path) -> Option<(i32, u16)> {
@@ -60,17 +56,6 @@ async fn connect_embedded(data_dir: &Path) -> PgConnection {
     PgConnection::connect(&url)
         .await
         .expect("connect to the embedded cluster")
-}
-
-/// Starts the binary in `workdir` and waits until it is ready.
-pub(crate) async fn start_ready(
-    workdir: &Path,
-    args: &[&str],
-    envs: &[(&str, &str)],
-) -> ServerProcess {
-    let mut server = ServerProcess::start(binary(), workdir, args, envs);
-    server.wait_ready(Duration::from_secs(60)).await;
-    server
 }
 
 /// Asserts the server logged `needle`, showing the whole log when it did not.

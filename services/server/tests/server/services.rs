@@ -10,9 +10,9 @@ use flotilla_core::testing::{ServerProcess, TestDb};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::binary::{binary, start_ready};
-use crate::clusters::{identity, Fleet};
-use crate::expect_problem;
+use crate::support::fleet::{identity, Fleet};
+use crate::support::problem::expect_problem;
+use crate::support::server_binary::{binary, start_ready};
 
 #[tokio::test]
 async fn split_processes_each_serve_their_services_on_one_database() {

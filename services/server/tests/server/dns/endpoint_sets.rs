@@ -6,10 +6,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::pdns::{create_zone, dig_until, settings};
-use super::peers::Pdns;
+use super::pdns::dig_until;
 use super::*;
-use crate::clusters::{refused, refused_at};
+use crate::support::dns_peers::Pdns;
+use crate::support::dns_peers::{create_zone, settings};
+use crate::support::fleet::{refused, refused_at};
 
 /// The URL of `cluster`'s endpoint set.
 fn set_url(fleet: &Fleet, cluster: &str) -> String {
@@ -347,7 +348,7 @@ async fn a_refused_set_names_every_bad_entry_and_writes_nothing() {
         .map(|i| json!({ "host": host(&format!("host-{i}")), "targets": ["192.0.2.1", "2001:db8::1"] }))
         .collect();
     let r = put_set(&fleet, "use1", &use1, json!({ "endpoints": huge })).await;
-    crate::expect_problem(r, 413, "payload-too-large").await;
+    crate::support::problem::expect_problem(r, 413, "payload-too-large").await;
 
     // Only the cluster's own agent replaces its set: not a member, not another cluster.
     let problem = refused(

@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::accounts::harness::Flotilla;
+use crate::support::oidc::Flotilla;
 
 /// Sessions of the test's database left inside a transaction for longer than any request
 /// of ours keeps one (a stranded transaction waits for the connection's next user).

@@ -14,7 +14,7 @@ use std::time::Duration;
 use flotilla_core::testing::ServerProcess;
 use sqlx::PgConnection;
 
-use crate::binary::start_ready;
+use crate::support::server_binary::start_ready;
 
 /// Starts the binary on `database_url` with `args`, and waits until it is ready.
 async fn replica(work: &Path, database_url: &str, args: &[&str]) -> ServerProcess {
