@@ -117,20 +117,21 @@ pub struct Entry<'a> {
 impl Entry<'_> {
     /// Writes the entry in the change's transaction.
     pub async fn record(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        // `details` and `source` go in as text (no `json` or `ipnetwork` feature in sqlx).
+        sqlx::query!(
             "INSERT INTO audit_events \
              (account_id, action, actor_kind, actor_id, actor, target, details, request_id, source) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::inet)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9::text::inet)",
+            self.account_id,
+            self.action,
+            self.actor.kind,
+            self.actor.id,
+            &self.actor.label,
+            self.target,
+            self.details.to_string(),
+            self.origin.request_id.as_deref(),
+            self.origin.source.map(|ip| ip.to_string()),
         )
-        .bind(self.account_id)
-        .bind(self.action)
-        .bind(self.actor.kind)
-        .bind(self.actor.id)
-        .bind(&self.actor.label)
-        .bind(self.target)
-        .bind(&self.details)
-        .bind(&self.origin.request_id)
-        .bind(self.origin.source.map(|ip| ip.to_string()))
         .execute(conn)
         .await?;
         Ok(())

@@ -65,14 +65,14 @@ async fn run() {
     }
 
     let (person, grant) = (Uuid::new_v4(), Uuid::new_v4());
-    sqlx::query("INSERT INTO persons (id, issuer, subject) VALUES ($1, 'bench', 'bench')")
-        .bind(person)
-        .execute(&ctx.db)
-        .await
-        .expect("a person");
-    sqlx::query("INSERT INTO oauth_grants (id, person_id, client_id, scope, expires_at) VALUES ($1, $2, 'flotilla-cli', 'api', now() + interval '1 day')")
-        .bind(grant)
-        .bind(person)
+    sqlx::query!(
+        "INSERT INTO persons (id, issuer, subject) VALUES ($1, 'bench', 'bench')",
+        person
+    )
+    .execute(&ctx.db)
+    .await
+    .expect("a person");
+    sqlx::query!("INSERT INTO oauth_grants (id, person_id, client_id, scope, expires_at) VALUES ($1, $2, 'flotilla-cli', 'api', now() + interval '1 day')", grant, person)
         .execute(&ctx.db)
         .await
         .expect("a grant");

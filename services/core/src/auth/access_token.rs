@@ -104,18 +104,21 @@ impl KeySet {
             return Ok(());
         }
         *write(&self.last_load) = Some(Instant::now());
-        let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
-            "SELECT kid, public_jwk FROM signing_keys \
-             WHERE publish_until IS NULL OR publish_until > now()",
+        // The JWK comes out as text (the workspace's sqlx has no `json` feature); the cast
+        // keeps the column's NOT NULL, which inference loses through the expression.
+        let rows = sqlx::query!(
+            r#"SELECT kid, public_jwk::text AS "public_jwk!" FROM signing_keys
+               WHERE publish_until IS NULL OR publish_until > now()"#
         )
         .fetch_all(db)
         .await?;
         let keys = rows
             .into_iter()
-            .filter_map(|(kid, jwk)| {
+            .filter_map(|row| {
+                let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk).ok()?;
                 let (x, y) = (jwk["x"].as_str()?, jwk["y"].as_str()?);
                 let key = DecodingKey::from_ec_components(x, y).ok()?;
-                Some((kid, key))
+                Some((row.kid, key))
             })
             .collect();
         *write(&self.keys) = keys;

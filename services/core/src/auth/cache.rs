@@ -119,9 +119,7 @@ impl Listening {
 
 /// Announces a change, inside the transaction that makes it (delivered at commit).
 pub async fn announce(conn: &mut PgConnection, what: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(what)
+    sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, what)
         .execute(conn)
         .await?;
     Ok(())

@@ -9,6 +9,8 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+mod store;
+
 use super::access_token::TokenError;
 use super::bearer::BearerKind;
 use super::{opaque, AuthState, Role};
@@ -212,15 +214,10 @@ async fn verify_bearer(
         Err(TokenError::Invalid) => return Err(invalid_token()),
         Err(TokenError::Database(e)) => return Err(e.into()),
     };
-    let live: Option<(i32,)> = sqlx::query_as(
-        "SELECT 1 FROM oauth_grants WHERE id = $1 AND person_id = $2 \
-         AND revoked_at IS NULL AND expires_at > now()",
-    )
-    .bind(claims.sid)
-    .bind(claims.sub)
-    .fetch_optional(db)
-    .await?;
-    live.ok_or_else(invalid_token)?;
+    let mut conn = db.acquire().await?;
+    if !store::grant_is_live(&mut conn, claims.sid, claims.sub).await? {
+        return Err(invalid_token());
+    }
     let principal = Principal::Person {
         id: claims.sub,
         session: None,
@@ -231,38 +228,26 @@ async fn verify_bearer(
 
 async fn verify_api_token(db: &PgPool, token: &str) -> Result<(Principal, Instant)> {
     let lookup = opaque::token_lookup(token, API_TOKEN_PREFIX).ok_or_else(invalid_token)?;
-    type Row = (Uuid, Uuid, String, String, String, Vec<u8>, bool, f64);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT t.id, t.account_id, a.name, t.name, t.role, t.secret_hash, \
-                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute', \
-                extract(epoch FROM t.expires_at - now())::float8 \
-         FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
-         WHERE t.prefix = $1 AND t.revoked_at IS NULL AND t.expires_at > now()",
-    )
-    .bind(lookup)
-    .fetch_optional(db)
-    .await?;
-    let (id, account_id, account, name, role, secret_hash, stale, left) =
-        row.ok_or_else(invalid_token)?;
-    if !opaque::constant_time_eq(&secret_hash, &opaque::hash(token)) {
+    let mut conn = db.acquire().await?;
+    let row = store::api_token(&mut conn, lookup)
+        .await?
+        .ok_or_else(invalid_token)?;
+    if !opaque::constant_time_eq(&row.secret_hash, &opaque::hash(token)) {
         return Err(invalid_token());
     }
-    let role = Role::parse(&role).ok_or_else(invalid_token)?;
-    if stale {
+    let role = Role::parse(&row.role).ok_or_else(invalid_token)?;
+    if row.stale {
         // Last-used is for people auditing their tokens; minute precision is plenty.
-        sqlx::query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1")
-            .bind(id)
-            .execute(db)
-            .await?;
+        store::touch_api_token(&mut conn, row.id).await?;
     }
     let principal = Principal::ApiToken {
-        id,
-        account_id,
-        account,
+        id: row.id,
+        account_id: row.account_id,
+        account: row.account,
         role,
-        name,
+        name: row.name,
     };
-    Ok((principal, expires_in(left)))
+    Ok((principal, expires_in(row.left)))
 }
 
 /// When something that expires in `seconds` must leave the cache.
@@ -271,29 +256,19 @@ fn expires_in(seconds: f64) -> Instant {
 }
 
 async fn verify_session(db: &PgPool, secret: &str) -> Result<(Principal, Instant)> {
-    let row: Option<(Uuid, Uuid, bool, f64)> = sqlx::query_as(
-        "SELECT id, person_id, last_seen_at < now() - interval '1 minute', \
-                extract(epoch FROM expires_at - now())::float8 FROM sessions \
-         WHERE token_hash = $1 AND expires_at > now() \
-           AND last_seen_at > now() - make_interval(secs => $2)",
-    )
-    .bind(opaque::hash(secret))
-    .bind(SESSION_IDLE.as_secs_f64())
-    .fetch_optional(db)
-    .await?;
-    let (session, person, stale, left) = row.ok_or_else(expired_session)?;
-    if stale {
-        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id = $1")
-            .bind(session)
-            .execute(db)
-            .await?;
+    let mut conn = db.acquire().await?;
+    let row = store::session(&mut conn, &opaque::hash(secret), SESSION_IDLE.as_secs_f64())
+        .await?
+        .ok_or_else(expired_session)?;
+    if row.stale {
+        store::touch_session(&mut conn, row.id).await?;
     }
     let principal = Principal::Person {
-        id: person,
-        session: Some(session),
+        id: row.person_id,
+        session: Some(row.id),
         grant: None,
     };
-    Ok((principal, expires_in(left)))
+    Ok((principal, expires_in(row.left)))
 }
 
 /// A person's display details, accounts and roles, through the cache.
@@ -307,19 +282,11 @@ pub async fn profile(state: &AuthState, db: &PgPool, person: Uuid) -> Result<Arc
 }
 
 async fn load_profile(db: &PgPool, person: Uuid) -> Result<Profile> {
-    let (email, name): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT email, name FROM persons WHERE id = $1")
-            .bind(person)
-            .fetch_optional(db)
-            .await?
-            .ok_or_else(expired_session)?;
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT a.id, a.name, m.role FROM memberships m JOIN accounts a ON a.id = m.account_id \
-         WHERE m.person_id = $1 ORDER BY a.name",
-    )
-    .bind(person)
-    .fetch_all(db)
-    .await?;
+    let mut conn = db.acquire().await?;
+    let (email, name) = store::person(&mut conn, person)
+        .await?
+        .ok_or_else(expired_session)?;
+    let rows = store::memberships(&mut conn, person).await?;
     let memberships = rows
         .into_iter()
         .filter_map(|(account_id, account, role)| {

@@ -58,12 +58,20 @@ pub async fn migrate(
     migrator.run(pool).await
 }
 
+/// One round trip to the database: whether it answers at all.
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    // `query_scalar!` because `SELECT 1` names its column `?column?`, which `query!` cannot
+    // turn into a field.
+    sqlx::query_scalar!("SELECT 1").fetch_one(pool).await?;
+    Ok(())
+}
+
 /// Waits for the database to answer, retrying with backoff until `timeout`.
 pub async fn wait_for_database(pool: &PgPool, timeout: Duration) -> Result<(), sqlx::Error> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut delay = Duration::from_millis(50);
     loop {
-        match sqlx::query("SELECT 1").execute(pool).await {
+        match ping(pool).await {
             Ok(_) => return Ok(()),
             Err(e) if tokio::time::Instant::now() + delay < deadline => {
                 tracing::info!(error = %e, "waiting for the database");

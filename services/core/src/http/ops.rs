@@ -51,7 +51,7 @@ async fn readyz(State(ctx): State<AppContext>) -> Result<Json<Health>> {
             "Start-up is not finished: waiting for the database and applying migrations.".into(),
         ));
     }
-    let ping = sqlx::query("SELECT 1").execute(&ctx.db);
+    let ping = crate::db::ping(&ctx.db);
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
         Ok(Ok(_)) => Ok(Json(Health { status: "ready" })),
         _ => Err(Error::Unavailable("The database does not answer.".into())),

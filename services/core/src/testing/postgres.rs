@@ -68,6 +68,7 @@ impl TestPostgres {
             .expect("a runtime");
         runtime.block_on(async {
             let mut conn = admin.connect().await.expect("connect to the test Postgres");
+            // Dynamic: a database name is an identifier, which no statement can bind.
             sqlx::query(&format!("CREATE DATABASE {template}"))
                 .execute(&mut conn)
                 .await
@@ -127,6 +128,7 @@ impl TestDb {
         } else {
             "template0"
         };
+        // Dynamic: database names are identifiers, which no statement can bind.
         sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .execute(&mut conn)
             .await
@@ -173,6 +175,7 @@ impl Drop for TestDb {
                 .build()?;
             runtime.block_on(async {
                 let mut conn = admin.connect().await.map_err(std::io::Error::other)?;
+                // Dynamic: a database name is an identifier, which no statement can bind.
                 sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut conn)
                     .await

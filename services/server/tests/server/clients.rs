@@ -5,13 +5,13 @@
 
 use std::path::PathBuf;
 
-use crate::repo;
+use crate::support::workspace::repo;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
 
-use crate::clusters::{identity, Fleet};
+use crate::support::fleet::{identity, Fleet};
 
 /// A registration token of `acme` for one cluster.
 async fn registration_token(fleet: &Fleet) -> String {

@@ -9,7 +9,7 @@ use flotilla_core::testing::{ServerProcess, TestDb};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::binary::start_ready;
+use crate::support::server_binary::start_ready;
 
 async fn start(work: &std::path::Path, db: &TestDb, extra: &[&str]) -> ServerProcess {
     let mut args = vec!["--dev", "--header-read-timeout", "2"];

@@ -28,7 +28,7 @@ const SCHEMAS: &str = "#/components/schemas/";
 
 /// The committed OpenAPI document.
 fn document() -> Value {
-    let path = crate::repo().join("openapi/openapi.json");
+    let path = crate::support::workspace::repo().join("openapi/openapi.json");
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_str(&text).expect("openapi.json is JSON")

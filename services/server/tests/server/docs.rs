@@ -2,24 +2,8 @@
 
 use std::time::Duration;
 
-use crate::start_app;
-
-/// The Chromium binary: `$CHROMIUM`, or the first one installed.
-pub fn chromium() -> String {
-    if let Ok(path) = std::env::var("CHROMIUM") {
-        return path;
-    }
-    for candidate in [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ] {
-        if std::path::Path::new(candidate).exists() {
-            return candidate.to_owned();
-        }
-    }
-    panic!("no Chromium found: install it (apt-get install chromium; scripts/install-test-deps.sh does) or set CHROMIUM");
-}
+use crate::support::app::start_app;
+use crate::support::chromium::chromium;
 
 #[tokio::test]
 async fn api_reference_renders_offline_in_chromium() {

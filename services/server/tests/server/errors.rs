@@ -9,7 +9,8 @@ use flotilla_core::http::serve_stack;
 use flotilla_core::testing::{test_config, TestDb, TestServer};
 use flotilla_core::{AppContext, Error};
 
-use crate::{expect_problem, start_app};
+use crate::support::app::start_app;
+use crate::support::problem::expect_problem;
 
 #[tokio::test]
 async fn unknown_route_is_a_404_problem() {
@@ -406,7 +407,7 @@ async fn a_body_shorter_than_announced_is_a_408_problem() {
 
 #[tokio::test]
 async fn request_bodies_are_objects_with_unique_keys_and_no_nul() {
-    use crate::accounts::harness::Flotilla;
+    use crate::support::oidc::Flotilla;
 
     let flotilla = Flotilla::dev().await;
     let token = flotilla

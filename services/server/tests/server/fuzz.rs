@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::agent::peers::Flotilla;
-use crate::clusters::{agent_id, body, identity};
+use crate::support::fleet::{agent_id, body, identity};
+use crate::support::server_binary::Flotilla;
 
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_answer_the_document_does_not_describe() {
-    let st = crate::repo().join("tests/schemathesis/.venv/bin/st");
+    let st = crate::support::workspace::repo().join("tests/schemathesis/.venv/bin/st");
     assert!(
         st.exists(),
         "{} is missing: run scripts/install-test-deps.sh",
@@ -50,7 +50,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_the_document_does_not_
         })
         .sum();
 
-    let config = crate::repo().join("tests/schemathesis/schemathesis.toml");
+    let config = crate::support::workspace::repo().join("tests/schemathesis/schemathesis.toml");
     let run = tokio::process::Command::new(&st)
         .arg("--config-file")
         .arg(&config)

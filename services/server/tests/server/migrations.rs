@@ -25,6 +25,8 @@ async fn concurrent_migrators_apply_each_migration_once() {
     let (ra, rb) = tokio::join!(migrate(&a, &migrator), migrate(&b, &migrator));
     ra.expect("first replica migrates");
     rb.expect("second replica migrates");
+    // Dynamic: `applied_once` exists only in this test's fixture migrations, not in the
+    // schema the macros check against.
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM applied_once")
         .fetch_one(&db.pool)
         .await
@@ -35,6 +37,8 @@ async fn concurrent_migrators_apply_each_migration_once() {
 #[tokio::test]
 async fn the_template_holds_every_migration() {
     let db = TestDb::new().await;
+    // Dynamic: `_sqlx_migrations` is the migrator's own bookkeeping, not part of the schema
+    // the macros check against.
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
         .fetch_one(&db.pool)
         .await

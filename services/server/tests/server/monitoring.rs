@@ -4,77 +4,14 @@
 //! dashboard.json must run, and every metric they name must exist in the scrape.
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tokio::process::{Child, Command};
 
-use crate::agent::peers::Flotilla;
-use crate::clusters::{agent_id, body, identity};
-
-/// Prometheus in the foreground, scraping `target` every second; killed when dropped.
-struct Prometheus {
-    _child: Child,
-    _dir: tempfile::TempDir,
-    url: String,
-    http: reqwest::Client,
-}
-
-impl Prometheus {
-    async fn start(target: &str) -> Prometheus {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        let port = flotilla_core::db::embedded::free_port().expect("a free port");
-        let rules = crate::repo().join("deploy/monitoring/rules.yaml");
-        let config = format!(
-            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
-             rule_files: [{rules:?}]\n\
-             scrape_configs:\n\
-             - job_name: flotilla\n  static_configs: [{{targets: [{target:?}]}}]\n",
-            rules = rules.display().to_string(),
-        );
-        let file = dir.path().join("prometheus.yml");
-        std::fs::write(&file, config).expect("write prometheus.yml");
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", file.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start prometheus (scripts/install-test-deps.sh installs it)");
-        Prometheus {
-            _child: child,
-            _dir: dir,
-            url: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// `GET /api/v1/<path>` with `query`; the answer's `data`, or the error it reports.
-    async fn api(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, String> {
-        let answer = self
-            .http
-            .get(format!("{}/api/v1/{path}", self.url))
-            .query(query)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let body: Value = answer.json().await.map_err(|e| e.to_string())?;
-        if body["status"] == "success" {
-            Ok(body["data"].clone())
-        } else {
-            Err(format!("{}: {}", body["errorType"], body["error"]))
-        }
-    }
-}
+use crate::support::fleet::{agent_id, body, identity};
+use crate::support::prometheus::Prometheus;
+use crate::support::server_binary::Flotilla;
 
 /// Every name of a Flotilla metric in `expr` (`flotilla_...`; recording rules' names have
 /// colons and are left out).
@@ -132,7 +69,7 @@ async fn every_alert_and_dashboard_query_runs_against_a_live_scrape() {
     let host = "/endpoints/www.acme.flotilla.localhost";
     let up = agent(Method::PUT, host, json!({"targets": ["192.0.2.1"]}));
     assert!(up.await.expect("report").status().is_success());
-    crate::dns::eventually(
+    crate::support::eventually::eventually(
         Duration::from_secs(10),
         "the record in PowerDNS",
         || async { (!flotilla.dig("www.acme.flotilla.localhost").await.is_empty()).then_some(()) },
@@ -141,7 +78,7 @@ async fn every_alert_and_dashboard_query_runs_against_a_live_scrape() {
     let target = flotilla.url.trim_start_matches("http://").to_owned();
     let prometheus = Prometheus::start(&target).await;
     // Scraped, and every rule evaluated at least once since.
-    let rules = crate::dns::eventually(
+    let rules = crate::support::eventually::eventually(
         Duration::from_secs(60),
         "a scrape and an evaluation",
         || async {
@@ -185,8 +122,10 @@ async fn every_alert_and_dashboard_query_runs_against_a_live_scrape() {
     );
 
     let dashboard: Value = serde_json::from_str(
-        &std::fs::read_to_string(crate::repo().join("deploy/monitoring/dashboard.json"))
-            .expect("dashboard.json"),
+        &std::fs::read_to_string(
+            crate::support::workspace::repo().join("deploy/monitoring/dashboard.json"),
+        )
+        .expect("dashboard.json"),
     )
     .expect("JSON");
     let queries: Vec<String> = dashboard["panels"]

@@ -4,13 +4,14 @@ use flotilla_core::testing::{test_config, TestDb, TestServer};
 use flotilla_core::AppContext;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::{expect_problem, start_app};
+use crate::support::app::start_app;
+use crate::support::problem::expect_problem;
 
 #[tokio::test]
 async fn readiness_waits_for_migrations_and_the_database() {
     let db = TestDb::empty().await;
     let ctx = AppContext::new(test_config(&[]), db.pool.clone());
-    let server = TestServer::start(crate::build(ctx.clone())).await;
+    let server = TestServer::start(crate::support::app::build(ctx.clone())).await;
     // The server's own start-up path, over a migration that takes a second.
     let dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow_migrations");
@@ -50,7 +51,7 @@ async fn readiness_fails_when_the_database_is_gone() {
         .connect_lazy_with(nowhere);
     let ctx = AppContext::new(test_config(&[]), pool);
     ctx.readiness.set_ready();
-    let server = TestServer::start(crate::build(ctx)).await;
+    let server = TestServer::start(crate::support::app::build(ctx)).await;
     let r = reqwest::get(server.url("/readyz")).await.expect("request");
     let body = expect_problem(r, 503, "unavailable").await;
     assert_eq!(body["detail"], "The database does not answer.");

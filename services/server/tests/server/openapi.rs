@@ -1,6 +1,6 @@
 //! The committed OpenAPI document is the one the code produces and the server serves.
 
-use crate::start_app;
+use crate::support::app::start_app;
 
 const COMMITTED: &str = include_str!("../../../../openapi/openapi.json");
 

@@ -10,9 +10,9 @@ use flotilla_core::testing::{ServerProcess, TestDb};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::binary::{binary, start_ready};
-use crate::clusters::{identity, Fleet};
-use crate::expect_problem;
+use crate::support::fleet::{identity, Fleet};
+use crate::support::problem::expect_problem;
+use crate::support::server_binary::{binary, start_ready};
 
 #[tokio::test]
 async fn split_processes_each_serve_their_services_on_one_database() {
@@ -202,8 +202,8 @@ async fn migrate_applies_pending_migrations_then_finds_none_left() {
         out.trim(),
         format!("migrations: {all} applied now, {all} in all")
     );
-    let tables: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'clusters'",
+    let tables = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM information_schema.tables WHERE table_name = 'clusters'"#,
     )
     .fetch_one(&db.pool)
     .await

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use crate::accounts::harness::Browser;
-use crate::binary::start_ready;
-use crate::cli::{self, configure_allowing, kubectl_view, ok};
-use crate::repo;
+use crate::support::cli::{self, configure_allowing, kubectl_view, ok};
+use crate::support::oidc::Browser;
+use crate::support::server_binary::start_ready;
+use crate::support::workspace::repo;
 
 /// The shell lines between the walkthrough markers, without their comments.
 fn walkthrough() -> Vec<String> {
@@ -91,7 +91,7 @@ async fn a_new_user_follows_the_readme_to_a_registered_cluster() {
     // 3. The terminal, line by line.
     let home = tempfile::tempdir().expect("home");
     let home = home.path();
-    let (api_ca, _) = crate::clusters::identity("kind-eu-1");
+    let (api_ca, _) = crate::support::fleet::identity("kind-eu-1");
     let kube = home.join(".kube");
     std::fs::create_dir_all(&kube).expect("~/.kube");
     std::fs::write(

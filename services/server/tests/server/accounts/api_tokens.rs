@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::harness::{Browser, Flotilla};
+use crate::support::oidc::{Browser, Flotilla};
 
 fn in_days(days: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339()
@@ -49,7 +49,7 @@ async fn api_tokens_are_shown_once_work_and_stop_when_revoked() {
         let r = browser
             .json(Method::POST, &url, Some(body.clone()), origin)
             .await;
-        let problem = crate::expect_problem(r, 422, "validation").await;
+        let problem = crate::support::problem::expect_problem(r, 422, "validation").await;
         if let Some(field) = field {
             assert_eq!(problem["errors"][0]["field"], field, "{body}: {problem}");
         }
@@ -86,7 +86,7 @@ async fn api_tokens_are_shown_once_work_and_stop_when_revoked() {
         "no secret in lists: {listed}"
     );
     assert!(listed[0]["last_used_at"].is_null());
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT secret_hash FROM api_tokens")
+    let stored = sqlx::query_scalar!("SELECT secret_hash FROM api_tokens")
         .fetch_one(&flotilla.ctx.db)
         .await
         .expect("a row");
@@ -104,7 +104,7 @@ async fn api_tokens_are_shown_once_work_and_stop_when_revoked() {
         .send()
         .await
         .expect("answered");
-    crate::expect_problem(r, 403, "forbidden").await;
+    crate::support::problem::expect_problem(r, 403, "forbidden").await;
     let listed: Value = browser
         .json(Method::GET, &url, None, None)
         .await
@@ -122,7 +122,7 @@ async fn api_tokens_are_shown_once_work_and_stop_when_revoked() {
         .await;
     assert_eq!(r.status(), 204);
     let r = bearer(&flotilla, Method::GET, "/api/v1/accounts/acme", &token).await;
-    crate::expect_problem(r, 401, "unauthorized").await;
+    crate::support::problem::expect_problem(r, 401, "unauthorized").await;
     let r = browser
         .json(Method::DELETE, &format!("{url}/not-a-uuid"), None, origin)
         .await;
@@ -156,7 +156,7 @@ async fn owners_add_members_by_email_and_invitees_join_at_first_log_in() {
             origin,
         )
         .await;
-    crate::expect_problem(r, 422, "validation").await;
+    crate::support::problem::expect_problem(r, 422, "validation").await;
 
     let mut pete = Browser::new();
     let landed = pete.log_in(&flotilla.url, "pete@example.com").await;
@@ -182,7 +182,7 @@ async fn owners_add_members_by_email_and_invitees_join_at_first_log_in() {
             origin,
         )
         .await;
-    crate::expect_problem(r, 403, "forbidden").await;
+    crate::support::problem::expect_problem(r, 403, "forbidden").await;
     // The last owner cannot leave.
     let r = owner
         .json(
@@ -192,7 +192,7 @@ async fn owners_add_members_by_email_and_invitees_join_at_first_log_in() {
             origin,
         )
         .await;
-    crate::expect_problem(r, 409, "conflict").await;
+    crate::support::problem::expect_problem(r, 409, "conflict").await;
     let list: Value = owner
         .json(Method::GET, &members, None, None)
         .await
@@ -218,7 +218,7 @@ async fn owners_add_members_by_email_and_invitees_join_at_first_log_in() {
             None,
         )
         .await;
-    crate::expect_problem(r, 404, "not-found").await;
+    crate::support::problem::expect_problem(r, 404, "not-found").await;
 }
 
 #[tokio::test]
@@ -228,8 +228,7 @@ async fn unverified_emails_never_match_and_tokens_cannot_mint_tokens() {
     let origin = Some(flotilla.url.as_str());
     browser.create_account(&flotilla.url, "acme").await;
     // Someone logged in once claiming an email their provider did not verify.
-    sqlx::query("INSERT INTO persons (id, issuer, subject, email, email_verified) VALUES ($1, 'https://lax.example', 's', 'sneaky@example.com', false)")
-        .bind(uuid::Uuid::new_v4())
+    sqlx::query!("INSERT INTO persons (id, issuer, subject, email, email_verified) VALUES ($1, 'https://lax.example', 's', 'sneaky@example.com', false)", uuid::Uuid::new_v4())
         .execute(&flotilla.ctx.db)
         .await
         .expect("a person");
@@ -267,5 +266,5 @@ async fn unverified_emails_never_match_and_tokens_cannot_mint_tokens() {
         .send()
         .await
         .expect("answered");
-    crate::expect_problem(r, 403, "forbidden").await;
+    crate::support::problem::expect_problem(r, 403, "forbidden").await;
 }

@@ -8,95 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 
-use super::harness::{Browser, Flotilla};
-
-const VERIFIER: &str = "a-verifier-of-the-cli-0123456789-abcdefghijklmnop";
-/// A loopback redirect; nothing listens on port 9 (the harness stops there).
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
-
-fn challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(ring::digest::digest(
-        &ring::digest::SHA256,
-        verifier.as_bytes(),
-    ))
-}
-
-/// Runs the consent step as a browser logged in at the Flotilla at `base`; returns the code.
-async fn authorization_code(base: &str, browser: &mut Browser) -> String {
-    let query = format!(
-        "/oauth/authorize?response_type=code&client_id=flotilla-cli&redirect_uri={}&state=xyz&code_challenge={}&code_challenge_method=S256",
-        super::harness_encode(REDIRECT),
-        challenge(VERIFIER)
-    );
-    let consent = browser.get(&format!("{base}{query}")).await;
-    assert_eq!(consent.status, 200, "{}", consent.body);
-    assert!(
-        consent.body.contains("Allow the Flotilla CLI"),
-        "{}",
-        consent.body
-    );
-    assert!(
-        consent.body.contains("port 9"),
-        "the page says where the code goes"
-    );
-    let back = browser.decide_at(base, &consent.body, "allow").await;
-    assert!(back.url.as_str().starts_with(REDIRECT), "{back:?}");
-    let pairs: Vec<(String, String)> = back.url.query_pairs().into_owned().collect();
-    assert!(pairs.contains(&("state".into(), "xyz".into())), "{pairs:?}");
-    pairs
-        .into_iter()
-        .find(|(k, _)| k == "code")
-        .expect("a code")
-        .1
-}
-
-/// A new grant for the logged-in `browser`'s person at the Flotilla at `base`: consent, then
-/// the code's exchange.
-pub(crate) async fn cli_tokens(base: &str, browser: &mut Browser) -> Value {
-    let code = authorization_code(base, browser).await;
-    let (status, tokens) = exchange(base, &code, VERIFIER).await;
-    assert_eq!(status, 200, "{tokens}");
-    tokens
-}
-
-/// A request to the token endpoint of the Flotilla at `base`: its status and JSON answer.
-pub(crate) async fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{base}/oauth/token"))
-        .form(form)
-        .send()
-        .await
-        .expect("answered");
-    let status = r.status().as_u16();
-    (status, r.json().await.expect("JSON"))
-}
-
-async fn exchange(base: &str, code: &str, verifier: &str) -> (u16, Value) {
-    token(
-        base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", "flotilla-cli"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await
-}
-
-/// A refresh at the Flotilla at `base`: the status and the new pair (or the error).
-pub(crate) async fn refresh(base: &str, refresh_token: &str) -> (u16, Value) {
-    token(
-        base,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", "flotilla-cli"),
-            ("refresh_token", refresh_token),
-        ],
-    )
-    .await
-}
+use crate::support::oauth::{
+    authorization_code, challenge, cli_tokens, exchange, refresh, token, REDIRECT, VERIFIER,
+};
+use crate::support::oidc::{encode, Flotilla};
 
 /// `GET /api/v1/me` with a bearer token: its status.
 async fn me_status(flotilla: &Flotilla, access_token: &str) -> u16 {
@@ -221,7 +136,7 @@ async fn a_pkce_mismatch_or_a_wrong_redirect_is_refused() {
     // Without PKCE the client is told so at its redirect.
     let url = flotilla.at(&format!(
         "/oauth/authorize?response_type=code&client_id=flotilla-cli&redirect_uri={}&state=s",
-        super::harness_encode(REDIRECT)
+        encode(REDIRECT)
     ));
     let page = browser.get(&url).await;
     let pairs: Vec<(String, String)> = page.url.query_pairs().into_owned().collect();
@@ -426,14 +341,14 @@ async fn the_device_flow_works_end_to_end() {
     assert!(done.body.contains("return to your terminal"));
 
     // Time passes (the interval, now 10 s after slow_down), then the device polls again.
-    sqlx::query("UPDATE device_codes SET last_polled_at = now() - interval '1 minute'")
+    sqlx::query!("UPDATE device_codes SET last_polled_at = now() - interval '1 minute'")
         .execute(&flotilla.ctx.db)
         .await
         .expect("age the last poll");
     let (status, tokens) = token(&flotilla.url, &poll).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(me_status(&flotilla, s(&tokens["access_token"])).await, 200);
-    sqlx::query("UPDATE device_codes SET last_polled_at = now() - interval '1 minute'")
+    sqlx::query!("UPDATE device_codes SET last_polled_at = now() - interval '1 minute'")
         .execute(&flotilla.ctx.db)
         .await
         .expect("age the last poll");
@@ -478,7 +393,7 @@ async fn a_rotated_key_stays_published_until_its_tokens_expire() {
     };
 
     // The key's rotation period has passed.
-    sqlx::query("UPDATE signing_keys SET created_at = now() - interval '31 days'")
+    sqlx::query!("UPDATE signing_keys SET created_at = now() - interval '31 days'")
         .execute(&flotilla.ctx.db)
         .await
         .expect("age the key");
@@ -529,7 +444,7 @@ async fn a_rotated_key_stays_published_until_its_tokens_expire() {
     assert_eq!(me_status(&flotilla, s(&after["access_token"])).await, 200);
 
     // Once its tokens have all expired, the retired key is no longer published.
-    sqlx::query("UPDATE signing_keys SET publish_until = now() - interval '1 second' WHERE retired_at IS NOT NULL")
+    sqlx::query!("UPDATE signing_keys SET publish_until = now() - interval '1 second' WHERE retired_at IS NOT NULL")
         .execute(&flotilla.ctx.db)
         .await
         .expect("let the publication end");

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::harness::{Browser, Flotilla};
+use crate::support::oidc::{Browser, Flotilla};
 
 #[tokio::test]
 async fn members_of_one_account_get_404_on_every_path_of_another() {
@@ -61,7 +61,7 @@ async fn members_of_one_account_get_404_on_every_path_of_another() {
         let r = mallory
             .json(method.clone(), &flotilla.at(path), body.clone(), origin)
             .await;
-        let seen = crate::expect_problem(r, 404, "not-found").await;
+        let seen = crate::support::problem::expect_problem(r, 404, "not-found").await;
         let r = mallory
             .json(
                 method.clone(),
@@ -70,7 +70,7 @@ async fn members_of_one_account_get_404_on_every_path_of_another() {
                 origin,
             )
             .await;
-        let absent = crate::expect_problem(r, 404, "not-found").await;
+        let absent = crate::support::problem::expect_problem(r, 404, "not-found").await;
         assert_eq!(
             seen["detail"].as_str().map(|d| d.replace("alpha", "X")),
             absent["detail"]
@@ -85,7 +85,7 @@ async fn members_of_one_account_get_404_on_every_path_of_another() {
             request = request.json(body);
         }
         let r = request.send().await.expect("answered");
-        crate::expect_problem(r, 404, "not-found").await;
+        crate::support::problem::expect_problem(r, 404, "not-found").await;
     }
     // Nothing was changed in alpha.
     let members: serde_json::Value = alice

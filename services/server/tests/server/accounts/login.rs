@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::harness::{callback_url, Browser, Flotilla, Provider};
+use crate::support::oidc::{callback_url, Browser, Flotilla, Provider};
 
 #[tokio::test]
 async fn a_new_person_logs_in_signs_up_and_sees_their_account() {
@@ -76,7 +76,7 @@ async fn a_new_person_logs_in_signs_up_and_sees_their_account() {
             Some(&flotilla.url),
         )
         .await;
-    let body = crate::expect_problem(taken, 409, "conflict").await;
+    let body = crate::support::problem::expect_problem(taken, 409, "conflict").await;
     assert!(
         body["detail"].as_str().unwrap_or("").contains("taken"),
         "{body}"
@@ -96,7 +96,7 @@ async fn a_new_person_logs_in_signs_up_and_sees_their_account() {
         .send()
         .await
         .expect("answered");
-    crate::expect_problem(stale, 401, "unauthorized").await;
+    crate::support::problem::expect_problem(stale, 401, "unauthorized").await;
 }
 
 #[tokio::test]
@@ -108,7 +108,7 @@ async fn cookie_requests_from_another_origin_are_refused() {
     let body = Some(json!({ "name": "evil" }));
     for origin in [None, Some("http://evil.example")] {
         let r = browser.json(Method::POST, &url, body.clone(), origin).await;
-        let problem = crate::expect_problem(r, 403, "forbidden").await;
+        let problem = crate::support::problem::expect_problem(r, 403, "forbidden").await;
         assert!(
             problem["detail"]
                 .as_str()
@@ -197,7 +197,7 @@ async fn several_providers_are_buttons_and_each_logs_in() {
     );
     let dir = tempfile::tempdir().expect("a temp dir");
     let file = dir.path().join("providers.toml");
-    let secret = super::harness::CLIENT_SECRET;
+    let secret = crate::support::oidc::CLIENT_SECRET;
     std::fs::write(
         &file,
         format!(
@@ -284,6 +284,6 @@ async fn development_mode_offers_a_labelled_developer_sign_in() {
                 Some(other),
             )
             .await;
-        crate::expect_problem(r, 403, "forbidden").await;
+        crate::support::problem::expect_problem(r, 403, "forbidden").await;
     }
 }

@@ -11,7 +11,7 @@ use flotilla_core::testing::{ServerProcess, TEST_WRAPPING_SECRET};
 use serde_json::Value;
 use url::Url;
 
-use super::harness::{callback_url, Browser, Provider, CLIENT_ID, CLIENT_SECRET};
+use crate::support::oidc::{callback_url, Browser, Provider, CLIENT_ID, CLIENT_SECRET};
 
 async fn form(url: &str, fields: &[(&str, &str)]) -> Value {
     reqwest::Client::new()
@@ -33,7 +33,7 @@ async fn no_secret_of_a_whole_flow_reaches_the_logs() {
     let work = tempfile::tempdir().expect("a temp dir");
     let listen = format!("127.0.0.1:{port}");
     let mut server = ServerProcess::start(
-        crate::binary::binary(),
+        crate::support::server_binary::binary(),
         work.path(),
         &[],
         &[

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use serde_json::json;
 
-use super::peers::{Agent, AgentSetup, Emulator, Flotilla};
+use super::peers::{Agent, AgentSetup, Emulator};
 use super::*;
+use crate::support::server_binary::Flotilla;
 
 #[tokio::test]
 async fn two_clusters_put_their_ingresses_in_dns_and_a_dead_one_leaves_within_10_s() {

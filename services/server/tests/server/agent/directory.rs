@@ -12,9 +12,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
-use super::peers::{Agent, AgentSetup, Emulator, Flotilla};
+use super::peers::{Agent, AgentSetup, Emulator};
 use super::*;
-use crate::clusters::pki::{Alg, Ca};
+use crate::support::pki::{Alg, Ca};
+use crate::support::server_binary::Flotilla;
 
 const KUBECONFIGS: &str = "/apis/multicluster.admiralty.io/v1alpha1/namespaces/default/kubeconfigs";
 const PROVIDERS: &str =
@@ -23,8 +24,8 @@ const TRUSTED: &str = "/api/v1/namespaces/default/configmaps/flotilla-trusted-id
 
 /// The tutorial's two objects (names only changed: `$cluster_name` is `us-west-2`).
 fn tutorial() -> (Value, Value) {
-    let path = crate::repo().join("deploy/agent/examples/tutorial.yaml");
-    let out = Command::new(crate::repo().join("tests/spiffe/.venv/bin/python"))
+    let path = crate::support::workspace::repo().join("deploy/agent/examples/tutorial.yaml");
+    let out = Command::new(crate::support::workspace::repo().join("tests/spiffe/.venv/bin/python"))
         .args([
             "-c",
             "import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))",
@@ -347,7 +348,10 @@ async fn the_tutorials_resources_resolve_and_follow_rotations_within_a_second() 
         .acme(
             Method::PUT,
             "/clusters/eu-west-3",
-            Some(crate::clusters::body(&third, &[("region", "eu-west-3")])),
+            Some(crate::support::fleet::body(
+                &third,
+                &[("region", "eu-west-3")],
+            )),
         )
         .await;
     assert_eq!(status_code, 201);

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::dns::eventually;
-use peers::{Agent, Flotilla};
+use crate::support::eventually::eventually;
+use crate::support::server_binary::Flotilla;
+use peers::Agent;
 
 /// The account's zone under the default base domain.
 pub const ZONE: &str = "acme.flotilla.localhost";

@@ -1,21 +1,18 @@
 //! The agent's peers in its end-to-end tests: kmock's Kubernetes API emulator (one per
-//! cluster, over HTTP), the real `flotilla-server` binary on a real Postgres with PowerDNS
-//! behind it (restartable), and the real `flotilla-agent` binary.
+//! cluster, over HTTP) and the real `flotilla-agent` binary. The server they talk to is
+//! `support::server_binary::Flotilla`.
 
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use flotilla_core::testing::{ServerProcess, TestDb};
 use nix::sys::signal::Signal;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::accounts::harness::Browser;
-use crate::dns::pdns::settings;
-use crate::dns::peers::Pdns;
+use crate::support::server_binary::Flotilla;
 
 fn free_port() -> u16 {
     flotilla_core::db::embedded::free_port().expect("a free port")
@@ -33,7 +30,7 @@ pub struct Emulator {
 impl Emulator {
     pub async fn start() -> Emulator {
         let dir = tempfile::tempdir().expect("a temp dir");
-        let repo = crate::repo();
+        let repo = crate::support::workspace::repo();
         let mut child = Command::new(repo.join("tests/spiffe/.venv/bin/python"))
             .arg(repo.join("tests/kube-emulator/serve.py"))
             .arg(free_port().to_string())
@@ -234,129 +231,6 @@ fn load_balancer(addresses: &[&str]) -> Value {
         .collect()
 }
 
-/// The real `flotilla-server` (development mode, on a test database, DNS in PowerDNS), with
-/// the account `acme` and an owner's API token; restartable on the same address.
-pub struct Flotilla {
-    pub pdns: Pdns,
-    db: TestDb,
-    work: tempfile::TempDir,
-    port: u16,
-    args: Vec<String>,
-    pub server: ServerProcess,
-    /// `http://127.0.0.1:<port>`: its public URL.
-    pub url: String,
-    /// An owner's API token of `acme`.
-    pub admin: String,
-    http: reqwest::Client,
-}
-
-impl Flotilla {
-    /// Starts it with extra `args`.
-    pub async fn start(extra: &[&str]) -> Flotilla {
-        let pdns = Pdns::start().await;
-        let db = TestDb::new().await;
-        let work = tempfile::tempdir().expect("a temp dir");
-        let port = free_port();
-        let url = format!("http://127.0.0.1:{port}");
-        let mut args: Vec<String> = vec!["--dev".into(), "--public-url".into(), url.clone()];
-        args.extend(
-            settings(&pdns, &pdns.api_url)
-                .iter()
-                .map(|s| (*s).to_owned()),
-        );
-        args.extend(extra.iter().map(|s| (*s).to_owned()));
-        let server = Self::spawn(&work, port, &args, &db).await;
-        let mut developer = Browser::new();
-        developer.continue_as_developer(&url).await;
-        let admin = developer.account_with_owner_token(&url, "acme").await;
-        Flotilla {
-            pdns,
-            db,
-            work,
-            port,
-            args,
-            server,
-            url,
-            admin,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn spawn(
-        work: &tempfile::TempDir,
-        port: u16,
-        args: &[String],
-        db: &TestDb,
-    ) -> ServerProcess {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let listen = format!("127.0.0.1:{port}");
-        let mut server = ServerProcess::start(
-            crate::binary::binary(),
-            work.path(),
-            &args,
-            &[("DATABASE_URL", &db.url()), ("FLOTILLA_LISTEN", &listen)],
-        );
-        server.wait_ready(Duration::from_secs(60)).await;
-        server
-    }
-
-    /// Stops the server (SIGTERM) and leaves it down.
-    pub async fn stop(&mut self) {
-        self.server.signal(Signal::SIGTERM);
-        let status = self.server.wait_exit(Duration::from_secs(30)).await;
-        assert!(
-            status.is_some_and(|s| s.success()),
-            "{status:?}: {}",
-            self.server.logs()
-        );
-    }
-
-    /// Starts it again, on the same address and database.
-    pub async fn restart(&mut self) {
-        self.server = Self::spawn(&self.work, self.port, &self.args, &self.db).await;
-    }
-
-    /// `method` on `/api/v1/accounts/acme<path>` as the admin; the status and JSON body.
-    pub async fn acme(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}/api/v1/accounts/acme{path}", self.url))
-            .bearer_auth(&self.admin);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("Flotilla answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// A registration token for `uses` registrations.
-    pub async fn registration_token(&self, uses: u32) -> String {
-        let (status, body) = self
-            .acme(
-                Method::POST,
-                "/registration-tokens",
-                Some(json!({"description": "agents", "max_uses": uses})),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        body["token"].as_str().expect("a token").to_owned()
-    }
-
-    /// The cluster, if registered.
-    pub async fn cluster(&self, name: &str) -> Option<Value> {
-        let (status, body) = self
-            .acme(Method::GET, &format!("/clusters/{name}"), None)
-            .await;
-        (status == 200).then_some(body)
-    }
-
-    /// `dig` at PowerDNS: the sorted A answers for `host`.
-    pub async fn dig(&self, host: &str) -> Vec<String> {
-        self.pdns.dig(host, "A").await
-    }
-}
-
 /// A running `flotilla-agent` for one cluster; killed when dropped.
 pub struct Agent {
     child: Child,
@@ -391,7 +265,10 @@ impl Agent {
         let log = dir.path().join("agent.log");
         let out = std::fs::File::create(&log).expect("the log file");
         let port = free_port();
-        let mut command = Command::new(crate::sibling_binary("flotilla-agent", "flotilla-agent"));
+        let mut command = Command::new(crate::support::workspace::sibling_binary(
+            "flotilla-agent",
+            "flotilla-agent",
+        ));
         for (key, _) in std::env::vars() {
             if key.starts_with("FLOTILLA_") || key == "KUBECONFIG" || key.starts_with("POD_") {
                 command.env_remove(key);
@@ -456,6 +333,6 @@ impl Agent {
             Ok(r) => r.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        crate::dns::metric(&text, series).unwrap_or(0.0)
+        crate::support::prometheus::metric(&text, series).unwrap_or(0.0)
     }
 }

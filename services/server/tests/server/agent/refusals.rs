@@ -9,9 +9,10 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::json;
 
-use super::peers::{Agent, AgentSetup, Emulator, Flotilla};
+use super::peers::{Agent, AgentSetup, Emulator};
 use super::*;
-use crate::clusters::pki::{Alg, Ca};
+use crate::support::pki::{Alg, Ca};
+use crate::support::server_binary::Flotilla;
 
 /// Waits until `/readyz` answers 503 with a `condition` problem containing `needle`.
 async fn not_ready_because(agent: &Agent, condition: &str, needle: &str) -> String {
@@ -105,14 +106,14 @@ fn pem(der: &[u8]) -> String {
 
 /// Registers `cluster` with a throwaway CA using `token`.
 async fn raw_register(flotilla: &Flotilla, token: &str, cluster: &str) -> (u16, serde_json::Value) {
-    let (ca, _) = crate::clusters::identity(cluster);
+    let (ca, _) = crate::support::fleet::identity(cluster);
     let r = reqwest::Client::new()
         .put(format!(
             "{}/api/v1/accounts/acme/clusters/{cluster}",
             flotilla.url
         ))
         .bearer_auth(token)
-        .json(&crate::clusters::body(&ca, &[]))
+        .json(&crate::support::fleet::body(&ca, &[]))
         .send()
         .await
         .expect("Flotilla answers");
@@ -132,7 +133,7 @@ async fn a_cli_registered_cluster_and_bad_objects_are_handled_and_the_rest_serve
         .acme(
             Method::PUT,
             "/clusters/eu-1",
-            Some(crate::clusters::body(&ca, &[("region", "eu-west-1")])),
+            Some(crate::support::fleet::body(&ca, &[("region", "eu-west-1")])),
         )
         .await;
     assert_eq!(status, 201, "{registered}");

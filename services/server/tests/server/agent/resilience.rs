@@ -6,8 +6,9 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde_json::json;
 
-use super::peers::{Agent, AgentSetup, Emulator, Flotilla};
+use super::peers::{Agent, AgentSetup, Emulator};
 use super::*;
+use crate::support::server_binary::Flotilla;
 
 fn setup<'a>(
     flotilla: &'a Flotilla,
@@ -47,7 +48,7 @@ async fn flotilla_restarts_and_agent_restarts_lose_nothing() {
     eu.ingress("shop", "c", &c, "web", &["192.0.2.3"], json!({}))
         .await;
     eu.set_addresses("shop", "a", &["192.0.2.9"]).await;
-    super::super::dns::eventually(
+    crate::support::eventually::eventually(
         Duration::from_secs(15),
         "the agent says Flotilla is unreachable",
         || async {

@@ -3,7 +3,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use super::*;
+use crate::support::cli::*;
+use crate::support::oidc::{Browser, Flotilla};
 
 /// Reads the code the CLI prints and approves it on the device page as `browser`.
 async fn approve_device(cli: &mut Running, browser: &mut Browser, flotilla: &Flotilla) {

@@ -10,15 +10,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 
-use super::*;
-use crate::clusters::pki::{Alg, Ca};
+use crate::support::cli::*;
+use crate::support::oidc::Flotilla;
+use crate::support::pki::{Alg, Ca};
 
 /// Logs alice in with the CLI in a fresh home and registers the cluster `eu-1` there.
-async fn logged_in_with_a_cluster() -> (
-    Flotilla,
-    crate::accounts::harness::Provider,
-    tempfile::TempDir,
-) {
+async fn logged_in_with_a_cluster() -> (Flotilla, crate::support::oidc::Provider, tempfile::TempDir)
+{
     let (flotilla, provider, mut browser) = alice().await;
     let home = tempfile::tempdir().expect("tempdir");
     let h = home.path();

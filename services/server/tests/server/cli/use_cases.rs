@@ -3,13 +3,15 @@
 //! it, survive an expired access token, use registration tokens, and log out.
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
 
-use super::*;
-use crate::clusters::pki::{fingerprint, Alg, Ca};
+use crate::support::cli::*;
+use crate::support::oidc::Flotilla;
+use crate::support::pki::{fingerprint, Alg, Ca};
 
 /// The claims of `token` after checking its ES256 signature with Flotilla's published keys.
 async fn verified_claims(flotilla: &Flotilla, token: &str, audience: &str) -> Value {

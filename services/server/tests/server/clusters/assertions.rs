@@ -7,8 +7,8 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::pki::{next_year, Alg, Ca};
-use super::{agent_id, identity, refused, Fleet};
+use crate::support::fleet::{agent_id, identity, refused, Fleet};
+use crate::support::pki::{next_year, Alg, Ca};
 
 /// Expects the heartbeat with `assertion` to be refused with 401 naming `reason`.
 async fn expect_refused(fleet: &Fleet, cluster: &str, assertion: &str, reason: &str) {
@@ -158,7 +158,9 @@ async fn agents_act_only_for_their_own_cluster_and_account() {
             .contains("eu-1"),
         "{problem}"
     );
-    let r = fleet.put("us-1", &eu_agent, super::body(&eu, &[])).await;
+    let r = fleet
+        .put("us-1", &eu_agent, crate::support::fleet::body(&eu, &[]))
+        .await;
     refused(r, 403).await;
     // Agents are not members: the member endpoints refuse them.
     let r = fleet
@@ -176,7 +178,7 @@ async fn agents_act_only_for_their_own_cluster_and_account() {
             Method::PUT,
             &fleet.flotilla.at("/api/v1/accounts/other/clusters/eu-1"),
             &fleet.other_admin,
-            Some(super::body(&foreign, &[])),
+            Some(crate::support::fleet::body(&foreign, &[])),
         )
         .await;
     assert_eq!(r.status(), 201);
@@ -308,12 +310,12 @@ async fn an_identity_ca_that_is_not_valid_yet_anchors_nothing() {
     });
     let future_leaf = future.leaf(&agent_id("eu-1"), Alg::P256);
     let subject = x509_subject(&future.der());
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cluster_identity_cas (cluster_id, sha256, certificate, subject) \
          SELECT id, sha256(decode('00', 'hex')), $1, $2 FROM clusters WHERE name = 'eu-1'",
+        future.der(),
+        subject,
     )
-    .bind(future.der())
-    .bind(subject)
     .execute(&fleet.flotilla.ctx.db)
     .await
     .expect("stored");

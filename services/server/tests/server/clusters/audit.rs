@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::registration::create_token;
-use super::{body, identity, Fleet};
+use crate::support::fleet::{body, identity, Fleet};
 
 #[tokio::test]
 async fn changes_are_audited_with_actor_request_and_source_newest_first() {

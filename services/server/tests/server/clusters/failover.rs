@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use flotilla_core::testing::test_config;
 use serde_json::Value;
 
-use super::{identity, status_events, wait_for_events, Fleet};
-use crate::dns::metric;
+use crate::support::fleet::{identity, status_events, wait_for_events, Fleet};
+use crate::support::prometheus::metric;
 
 /// Registers `cluster` of `acme`; an assertion of its agent.
 async fn registered(fleet: &Fleet, cluster: &str) -> String {

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::{identity, refused, refused_at, status_events, wait_for_events, Fleet};
+use crate::support::fleet::{identity, refused, refused_at, status_events, wait_for_events, Fleet};
 
 #[tokio::test]
 async fn status_follows_heartbeats_with_one_event_per_transition() {

@@ -5,8 +5,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::pki::{self, fingerprint, next_year, Alg, Ca};
-use super::{body, identity, refused, Fleet};
+use crate::support::fleet::{body, identity, refused, Fleet};
+use crate::support::pki::{self, fingerprint, next_year, Alg, Ca};
 
 #[tokio::test]
 async fn a_registration_answers_with_the_spiffe_prefix_fingerprints_and_status_and_repeats_idempotently(
@@ -78,7 +78,7 @@ async fn rsa_and_p384_cas_are_accepted_with_their_key_shown() {
     let rsa_ca = Ca::root("rsa-2 identity CA", Alg::Rsa);
     let r: Value = fleet.register("rsa-2", &rsa_ca).await;
     assert_eq!(r["identity_cas"][0]["key"], "RSA 2048-bit");
-    let leaf = rsa_ca.leaf(&super::agent_id("rsa-2"), Alg::Rsa);
+    let leaf = rsa_ca.leaf(&crate::support::fleet::agent_id("rsa-2"), Alg::Rsa);
     let agent = fleet.assertion("rsa-2", &leaf);
     assert_eq!(fleet.heartbeat("acme", "rsa-2", &agent).await.status(), 200);
 }

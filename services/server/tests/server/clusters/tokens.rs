@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::registration::create_token;
-use super::{body, identity, refused, refused_at, Fleet};
+use crate::support::fleet::{body, identity, refused, refused_at, Fleet};
 
 #[tokio::test]
 async fn tokens_are_created_within_limits_shown_once_and_listed_without_secrets() {

@@ -3,15 +3,15 @@
 //! the system's Chromium), which asserts what a person would see. Screenshots of every page a
 //! scenario visits land in `target/screenshots/<scenario>/`.
 
-use crate::repo;
+use crate::support::workspace::repo;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::accounts::harness::Flotilla;
-use crate::clusters::identity;
-use crate::clusters::pki::fingerprint;
-use crate::dns::peers::Pdns;
+use crate::support::dns_peers::Pdns;
+use crate::support::fleet::identity;
+use crate::support::oidc::Flotilla;
+use crate::support::pki::fingerprint;
 
 /// Runs `web/tests/<scenario>.mjs` against `flotilla` with `fixtures`; fails with its output.
 async fn run(scenario: &str, flotilla: &Flotilla, fixtures: Value) {
@@ -22,7 +22,7 @@ async fn run(scenario: &str, flotilla: &Flotilla, fixtures: Value) {
         tokio::process::Command::new("node")
             .arg(repo().join(format!("web/tests/{scenario}.mjs")))
             .env("FLOTILLA_URL", &flotilla.url)
-            .env("CHROMIUM", crate::docs::chromium())
+            .env("CHROMIUM", crate::support::chromium::chromium())
             .env("SCREENSHOTS", &screenshots)
             .env("FIXTURES", fixtures.to_string())
             .kill_on_drop(true)
@@ -49,7 +49,7 @@ fn agent(flotilla: &Flotilla, cluster: &str) -> Value {
     json!({
         "identity_ca": ca.pem(),
         "sha256": fingerprint(&ca.der()),
-        "assertion": leaf.assertion(&flotilla.url, &crate::clusters::agent_id(cluster), &[]),
+        "assertion": leaf.assertion(&flotilla.url, &crate::support::fleet::agent_id(cluster), &[]),
     })
 }
 
@@ -62,8 +62,8 @@ async fn a_newcomer_signs_up_and_finds_a_small_stable_accessible_console() {
 #[tokio::test]
 async fn an_owner_registers_a_cluster_copies_its_yaml_sees_its_dns_and_revokes_tokens() {
     let pdns = Pdns::start().await;
-    crate::dns::pdns::create_zone(&pdns).await;
-    let mut settings = crate::dns::pdns::settings(&pdns, &pdns.api_url).to_vec();
+    crate::support::dns_peers::create_zone(&pdns).await;
+    let mut settings = crate::support::dns_peers::settings(&pdns, &pdns.api_url).to_vec();
     // The scenario's one heartbeat must keep the cluster ready while it looks (by default a
     // cluster is stale 8 s after its last heartbeat).
     settings.extend(["--cluster-stale-after", "120"]);
@@ -97,7 +97,8 @@ async fn log_in_offers_a_button_per_provider_and_the_console_asks_for_a_log_in()
     )
     .expect("write providers");
     let path = file.display().to_string();
-    let (server, _ctx, _db) = crate::start_app(&["--oidc-providers-file", &path]).await;
+    let (server, _ctx, _db) =
+        crate::support::app::start_app(&["--oidc-providers-file", &path]).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -4,8 +4,8 @@ use serde_json::{json, Value};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::{bundle_map, etag, fetch, key_params, second_replica, token_of_acme, x509_authorities};
-use crate::clusters::pki::{fingerprint, openssl_ca, Alg, Ca};
-use crate::clusters::{identity, refused, Fleet};
+use crate::support::fleet::{identity, refused, Fleet};
+use crate::support::pki::{fingerprint, openssl_ca, Alg, Ca};
 
 /// Checks that each `x509-svid` JWK's key parameters are those of its certificate.
 fn assert_keys_match_certificates(bundle: &Value) {

@@ -3,7 +3,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::{etag, fetch, token_of_acme, x509_authorities};
-use crate::clusters::{identity, refused, Fleet};
+use crate::support::fleet::{identity, refused, Fleet};
 
 /// Turns the account's public bundles on or off with `token`.
 async fn publish(fleet: &Fleet, token: &str, on: bool) -> reqwest::Response {

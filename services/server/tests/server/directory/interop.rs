@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use super::jwt_authorities::public_jwk;
 use super::{bundle_map, fetch};
-use crate::clusters::pki::{fingerprint, openssl_ca, Alg, Ca};
-use crate::clusters::{identity, Fleet};
+use crate::support::fleet::{identity, Fleet};
+use crate::support::pki::{fingerprint, openssl_ca, Alg, Ca};
 
 /// What py-spiffe found in `doc` (`args` say what it is).
 fn py_spiffe(args: &[&str], doc: &Value) -> Value {

@@ -6,8 +6,8 @@ use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::{bundle_map, key_params, token_of_acme};
-use crate::clusters::pki::{key, Alg};
-use crate::clusters::{identity, refused, Fleet};
+use crate::support::fleet::{identity, refused, Fleet};
+use crate::support::pki::{key, Alg};
 
 /// The public JWK of a fresh key of `alg`, with `kid`.
 pub fn public_jwk(alg: Alg, kid: &str) -> Value {

@@ -4,9 +4,9 @@ use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use serde_json::{json, Value};
 
 use super::{etag, fetch, token_of_acme};
-use crate::clusters::pki::Alg;
-use crate::clusters::pki::Ca;
-use crate::clusters::{identity, refused, Fleet};
+use crate::support::fleet::{identity, refused, Fleet};
+use crate::support::pki::Alg;
+use crate::support::pki::Ca;
 
 #[tokio::test]
 async fn kubeconfig_lookups_give_the_server_and_its_ca_and_revalidate_with_etags() {
@@ -188,13 +188,13 @@ async fn lookups_across_accounts_find_nothing() {
     }
     // An agent of another account: its assertion does not authenticate in acme.
     let other_ca = Ca::root("other identity CA", Alg::P256);
-    let other_leaf = other_ca.leaf(&crate::clusters::agent_id("x-1"), Alg::P256);
+    let other_leaf = other_ca.leaf(&crate::support::fleet::agent_id("x-1"), Alg::P256);
     let r = fleet
         .call(
             reqwest::Method::PUT,
             &fleet.flotilla.at("/api/v1/accounts/other/clusters/x-1"),
             &fleet.other_admin,
-            Some(crate::clusters::body(&other_ca, &[])),
+            Some(crate::support::fleet::body(&other_ca, &[])),
         )
         .await;
     assert_eq!(r.status(), 201);

@@ -16,7 +16,7 @@ use reqwest::header::{HeaderMap, ETAG, IF_NONE_MATCH};
 use reqwest::Response;
 use serde_json::Value;
 
-use crate::clusters::Fleet;
+use crate::support::fleet::Fleet;
 
 /// `GET url` with bearer `token` (none when empty) and `If-None-Match: etag` when given.
 pub async fn fetch(fleet: &Fleet, url: &str, token: &str, etag: Option<&str>) -> Response {
@@ -87,7 +87,7 @@ pub async fn second_replica(fleet: &Fleet) -> (TestServer, String) {
         pool,
     );
     ctx.readiness.set_ready();
-    let server = TestServer::start(crate::build_with_workers(ctx)).await;
+    let server = TestServer::start(crate::support::app::build_with_workers(ctx)).await;
     let base = server.base_url.clone();
     (server, base)
 }

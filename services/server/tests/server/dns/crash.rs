@@ -8,10 +8,11 @@ use std::path::Path;
 
 use nix::sys::signal::Signal;
 
-use super::pdns::{dig_until, foreign_zone, settings};
-use super::peers::{Fault, Pdns};
+use super::pdns::{dig_until, foreign_zone};
 use super::*;
-use crate::binary::start_ready;
+use crate::support::dns_peers::settings;
+use crate::support::dns_peers::{Fault, Pdns};
+use crate::support::server_binary::start_ready;
 use flotilla_core::testing::ServerProcess;
 
 /// The binary reconciling PowerDNS (through `proxy_url`) over `database_url`.

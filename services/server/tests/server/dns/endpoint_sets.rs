@@ -6,10 +6,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::pdns::{create_zone, dig_until, settings};
-use super::peers::Pdns;
+use super::pdns::dig_until;
 use super::*;
-use crate::clusters::{refused, refused_at};
+use crate::support::dns_peers::Pdns;
+use crate::support::dns_peers::{create_zone, settings};
+use crate::support::fleet::{refused, refused_at};
 
 /// The URL of `cluster`'s endpoint set.
 fn set_url(fleet: &Fleet, cluster: &str) -> String {
@@ -84,7 +85,7 @@ fn counts(answer: &Value) -> [i64; 4] {
 
 /// Hosts waiting in the DNS outbox.
 async fn outbox(fleet: &Fleet) -> Vec<String> {
-    sqlx::query_scalar("SELECT host FROM dns_dirty_hosts ORDER BY host")
+    sqlx::query_scalar!("SELECT host FROM dns_dirty_hosts ORDER BY host")
         .fetch_all(&fleet.flotilla.ctx.db)
         .await
         .expect("the outbox")
@@ -275,7 +276,7 @@ async fn a_refused_set_names_every_bad_entry_and_writes_nothing() {
         [www.as_str()],
         "the report is in the outbox"
     );
-    sqlx::query("DELETE FROM dns_dirty_hosts")
+    sqlx::query!("DELETE FROM dns_dirty_hosts")
         .execute(&fleet.flotilla.ctx.db)
         .await
         .expect("empty the outbox");
@@ -347,7 +348,7 @@ async fn a_refused_set_names_every_bad_entry_and_writes_nothing() {
         .map(|i| json!({ "host": host(&format!("host-{i}")), "targets": ["192.0.2.1", "2001:db8::1"] }))
         .collect();
     let r = put_set(&fleet, "use1", &use1, json!({ "endpoints": huge })).await;
-    crate::expect_problem(r, 413, "payload-too-large").await;
+    crate::support::problem::expect_problem(r, 413, "payload-too-large").await;
 
     // Only the cluster's own agent replaces its set: not a member, not another cluster.
     let problem = refused(
@@ -425,7 +426,7 @@ async fn a_deregistered_cluster_cannot_report_a_set() {
         .call(Method::PUT, &url, &euw1_agent, Some(set.clone()))
         .await;
     assert_eq!(r.status(), 200);
-    sqlx::query("DELETE FROM clusters WHERE name = 'euw1'")
+    sqlx::query!("DELETE FROM clusters WHERE name = 'euw1'")
         .execute(&fleet.flotilla.ctx.db)
         .await
         .expect("delete euw1 behind the server's back");

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::*;
-use crate::clusters::{refused, refused_at};
+use crate::support::fleet::{refused, refused_at};
 
 #[tokio::test]
 async fn reports_are_checked_and_refused_with_the_reason() {

@@ -3,10 +3,11 @@
 //! back only once its heartbeats have kept coming for the recovery time, so a cluster whose
 //! heartbeats come and go leaves DNS once instead of flapping.
 
-use super::pdns::{create_zone, dig_until, settings};
-use super::peers::Pdns;
+use super::pdns::dig_until;
 use super::*;
-use crate::clusters::status_events;
+use crate::support::dns_peers::Pdns;
+use crate::support::dns_peers::{create_zone, settings};
+use crate::support::fleet::status_events;
 
 #[tokio::test]
 async fn a_stale_cluster_leaves_dns_at_once_and_returns_once_its_heartbeats_are_steady() {

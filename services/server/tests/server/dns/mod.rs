@@ -7,18 +7,18 @@ mod crash;
 mod endpoint_sets;
 mod endpoints;
 mod failover;
-pub mod pdns;
-pub mod peers;
+mod pdns;
 mod route53;
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
-use crate::clusters::pki::Leaf;
-use crate::clusters::{body, identity, Fleet};
+use crate::support::eventually::eventually;
+use crate::support::fleet::{body, identity, Fleet};
+use crate::support::pki::Leaf;
+use crate::support::prometheus::metric;
 
 /// The account domain of `acme` under the default base domain.
 pub const DOMAIN: &str = "acme.flotilla.localhost";
@@ -123,31 +123,6 @@ pub async fn host_applied(fleet: &Fleet, host: &str) -> bool {
         .filter(|r| r["host"] == host)
         .collect();
     !sets.is_empty() && sets.iter().all(|r| r["status"] == "applied")
-}
-
-/// Polls `check` until it gives `Some`, at most `within`; panics with `what` otherwise.
-pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if start.elapsed() > within {
-            panic!("not within {within:?}: {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The value of `series` (a metric name with its labels) in the `/metrics` text.
-pub fn metric(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|value| value.trim().parse().ok())
 }
 
 /// Heartbeats of some clusters of `acme`, every 300 ms in the background, each while it is

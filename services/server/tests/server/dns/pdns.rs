@@ -4,10 +4,10 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::peers::{Fault, FaultProxy, Pdns};
 use super::*;
+use crate::support::dns_peers::{create_zone, settings, Fault, FaultProxy, Pdns};
 
-const ZONE: &str = "flotilla.localhost.";
+use crate::support::dns_peers::ZONE;
 
 #[tokio::test]
 async fn a_missing_zone_is_created() {
@@ -29,18 +29,6 @@ async fn a_missing_zone_is_created() {
     assert_eq!(status, 200, "{zone}");
 }
 
-/// The settings of a Flotilla using `pdns` through `api_url` (its proxy).
-pub fn settings<'a>(pdns: &'a Pdns, api_url: &'a str) -> [&'a str; 6] {
-    [
-        "--dns-provider",
-        "pdns",
-        "--pdns-api-url",
-        api_url,
-        "--pdns-api-key",
-        &pdns.key,
-    ]
-}
-
 /// A PowerDNS whose zone already holds records Flotilla did not write, behind a fault proxy,
 /// and a Flotilla using it (with `extra` arguments).
 async fn start(extra: &[&str]) -> (Pdns, FaultProxy, Fleet) {
@@ -49,18 +37,6 @@ async fn start(extra: &[&str]) -> (Pdns, FaultProxy, Fleet) {
     args.extend_from_slice(extra);
     let fleet = Fleet::start_with(&args).await;
     (pdns, proxy, fleet)
-}
-
-/// Creates Flotilla's (empty) zone in `pdns`.
-pub async fn create_zone(pdns: &Pdns) {
-    let (status, body) = pdns
-        .api(
-            Method::POST,
-            "zones",
-            Some(json!({ "name": ZONE, "kind": "Native" })),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
 }
 
 /// A PowerDNS whose zone already holds records Flotilla did not write (`legacy` and `taken`),

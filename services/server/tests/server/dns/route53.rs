@@ -7,8 +7,8 @@ use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use r53::config::{BehaviorVersion, Credentials, Region};
 use r53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
 
-use super::peers::{Fault, Moto};
 use super::*;
+use crate::support::dns_peers::{Fault, Moto};
 
 /// A client of moto itself (not through the proxy), for setting up and reading the zone.
 fn client(moto: &Moto) -> r53::Client {

@@ -11,14 +11,14 @@ use sqlx::{Connection, PgConnection};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::accounts::harness::Flotilla;
+use crate::support::oidc::Flotilla;
 
 /// Sessions of the test's database left inside a transaction for longer than any request
 /// of ours keeps one (a stranded transaction waits for the connection's next user).
 async fn stranded(watch: &mut PgConnection) -> i64 {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-         AND state LIKE 'idle in transaction%' AND now() - state_change > interval '200 ms'",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM pg_stat_activity WHERE datname = current_database()
+           AND state LIKE 'idle in transaction%' AND now() - state_change > interval '200 ms'"#,
     )
     .fetch_one(watch)
     .await

@@ -14,7 +14,7 @@ use std::time::Duration;
 use flotilla_core::testing::ServerProcess;
 use sqlx::PgConnection;
 
-use crate::binary::start_ready;
+use crate::support::server_binary::start_ready;
 
 /// Starts the binary on `database_url` with `args`, and waits until it is ready.
 async fn replica(work: &Path, database_url: &str, args: &[&str]) -> ServerProcess {
@@ -33,12 +33,16 @@ async fn stop(server: &mut ServerProcess) {
 
 /// The sessions `pid`'s process has open in Postgres (they are named after it).
 async fn sessions_of(conn: &mut PgConnection, pid: i32) -> Vec<(i32, Option<String>)> {
-    sqlx::query_as(
-        "SELECT pid, wait_event FROM pg_stat_activity \
-         WHERE application_name LIKE 'flotilla-server %' AND application_name LIKE $1",
+    // A view's columns all look nullable; a session listed there always has a pid.
+    sqlx::query!(
+        r#"SELECT pid AS "pid!", wait_event FROM pg_stat_activity
+           WHERE application_name LIKE 'flotilla-server %' AND application_name LIKE $1"#,
+        format!("% {pid}"),
     )
-    .bind(format!("% {pid}"))
     .fetch_all(conn)
     .await
     .expect("read pg_stat_activity")
+    .into_iter()
+    .map(|row| (row.pid, row.wait_event))
+    .collect()
 }

@@ -8,9 +8,9 @@ use flotilla_core::db::embedded::free_port;
 use flotilla_core::testing::{ServerProcess, TestDb};
 
 use super::stop;
-use crate::accounts::grants::{cli_tokens, refresh};
-use crate::accounts::harness::Browser;
-use crate::binary::start_ready;
+use crate::support::oauth::{cli_tokens, refresh};
+use crate::support::oidc::Browser;
+use crate::support::server_binary::start_ready;
 
 const PARALLEL: usize = 16;
 

@@ -63,9 +63,9 @@ async fn a_stopped_replica_leaves_no_session_and_the_zone_is_taken_over() {
         !sessions_of(&mut watch, waiting_pid).await.is_empty(),
         "the second replica's sessions are named after it"
     );
-    let blocked: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-         AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+    let blocked = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM pg_stat_activity WHERE datname = current_database()
+           AND wait_event_type = 'Lock' AND wait_event = 'advisory'"#,
     )
     .fetch_one(&mut watch)
     .await

@@ -1,4 +1,4 @@
-//! Certificates and assertions for the cluster tests: CAs, intermediates and leaves made
+//! Certificates and assertions for every test that registers a cluster or speaks as its agent: CAs, intermediates and leaves made
 //! with `rcgen` (RSA keys and odd curves come from the `openssl` command, which rcgen's ring
 //! backend cannot generate), and assertions signed here with `ring`, independently of the
 //! server's `jsonwebtoken` verification.

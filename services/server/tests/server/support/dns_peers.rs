@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde_json::json;
 use tokio::process::{Child, Command};
 
 fn free_port() -> u16 {
@@ -36,7 +37,7 @@ impl Pdns {
         let key = "test-pdns-key".to_owned();
         let child = Command::new("bash")
             .arg(
-                crate::repo()
+                super::workspace::repo()
                     .join("tests/dns-peers/pdns.sh")
                     .display()
                     .to_string(),
@@ -136,7 +137,7 @@ impl Moto {
     pub async fn shared() -> &'static Moto {
         MOTO.get_or_init(|| async {
             let port = free_port();
-            let script = crate::repo()
+            let script = super::workspace::repo()
                 .join("tests/dns-peers/moto.sh")
                 .display()
                 .to_string();
@@ -353,4 +354,31 @@ async fn forward(State(state): State<Arc<ProxyState>>, request: Request) -> Resp
         out.headers_mut().insert("content-type", ct);
     }
     out
+}
+
+/// The PowerDNS zone Flotilla writes in (the default base domain).
+pub const ZONE: &str = "flotilla.localhost.";
+
+/// The settings of a Flotilla using `pdns` through `api_url` (its proxy).
+pub fn settings<'a>(pdns: &'a Pdns, api_url: &'a str) -> [&'a str; 6] {
+    [
+        "--dns-provider",
+        "pdns",
+        "--pdns-api-url",
+        api_url,
+        "--pdns-api-key",
+        &pdns.key,
+    ]
+}
+
+/// Creates Flotilla's (empty) zone in `pdns`.
+pub async fn create_zone(pdns: &Pdns) {
+    let (status, body) = pdns
+        .api(
+            Method::POST,
+            "zones",
+            Some(json!({ "name": ZONE, "kind": "Native" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
 }

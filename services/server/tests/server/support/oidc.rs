@@ -1,6 +1,8 @@
-//! What the accounts tests drive: the certified `oidc-provider` (Node) as the company's
-//! OpenID provider, a browser (an HTTP client with a cookie jar that follows redirects by
-//! hand, so each hop can be checked), and Flotilla configured against them.
+//! What every test that logs a person in drives: the certified `oidc-provider` (Node) as the
+//! company's OpenID provider, a browser (an HTTP client with a cookie jar that follows
+//! redirects by hand, so each hop can be checked), and Flotilla configured against them.
+//! Over 400 lines because the browser's steps (log-in, consent, sign-up, device page) belong
+//! together: each builds on the page the previous one left.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -131,9 +133,9 @@ impl Flotilla {
         let ctx = AppContext::new(test_config(&args), db.pool.clone());
         ctx.readiness.set_ready();
         let app = if workers {
-            crate::build_with_workers(ctx.clone())
+            super::app::build_with_workers(ctx.clone())
         } else {
-            crate::build(ctx.clone())
+            super::app::build(ctx.clone())
         };
         let server = TestServer::start_at(port, app).await;
         Self {
@@ -535,4 +537,9 @@ fn hidden_fields(body: &str) -> Vec<(String, String)> {
             ))
         })
         .collect()
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
