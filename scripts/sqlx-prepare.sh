@@ -15,7 +15,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--check]" >&2; exit 2 ;;
 esac
 
-if ! cargo sqlx --version 2>/dev/null | grep -qxF "cargo-sqlx $SQLX_CLI_VERSION"; then
+if ! cargo sqlx --version 2>/dev/null | grep -qxF "sqlx-cli-sqlx $SQLX_CLI_VERSION"; then
   echo "installing sqlx-cli $SQLX_CLI_VERSION" >&2
   # Its own target directory: the workspace's is not cluttered with the tool's release build.
   CARGO_TARGET_DIR=/var/tmp/flotilla-sqlx-cli-target cargo install --locked --quiet \
