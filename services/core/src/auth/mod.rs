@@ -42,6 +42,12 @@ pub struct AuthState {
 }
 
 impl AuthState {
+    /// How many times the caches were forgotten (bumped by each announcement heard and by
+    /// each change this replica made): a test waits on it to know an announcement arrived.
+    pub fn generation(&self) -> u64 {
+        self.generation.current()
+    }
+
     /// Forgets cached credentials and memberships (and keys, when they changed). Called for
     /// every announcement, and directly by the replica that made a change. A verified
     /// assertion depends only on its cluster's identity CAs, so only a change of clusters

@@ -408,7 +408,16 @@ async fn a_deregistered_cluster_cannot_report_a_set() {
     replace(&fleet, "use1", &use1, set.clone()).await;
 
     // Deregistered through the API: its agents are cut off at once (their CA is gone).
+    let generation = fleet.flotilla.ctx.auth.generation();
     assert_eq!(fleet.deregister("use1", &fleet.admin).await.status(), 204);
+    // This replica forgot its caches at once and forgets them again when it hears its own
+    // announcement; wait for that, or it could forget euw1's remembered assertion below.
+    eventually(
+        Duration::from_secs(10),
+        "the deregistration heard",
+        || async { (fleet.flotilla.ctx.auth.generation() >= generation + 2).then_some(()) },
+    )
+    .await;
     let problem = refused(put_set(&fleet, "use1", &use1, set.clone()).await, 401).await;
     assert!(
         problem["detail"]
