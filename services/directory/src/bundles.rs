@@ -10,6 +10,9 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum::Extension;
 use flotilla_core::http::edge::MAX_LONG_POLL;
+use flotilla_core::http::problem_responses::{
+    NoSuchVisibleAccount, NotAuthenticatedOrAssertionRefused,
+};
 use flotilla_core::{AppContext, Error, Problem};
 use serde::Deserialize;
 use tokio::time::Instant;
@@ -42,8 +45,8 @@ pub struct MapQuery {
         (status = 200, description = "The bundle map", body = BundleMap,
             headers(("ETag" = String, description = "Strong validator of this map"))),
         (status = 304, description = "The caller's copy (If-None-Match) is current (after waiting, when asked to)"),
-        (status = 401, description = "Not authenticated, or an assertion refused", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticatedOrAssertionRefused,
+        NoSuchVisibleAccount,
         (status = 422, description = "`wait` out of range", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]

@@ -13,6 +13,9 @@ use flotilla_clusters::agent::Reader;
 use flotilla_clusters::clusters::{no_such_cluster, record_event};
 use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::Role;
+use flotilla_core::http::problem_responses::{
+    NoSuchAccountOrCluster, NotAuthenticatedOrAssertionRefused,
+};
 use flotilla_core::{AppContext, Error, Problem};
 use serde::Serialize;
 use serde_json::Value;
@@ -83,9 +86,9 @@ fn keys_schema() -> Array {
     request_body(content = JwkSet, content_type = "application/json"),
     responses(
         (status = 200, description = "The published set", body = JwtAuthorities),
-        (status = 401, description = "Not authenticated, or an assertion refused", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticatedOrAssertionRefused,
         (status = 403, description = "Needs the admin role, or the cluster's own agent", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
+        NoSuchAccountOrCluster,
         (status = 422, description = "A key refused; each error names the member and why", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
@@ -175,8 +178,8 @@ fn kid_list(kids: &[&str]) -> String {
     ),
     responses(
         (status = 200, description = "The published set", body = JwtAuthorities),
-        (status = 401, description = "Not authenticated, or an assertion refused", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticatedOrAssertionRefused,
+        NoSuchAccountOrCluster,
     ),
     security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
 pub async fn get(

@@ -10,6 +10,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
 use flotilla_clusters::clusters::no_such_cluster;
+use flotilla_core::http::problem_responses::{
+    NoSuchAccountOrCluster, NotAuthenticatedOrAssertionRefused,
+};
 use flotilla_core::{AppContext, Error, Problem};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -57,8 +60,8 @@ pub enum KubeconfigFormat {
                 (Object = "application/yaml"),
             )),
         (status = 304, description = "The caller's copy (If-None-Match) is current"),
-        (status = 401, description = "Not authenticated, or an assertion refused", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticatedOrAssertionRefused,
+        NoSuchAccountOrCluster,
         (status = 422, description = "An unknown format", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
@@ -116,8 +119,8 @@ fn wants_yaml(headers: &HeaderMap) -> bool {
         (status = 200, description = "The prefix and CAs to trust", body = IdentityProvider,
             headers(("ETag" = String, description = "Strong validator of this document"))),
         (status = 304, description = "The caller's copy (If-None-Match) is current"),
-        (status = 401, description = "Not authenticated, or an assertion refused", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticatedOrAssertionRefused,
+        NoSuchAccountOrCluster,
     ),
     security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
 pub async fn identity_provider(

@@ -9,6 +9,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use flotilla_core::auth::{AccountAccess, Role};
 use flotilla_core::http::paging::PageQuery;
+use flotilla_core::http::problem_responses::{NoSuchAccount, NotAuthenticated};
 use flotilla_core::{AppContext, Error, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -90,8 +91,8 @@ pub struct RecordQuery {
     params(("account" = String, Path, description = "The account's name"), RecordQuery),
     responses(
         (status = 200, description = "The record sets", body = RecordList),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        NoSuchAccount,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn records(
@@ -120,8 +121,8 @@ pub struct EndpointList {
     params(("account" = String, Path, description = "The account's name"), RecordQuery),
     responses(
         (status = 200, description = "The endpoints", body = EndpointList),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        NoSuchAccount,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn endpoints(
@@ -230,8 +231,8 @@ pub struct ChangeQuery {
     params(("account" = String, Path, description = "The account's name"), PageQuery, ChangeQuery),
     responses(
         (status = 200, description = "A page of changes", body = ChangeList),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        NoSuchAccount,
         (status = 422, description = "A bad filter or page size", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = [])))]

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use flotilla_core::audit::Origin;
 use flotilla_core::auth::{AccountAccess, Caller, Role};
+use flotilla_core::http::problem_responses::{NeedsAdmin, NoSuchVisibleAccount, NotAuthenticated};
 use flotilla_core::AppContext;
 use flotilla_core::{Error as CoreError, Problem};
 
@@ -42,8 +43,8 @@ pub async fn sign_up(
     params(("account" = String, Path, description = "The account's name")),
     responses(
         (status = 200, description = "The account", body = Account),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        NoSuchVisibleAccount,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn get_account(
@@ -59,9 +60,9 @@ pub async fn get_account(
     request_body = AccountSettings,
     responses(
         (status = 200, description = "The account with its new settings", body = Account),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        NeedsAdmin,
+        NoSuchVisibleAccount,
         (status = 422, description = "An unknown setting or a wrong type", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = [])))]
@@ -90,7 +91,7 @@ pub async fn update_settings(
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
     responses(
         (status = 200, description = "The caller", body = Me),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn me(State(ctx): State<AppContext>, caller: Caller) -> Result<Json<Me>> {

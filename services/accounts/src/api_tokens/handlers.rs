@@ -7,6 +7,9 @@ use axum::Json;
 use chrono::{Duration, Utc};
 use flotilla_core::audit::Origin;
 use flotilla_core::auth::{AccountAccess, Role};
+use flotilla_core::http::problem_responses::{
+    NeedsAdmin, NoSuchAccountOrToken, NoSuchVisibleAccount,
+};
 use flotilla_core::names::{short_text, SHORT_TEXT_RULE};
 use flotilla_core::{AppContext, Error as CoreError, Problem};
 use uuid::Uuid;
@@ -21,7 +24,7 @@ use crate::error::{Error, Result};
     responses(
         (status = 201, description = "Created; `token` holds the secret, shown only now", body = CreatedApiToken),
         (status = 403, description = "Needs the admin role, or a role above the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NoSuchVisibleAccount,
         (status = 422, description = "A bad name or expiry", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = [])))]
@@ -63,8 +66,8 @@ pub async fn create_token(
     params(("account" = String, Path, description = "The account's name")),
     responses(
         (status = 200, description = "The tokens, newest first", body = [ApiToken]),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
+        NoSuchVisibleAccount,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list_tokens(
@@ -83,8 +86,8 @@ pub async fn list_tokens(
     ),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or token", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
+        NoSuchAccountOrToken,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn revoke_token(

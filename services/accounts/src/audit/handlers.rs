@@ -4,7 +4,8 @@ use axum::extract::{Query, State};
 use axum::Json;
 use flotilla_core::auth::{AccountAccess, Role};
 use flotilla_core::http::paging::PageQuery;
-use flotilla_core::{AppContext, Problem};
+use flotilla_core::http::problem_responses::{BadLimit, NeedsAdmin, NoSuchVisibleAccount};
+use flotilla_core::AppContext;
 
 use super::{read_page, AuditPage};
 use crate::error::Result;
@@ -14,9 +15,9 @@ use crate::error::Result;
     params(("account" = String, Path, description = "The account's name"), PageQuery),
     responses(
         (status = 200, description = "A page of the audit log", body = AuditPage),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad limit", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
+        NoSuchVisibleAccount,
+        BadLimit,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn audit(

@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use flotilla_core::audit::Origin;
 use flotilla_core::auth::{AccountAccess, Role};
+use flotilla_core::http::problem_responses::{
+    NoSuchVisibleAccount, NotAnEmail, NotAuthenticated, OnlyOwnersManageMembers, WouldLeaveNoOwner,
+};
 use flotilla_core::{AppContext, Problem};
 
 use super::{add, list, parse_email, remove, Member, NewMember};
@@ -16,8 +19,8 @@ use crate::error::Result;
     params(("account" = String, Path, description = "The account's name")),
     responses(
         (status = 200, description = "Members and invitations", body = [Member]),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        NoSuchVisibleAccount,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list_members(
@@ -34,10 +37,10 @@ pub async fn list_members(
     request_body = NewMember,
     responses(
         (status = 201, description = "Added, or invited until their first log-in", body = Member),
-        (status = 403, description = "Only owners manage members", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "It would leave the account without an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
+        OnlyOwnersManageMembers,
+        NoSuchVisibleAccount,
+        WouldLeaveNoOwner,
+        NotAnEmail,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn add_member(
@@ -61,10 +64,10 @@ pub async fn add_member(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Only owners manage members", body = Problem, content_type = "application/problem+json"),
+        OnlyOwnersManageMembers,
         (status = 404, description = "No such account, or no such member", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "It would leave the account without an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
+        WouldLeaveNoOwner,
+        NotAnEmail,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn remove_member(

@@ -7,6 +7,9 @@ use axum::Json;
 use flotilla_core::audit::{Actor, Origin};
 use flotilla_core::auth::{AccountAccess, Role};
 use flotilla_core::http::paging::PageQuery;
+use flotilla_core::http::problem_responses::{
+    BadLimit, NeedsAdmin, NoSuchAccountOrCluster, NoSuchVisibleAccount,
+};
 use flotilla_core::{AppContext, Error, Problem};
 
 use super::{
@@ -20,7 +23,7 @@ use crate::agent::{own_cluster, Reader};
     params(("account" = String, Path, description = "The account's name")),
     responses(
         (status = 200, description = "The clusters, by name", body = [Cluster]),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NoSuchVisibleAccount,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
@@ -43,7 +46,7 @@ pub async fn list(
         (status = 200, description = "The cluster", body = Cluster),
         (status = 401, description = "No credential, or a refused one (a refused cluster assertion says why)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "An agent of another cluster", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
+        NoSuchAccountOrCluster,
     ),
     security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
 pub async fn get(
@@ -69,8 +72,8 @@ pub async fn get(
     ),
     responses(
         (status = 204, description = "Deregistered"),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
+        NoSuchAccountOrCluster,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn deregister(
@@ -141,8 +144,8 @@ pub async fn remove_identity_ca(
     ),
     responses(
         (status = 200, description = "A page of events", body = ClusterEvents),
-        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad limit", body = Problem, content_type = "application/problem+json"),
+        NoSuchAccountOrCluster,
+        BadLimit,
     ),
     security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
 pub async fn events(

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::Extension;
 use axum::Json;
+use flotilla_core::http::problem_responses::{AssertionOfAnotherCluster, NoAssertionDetailSaysWhy};
 use flotilla_core::{AppContext, Error, Problem};
 
 use super::beats::{BeatOutcome, Beats};
@@ -18,8 +19,8 @@ use crate::agent::AgentOf;
     request_body = Heartbeat,
     responses(
         (status = 200, description = "Recorded; the cluster is ready (or still stale while its heartbeats become steady again)", body = HeartbeatAck),
-        (status = 401, description = "No assertion, or a refused one (the detail says why)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "An assertion of another cluster", body = Problem, content_type = "application/problem+json"),
+        NoAssertionDetailSaysWhy,
+        AssertionOfAnotherCluster,
         (status = 422, description = "A bad agent version or figure", body = Problem, content_type = "application/problem+json"),
     ),
     security(("cluster_assertion" = [])))]
@@ -48,8 +49,8 @@ pub async fn heartbeat(
     ),
     responses(
         (status = 200, description = "The authenticated agent", body = AgentIdentity),
-        (status = 401, description = "No assertion, or a refused one (the detail says why)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "An assertion of another cluster", body = Problem, content_type = "application/problem+json"),
+        NoAssertionDetailSaysWhy,
+        AssertionOfAnotherCluster,
     ),
     security(("cluster_assertion" = [])))]
 pub async fn whoami(AgentOf(agent): AgentOf) -> Json<AgentIdentity> {

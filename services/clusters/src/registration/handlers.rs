@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use flotilla_core::audit::Origin;
+use flotilla_core::http::problem_responses::NoSuchVisibleAccount;
 use flotilla_core::names::ClusterName;
 use flotilla_core::{AppContext, Error, Problem};
 
@@ -24,7 +25,7 @@ use super::{register_cluster, ClusterRegistration, Outcome, Registered};
         (status = 200, description = "Updated, rotated, or unchanged (see `outcome`)", body = Registered),
         (status = 401, description = "No credential, or an invalid, used-up or foreign registration token, or a refused assertion", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin role, or an agent of another cluster", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NoSuchVisibleAccount,
         (status = 412, description = "`If-None-Match: *` and the cluster exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name, certificate, server URL, label or agent version: each field says what is wrong", body = Problem, content_type = "application/problem+json"),
     ),

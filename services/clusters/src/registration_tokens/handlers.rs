@@ -5,6 +5,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use flotilla_core::audit::{Actor, Origin};
 use flotilla_core::auth::{AccountAccess, Role};
+use flotilla_core::http::problem_responses::{
+    NeedsAdmin, NoSuchAccountOrToken, NoSuchVisibleAccount,
+};
 use flotilla_core::{AppContext, Error, Problem};
 use uuid::Uuid;
 
@@ -19,8 +22,8 @@ use super::{
     request_body = NewRegistrationToken,
     responses(
         (status = 201, description = "Created; `token` holds the secret, shown only now", body = CreatedRegistrationToken),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
+        NoSuchVisibleAccount,
         (status = 422, description = "A bad description, time to live, use limit or label", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("session" = [])))]
@@ -42,8 +45,8 @@ pub async fn create(
     params(("account" = String, Path, description = "The account's name")),
     responses(
         (status = 200, description = "The tokens, newest first", body = [RegistrationToken]),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account that the caller can see", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
+        NoSuchVisibleAccount,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
@@ -62,8 +65,8 @@ pub async fn list(
     ),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 403, description = "Needs the admin role", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or token", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
+        NoSuchAccountOrToken,
     ),
     security(("bearer" = []), ("session" = [])))]
 pub async fn revoke(

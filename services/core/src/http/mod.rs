@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod name_check;
 pub mod ops;
 pub mod paging;
+pub mod problem_responses;
 pub mod problems;
 mod request_uri;
 

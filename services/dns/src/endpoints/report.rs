@@ -5,6 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use flotilla_clusters::agent::{no_longer_registered, AgentOf};
+use flotilla_core::http::problem_responses::{
+    AssertionSpeaksForAnotherCluster, NoClusterAssertion,
+};
 use flotilla_core::{AppContext, Error, Problem};
 
 use super::{store, Endpoint, EndpointReport, EndpointView, Fields};
@@ -21,8 +24,8 @@ use crate::hosts::Host;
     responses(
         (status = 200, description = "The endpoint was replaced", body = EndpointView),
         (status = 201, description = "The endpoint was created", body = EndpointView),
-        (status = 401, description = "No cluster assertion, or one refused", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The assertion speaks for another cluster", body = Problem, content_type = "application/problem+json"),
+        NoClusterAssertion,
+        AssertionSpeaksForAnotherCluster,
         (status = 422, description = "The host is outside the account's domain, or a target or the weight is refused; each error names the field and why", body = Problem, content_type = "application/problem+json"),
     ),
     security(("cluster_assertion" = [])))]
@@ -64,8 +67,8 @@ pub async fn put(
     ),
     responses(
         (status = 204, description = "Withdrawn; the host's records follow"),
-        (status = 401, description = "No cluster assertion, or one refused", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The assertion speaks for another cluster", body = Problem, content_type = "application/problem+json"),
+        NoClusterAssertion,
+        AssertionSpeaksForAnotherCluster,
         (status = 404, description = "The cluster reports no endpoint for this host", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The host is outside the account's domain", body = Problem, content_type = "application/problem+json"),
     ),

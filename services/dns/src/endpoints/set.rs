@@ -9,6 +9,10 @@ use axum::extract::{Path, State};
 use axum::Json;
 use flotilla_clusters::agent::{no_longer_registered, AgentOf, Reader};
 use flotilla_clusters::clusters::no_such_cluster;
+use flotilla_core::http::problem_responses::{
+    AssertionOfAnotherCluster, AssertionSpeaksForAnotherCluster, NoClusterAssertion,
+    NoSuchAccountOrCluster, NotAuthenticatedOrAssertionRefused,
+};
 use flotilla_core::problem::FieldError;
 use flotilla_core::{AppContext, Error, Problem};
 use serde::{Deserialize, Serialize};
@@ -71,9 +75,9 @@ pub struct ClusterEndpoints {
     ),
     responses(
         (status = 200, description = "The cluster's endpoints", body = ClusterEndpoints),
-        (status = 401, description = "Not authenticated, or an assertion refused", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "An assertion of another cluster", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account or cluster", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticatedOrAssertionRefused,
+        AssertionOfAnotherCluster,
+        NoSuchAccountOrCluster,
     ),
     security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
 pub async fn get(
@@ -103,8 +107,8 @@ pub async fn get(
     request_body = EndpointSetReport,
     responses(
         (status = 200, description = "The set is replaced; the cluster's endpoints now, and what changed", body = ClusterEndpoints),
-        (status = 401, description = "No cluster assertion, or one refused", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The assertion speaks for another cluster", body = Problem, content_type = "application/problem+json"),
+        NoClusterAssertion,
+        AssertionSpeaksForAnotherCluster,
         (status = 413, description = "The body is larger than the server's body limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "More than 1000 endpoints, a host listed twice or outside the account's zone, or a target or weight refused; each error names the entry's field (`/endpoints/3/host`) and why. Nothing is written", body = Problem, content_type = "application/problem+json"),
     ),
