@@ -15,6 +15,7 @@ pub mod heartbeat;
 pub mod labels;
 pub mod registration;
 pub mod registration_tokens;
+pub mod responses;
 pub mod status;
 
 use axum::Extension;

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod providers;
 pub mod reconciler;
 pub mod records;
+pub mod responses;
 pub mod rules;
 pub mod views;
 

@@ -9,7 +9,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use flotilla_core::auth::{AccountAccess, Role};
 use flotilla_core::http::paging::PageQuery;
-use flotilla_core::http::problem_responses::{NoSuchAccount, NotAuthenticated};
+use flotilla_core::http::problem_responses::NotAuthenticated;
 use flotilla_core::{AppContext, Error, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,6 +19,7 @@ use crate::providers::zone_of;
 use crate::reconciler::changes::{self, ActionView, HistoryFilter, StoredChange};
 use crate::reconciler::sets::{self, StoredSet};
 use crate::records::RecordData;
+use crate::responses::NoSuchAccount;
 
 /// One record set of a host.
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,11 +6,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use flotilla_core::audit::Origin;
 use flotilla_core::auth::{AccountAccess, Role};
-use flotilla_core::http::problem_responses::{
-    NoSuchVisibleAccount, NotAnEmail, NotAuthenticated, OnlyOwnersManageMembers, WouldLeaveNoOwner,
-};
+use flotilla_core::http::problem_responses::{NoSuchVisibleAccount, NotAuthenticated};
 use flotilla_core::{AppContext, Problem};
 
+use super::responses::{NotAnEmail, OnlyOwnersManageMembers, WouldLeaveNoOwner};
 use super::{add, list, parse_email, remove, Member, NewMember};
 use crate::error::Result;
 

@@ -6,6 +6,7 @@
 //! entry); `store` holds the SQL and `handlers` the HTTP side.
 
 mod handlers;
+pub mod responses;
 pub mod store;
 
 // `lib.rs` registers the handlers (with utoipa's `__path_*` items) as `members::<handler>`.

@@ -3,12 +3,13 @@
 use axum::extract::State;
 use axum::Extension;
 use axum::Json;
-use flotilla_core::http::problem_responses::{AssertionOfAnotherCluster, NoAssertionDetailSaysWhy};
+use flotilla_core::http::problem_responses::AssertionOfAnotherCluster;
 use flotilla_core::{AppContext, Error, Problem};
 
 use super::beats::{BeatOutcome, Beats};
 use super::{check, record_heartbeat, AgentIdentity, Heartbeat, HeartbeatAck};
 use crate::agent::AgentOf;
+use crate::responses::NoAssertionDetailSaysWhy;
 
 /// Records a heartbeat of the agent's own cluster.
 #[utoipa::path(post, path = "/api/v1/accounts/{account}/clusters/{cluster}/heartbeat", tag = "clusters",

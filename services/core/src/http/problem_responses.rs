@@ -30,24 +30,6 @@ pub struct NotAuthenticated(pub Problem);
 )]
 pub struct NotAuthenticatedOrAssertionRefused(pub Problem);
 
-/// 401 for an endpoint that only a cluster's agent calls, with its assertion.
-#[derive(IntoResponses)]
-#[response(
-    status = 401,
-    description = "No cluster assertion, or one refused",
-    content_type = "application/problem+json"
-)]
-pub struct NoClusterAssertion(pub Problem);
-
-/// 401 for an agent's endpoint whose refusal detail tells the agent what to fix.
-#[derive(IntoResponses)]
-#[response(
-    status = 401,
-    description = "No assertion, or a refused one (the detail says why)",
-    content_type = "application/problem+json"
-)]
-pub struct NoAssertionDetailSaysWhy(pub Problem);
-
 /// 403 for an endpoint that needs the admin role in the account.
 #[derive(IntoResponses)]
 #[response(
@@ -56,25 +38,6 @@ pub struct NoAssertionDetailSaysWhy(pub Problem);
     content_type = "application/problem+json"
 )]
 pub struct NeedsAdmin(pub Problem);
-
-/// 403 for an endpoint that needs the owner role in the account.
-#[derive(IntoResponses)]
-#[response(
-    status = 403,
-    description = "Only owners manage members",
-    content_type = "application/problem+json"
-)]
-pub struct OnlyOwnersManageMembers(pub Problem);
-
-/// 403 for an agent's call about a cluster its assertion does not speak for (in the words of
-/// the endpoints that report for a cluster).
-#[derive(IntoResponses)]
-#[response(
-    status = 403,
-    description = "The assertion speaks for another cluster",
-    content_type = "application/problem+json"
-)]
-pub struct AssertionSpeaksForAnotherCluster(pub Problem);
 
 /// 403 for an agent's call about a cluster its assertion does not speak for (in the words of
 /// the heartbeat endpoints).
@@ -96,15 +59,6 @@ pub struct AssertionOfAnotherCluster(pub Problem);
 )]
 pub struct NoSuchVisibleAccount(pub Problem);
 
-/// 404 for an account-scoped endpoint that names no further resource.
-#[derive(IntoResponses)]
-#[response(
-    status = 404,
-    description = "No such account",
-    content_type = "application/problem+json"
-)]
-pub struct NoSuchAccount(pub Problem);
-
 /// 404 for an endpoint about one cluster of an account.
 #[derive(IntoResponses)]
 #[response(
@@ -122,24 +76,6 @@ pub struct NoSuchAccountOrCluster(pub Problem);
     content_type = "application/problem+json"
 )]
 pub struct NoSuchAccountOrToken(pub Problem);
-
-/// 409 for a change of members that would leave the account without an owner.
-#[derive(IntoResponses)]
-#[response(
-    status = 409,
-    description = "It would leave the account without an owner",
-    content_type = "application/problem+json"
-)]
-pub struct WouldLeaveNoOwner(pub Problem);
-
-/// 422 for a member's log-in email that is not an email address.
-#[derive(IntoResponses)]
-#[response(
-    status = 422,
-    description = "Not an email address",
-    content_type = "application/problem+json"
-)]
-pub struct NotAnEmail(pub Problem);
 
 /// 422 for a listing whose `limit` (see `PageQuery`) is out of range.
 #[derive(IntoResponses)]

@@ -5,13 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use flotilla_clusters::agent::{no_longer_registered, AgentOf};
-use flotilla_core::http::problem_responses::{
-    AssertionSpeaksForAnotherCluster, NoClusterAssertion,
-};
 use flotilla_core::{AppContext, Error, Problem};
 
 use super::{store, Endpoint, EndpointReport, EndpointView, Fields};
 use crate::hosts::Host;
+use crate::responses::{AssertionSpeaksForAnotherCluster, NoClusterAssertion};
 
 /// Reports (creates or replaces) the cluster's endpoint for a host.
 #[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}/endpoints/{host}", operation_id = "report_endpoint", tag = "dns",

@@ -10,8 +10,7 @@ use axum::Json;
 use flotilla_clusters::agent::{no_longer_registered, AgentOf, Reader};
 use flotilla_clusters::clusters::no_such_cluster;
 use flotilla_core::http::problem_responses::{
-    AssertionOfAnotherCluster, AssertionSpeaksForAnotherCluster, NoClusterAssertion,
-    NoSuchAccountOrCluster, NotAuthenticatedOrAssertionRefused,
+    AssertionOfAnotherCluster, NoSuchAccountOrCluster, NotAuthenticatedOrAssertionRefused,
 };
 use flotilla_core::problem::FieldError;
 use flotilla_core::{AppContext, Error, Problem};
@@ -19,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{store, zone, Endpoint, EndpointChanges, EndpointView, Fields};
+use crate::responses::{AssertionSpeaksForAnotherCluster, NoClusterAssertion};
 
 /// Most endpoints one set may hold.
 pub const MAX_SET: usize = 1000;
