@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod names;
 pub mod problem;
+pub mod removal;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
