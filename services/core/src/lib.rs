@@ -16,6 +16,7 @@ pub mod removal;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod tokens;
 
 pub use context::AppContext;
 pub use error::{Error, Result};
