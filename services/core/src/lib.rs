@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod changes;
+pub mod conditional;
 pub mod config;
 pub mod context;
 pub mod db;
