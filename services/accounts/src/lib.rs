@@ -15,6 +15,7 @@ pub mod persons;
 pub mod rate_limit;
 pub mod sessions;
 pub mod signup;
+pub mod sweeper;
 pub mod upstream;
 
 use std::net::IpAddr;
@@ -98,8 +99,10 @@ pub fn page_routes() -> Router<AppContext> {
         )
 }
 
-/// The service's background work: the signing-key schedule. Call once the database is
-/// migrated. (The auth caches' listener serves every service; the server starts it.)
+/// The service's background work: the signing-key schedule and the expired-row sweeper.
+/// Call once the database is migrated. (The auth caches' listener serves every service; the
+/// server starts it.)
 pub fn spawn_workers(ctx: &AppContext, accounts: &Accounts) {
     tokio::spawn(keys::run_rotation(ctx.clone(), accounts.signer.clone()));
+    tokio::spawn(sweeper::run_sweeper(ctx.clone()));
 }

@@ -6,6 +6,7 @@ use axum::http::HeaderValue;
 use flotilla_core::auth::credentials::{SESSION_ABSOLUTE, SESSION_COOKIE};
 use flotilla_core::auth::{commit_change, opaque};
 use flotilla_core::AppContext;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::error::Result;
@@ -23,10 +24,6 @@ pub async fn start(ctx: &AppContext, person: Uuid) -> Result<HeaderValue> {
     )
     .execute(&ctx.db)
     .await?;
-    // Expired sessions of anyone are cleared as new ones start.
-    sqlx::query!("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
-        .execute(&ctx.db)
-        .await?;
     Ok(SESSION_COOKIE.set(ctx.config.dev, &secret, SESSION_ABSOLUTE.as_secs()))
 }
 
@@ -38,6 +35,17 @@ pub async fn end(ctx: &AppContext, session: Uuid) -> Result<()> {
         .await?;
     commit_change(ctx, tx, "session").await?;
     Ok(())
+}
+
+/// Deletes the sessions expired for over a day (the sweeper's part for this table); returns
+/// how many.
+pub async fn delete_expired(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query!("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// The `Set-Cookie` value that removes the session cookie.

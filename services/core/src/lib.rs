@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod changes;
+pub mod conditional;
 pub mod config;
 pub mod context;
 pub mod db;
@@ -12,9 +13,11 @@ pub mod error;
 pub mod http;
 pub mod names;
 pub mod problem;
+pub mod removal;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod tokens;
 
 pub use context::AppContext;
 pub use error::{Error, Result};

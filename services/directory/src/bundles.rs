@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::Response;
 use axum::Extension;
+use flotilla_core::conditional::IfNoneMatch;
 use flotilla_core::http::edge::MAX_LONG_POLL;
 use flotilla_core::http::problem_responses::{
     NoSuchVisibleAccount, NotAuthenticatedOrAssertionRefused,
@@ -19,7 +20,7 @@ use tokio::time::Instant;
 use utoipa::IntoParams;
 
 use crate::cache::Directory;
-use crate::conditional::{answer, matches, PRIVATE};
+use crate::conditional::{answer, PRIVATE};
 use crate::reader::DirectoryReader;
 use crate::snapshot::{BundleMap, SpiffeBundle};
 use crate::store;
@@ -55,7 +56,7 @@ pub async fn bundle_map(
     Extension(directory): Extension<Arc<Directory>>,
     reader: DirectoryReader,
     Query(query): Query<MapQuery>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, Error> {
     let wait = match query.wait {
         None => Duration::ZERO,
@@ -73,7 +74,12 @@ pub async fn bundle_map(
     // millisecond), which would cap a plain revalidation's throughput.
     if wait.is_zero() {
         let snapshot = directory.snapshot(&ctx, reader.account_id).await?;
-        return Ok(answer(&headers, &snapshot.map, "application/json", PRIVATE));
+        return Ok(answer(
+            &if_none_match,
+            &snapshot.map,
+            "application/json",
+            PRIVATE,
+        ));
     }
     let deadline = Instant::now() + wait;
     // Subscribed before the first read: a change after that read wakes this request.
@@ -82,15 +88,16 @@ pub async fn bundle_map(
     loop {
         changes.borrow_and_update();
         let snapshot = directory.snapshot(&ctx, reader.account_id).await?;
-        if !matches(&headers, &snapshot.map.etag) || ctx.changes.is_closing() {
-            return Ok(answer(&headers, &snapshot.map, "application/json", PRIVATE));
+        let answer_now = || answer(&if_none_match, &snapshot.map, "application/json", PRIVATE);
+        if !if_none_match.matches(&snapshot.map.etag) || ctx.changes.is_closing() {
+            return Ok(answer_now());
         }
         tokio::select! {
             changed = changes.changed() => if changed.is_err() {
-                return Ok(answer(&headers, &snapshot.map, "application/json", PRIVATE));
+                return Ok(answer_now());
             },
             () = tokio::time::sleep_until(deadline) => {
-                return Ok(answer(&headers, &snapshot.map, "application/json", PRIVATE));
+                return Ok(answer_now());
             }
         }
     }
@@ -131,7 +138,7 @@ pub async fn public_bundle(
     State(ctx): State<AppContext>,
     Extension(directory): Extension<Arc<Directory>>,
     Path(path): Path<(String, String)>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, Error> {
     let (account, cluster) = path;
     // One answer for every miss, so the endpoint tells nothing about unpublished accounts.
@@ -151,7 +158,7 @@ pub async fn public_bundle(
     let cache_control =
         HeaderValue::from_str(&format!("public, max-age={max_age}")).unwrap_or(PRIVATE);
     Ok(answer(
-        &headers,
+        &if_none_match,
         &docs.bundle,
         "application/json",
         cache_control,

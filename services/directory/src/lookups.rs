@@ -10,6 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
 use flotilla_clusters::clusters::no_such_cluster;
+use flotilla_core::conditional::IfNoneMatch;
 use flotilla_core::http::problem_responses::{
     NoSuchAccountOrCluster, NotAuthenticatedOrAssertionRefused,
 };
@@ -71,6 +72,7 @@ pub async fn kubeconfig(
     reader: DirectoryReader,
     Path(path): Path<(String, String)>,
     Query(query): Query<KubeconfigQuery>,
+    if_none_match: IfNoneMatch,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let yaml = match query.format.as_deref() {
@@ -88,9 +90,19 @@ pub async fn kubeconfig(
     let (_, cluster) = path;
     let docs = lookup(&ctx, &directory, &reader, &cluster).await?;
     Ok(if yaml {
-        answer(&headers, &docs.kubeconfig_yaml, "application/yaml", PRIVATE)
+        answer(
+            &if_none_match,
+            &docs.kubeconfig_yaml,
+            "application/yaml",
+            PRIVATE,
+        )
     } else {
-        answer(&headers, &docs.kubeconfig, "application/json", PRIVATE)
+        answer(
+            &if_none_match,
+            &docs.kubeconfig,
+            "application/json",
+            PRIVATE,
+        )
     })
 }
 
@@ -128,12 +140,12 @@ pub async fn identity_provider(
     Extension(directory): Extension<Arc<Directory>>,
     reader: DirectoryReader,
     Path(path): Path<(String, String)>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, Error> {
     let (_, cluster) = path;
     let docs = lookup(&ctx, &directory, &reader, &cluster).await?;
     Ok(answer(
-        &headers,
+        &if_none_match,
         &docs.identity_provider,
         "application/json",
         PRIVATE,

@@ -4,18 +4,16 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{Duration, Utc};
 use flotilla_core::audit::Origin;
 use flotilla_core::auth::{AccountAccess, Role};
 use flotilla_core::http::problem_responses::{
     NeedsAdmin, NoSuchAccountOrToken, NoSuchVisibleAccount,
 };
-use flotilla_core::names::{short_text, SHORT_TEXT_RULE};
 use flotilla_core::{AppContext, Error as CoreError, Problem};
 use uuid::Uuid;
 
-use super::{create, list, revoke, ApiToken, CreatedApiToken, NewApiToken, MAX_LIFETIME_DAYS};
-use crate::error::{Error, Result};
+use super::{create, list, revoke, ApiToken, CreatedApiToken, NewApiToken};
+use crate::error::Result;
 
 /// Creates an API token.
 #[utoipa::path(post, path = "/api/v1/accounts/{account}/tokens", tag = "tokens",
@@ -44,19 +42,7 @@ pub async fn create_token(
         ))
         .into());
     }
-    let Some(name) = short_text(&body.name) else {
-        return Err(Error::invalid("/name", SHORT_TEXT_RULE));
-    };
-    let now = Utc::now();
-    if body.expires_at <= now {
-        return Err(Error::invalid("/expires_at", "must be in the future"));
-    }
-    if body.expires_at > now + Duration::days(MAX_LIFETIME_DAYS) {
-        return Err(Error::invalid(
-            "/expires_at",
-            "must be at most one year away",
-        ));
-    }
+    let name = body.check()?;
     let created = create(&ctx, &access, &origin, name, body.role, body.expires_at).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

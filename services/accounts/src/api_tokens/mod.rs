@@ -10,19 +10,29 @@ pub mod store;
 // `lib.rs` registers the handlers (with utoipa's `__path_*` items) as `api_tokens::<handler>`.
 pub use handlers::*;
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
-use flotilla_core::audit::{Actor, Entry, Origin};
+use flotilla_core::audit::{Actor, Origin};
 use flotilla_core::auth::credentials::API_TOKEN_PREFIX;
-use flotilla_core::auth::{commit_change, opaque, AccountAccess, Role};
+use flotilla_core::auth::{commit_change, AccountAccess, Role};
+use flotilla_core::tokens::{check_label, check_lifetime, LifetimeRefusal, TokenKind};
 use flotilla_core::{AppContext, Error as CoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-/// Longest lifetime of an API token.
-const MAX_LIFETIME_DAYS: i64 = 366;
+/// API tokens, as the shared token rules name them.
+const API_TOKENS: TokenKind = TokenKind {
+    noun: "API token",
+    audit_noun: "api-token",
+    prefix: API_TOKEN_PREFIX,
+};
+
+/// Longest lifetime of an API token: 366 days.
+const MAX_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// A token to create.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -39,6 +49,22 @@ pub struct NewApiToken {
     pub role: Role,
     /// When it stops working: in the future, at most one year away.
     pub expires_at: DateTime<Utc>,
+}
+
+impl NewApiToken {
+    /// The token's name, trimmed, or the first problem with its name or expiry.
+    fn check(&self) -> Result<&str> {
+        let name = check_label("/name", &self.name).map_err(|e| CoreError::Validation(vec![e]))?;
+        let lifetime = (self.expires_at - Utc::now()).to_std().unwrap_or_default();
+        check_lifetime(lifetime, MAX_LIFETIME).map_err(|refusal| {
+            let message = match refusal {
+                LifetimeRefusal::NotPositive => "must be in the future",
+                LifetimeRefusal::TooLong => "must be at most one year away",
+            };
+            Error::invalid("/expires_at", message)
+        })?;
+        Ok(name)
+    }
 }
 
 /// An API token, without its secret.
@@ -82,8 +108,8 @@ async fn create(
     role: Role,
     expires_at: DateTime<Utc>,
 ) -> Result<CreatedApiToken> {
-    let (token, lookup) = opaque::new_token(API_TOKEN_PREFIX);
-    let id = Uuid::new_v4();
+    let minted = API_TOKENS.mint();
+    let id = minted.id;
     let actor = Actor::of(ctx, &access.caller).await?;
     let mut tx = ctx.db.begin().await?;
     let created_at = store::insert(
@@ -93,36 +119,33 @@ async fn create(
             account_id: access.account_id,
             name,
             role: role.as_str(),
-            prefix: &lookup,
-            secret_hash: &opaque::hash(&token),
+            prefix: &minted.lookup,
+            secret_hash: &minted.secret_hash,
             created_by: access.caller.person(),
             expires_at,
         },
     )
     .await?;
-    Entry {
-        account_id: access.account_id,
-        actor: &actor,
-        origin,
-        action: "api-token.created",
-        target: name,
-        details: serde_json::json!({ "id": id, "role": role, "expires_at": expires_at }),
-    }
-    .record(&mut tx)
-    .await?;
+    let details = serde_json::json!({ "id": id, "role": role, "expires_at": expires_at });
+    API_TOKENS
+        .record_created(&mut tx, access, &actor, origin, name, details)
+        .await?;
     tx.commit().await?;
     tracing::info!(account = %access.account, token = %id, role = %role, "API token created");
     let details = ApiToken {
         id,
         name: name.to_owned(),
         role,
-        prefix: format!("{API_TOKEN_PREFIX}{lookup}"),
+        prefix: API_TOKENS.shown_prefix(&minted.lookup),
         created_at,
         expires_at,
         last_used_at: None,
         revoked_at: None,
     };
-    Ok(CreatedApiToken { token, details })
+    Ok(CreatedApiToken {
+        token: minted.token,
+        details,
+    })
 }
 
 /// The account's tokens, newest first.
@@ -135,7 +158,7 @@ async fn list(ctx: &AppContext, account: Uuid) -> Result<Vec<ApiToken>> {
                 id: row.id,
                 name: row.name,
                 role: Role::parse(&row.role)?,
-                prefix: format!("{API_TOKEN_PREFIX}{}", row.prefix),
+                prefix: API_TOKENS.shown_prefix(&row.prefix),
                 created_at: row.created_at,
                 expires_at: row.expires_at,
                 last_used_at: row.last_used_at,
@@ -149,23 +172,10 @@ async fn list(ctx: &AppContext, account: Uuid) -> Result<Vec<ApiToken>> {
 async fn revoke(ctx: &AppContext, access: &AccountAccess, origin: &Origin, id: Uuid) -> Result<()> {
     let actor = Actor::of(ctx, &access.caller).await?;
     let mut tx = ctx.db.begin().await?;
-    let Some(name) = store::revoke(&mut tx, id, access.account_id).await? else {
-        return Err(CoreError::NotFound(format!(
-            "Account {} has no API token {id}.",
-            access.account
-        ))
-        .into());
-    };
-    Entry {
-        account_id: access.account_id,
-        actor: &actor,
-        origin,
-        action: "api-token.revoked",
-        target: &name,
-        details: serde_json::json!({ "id": id }),
-    }
-    .record(&mut tx)
-    .await?;
+    let revoked = store::revoke(&mut tx, id, access.account_id).await?;
+    API_TOKENS
+        .record_revoked(&mut tx, access, &actor, origin, id, revoked)
+        .await?;
     commit_change(ctx, tx, "api-token").await?;
     tracing::info!(account = %access.account, token = %id, "API token revoked");
     Ok(())

@@ -15,12 +15,15 @@ pub struct Attempt {
     pub return_to: String,
 }
 
-/// Deletes the log-ins nobody finished in time.
-pub async fn delete_expired(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM login_attempts WHERE expires_at < now()")
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Deletes the log-ins nobody finished in time (the sweeper's part for this table); returns
+/// how many.
+pub async fn delete_expired(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query!("DELETE FROM login_attempts WHERE expires_at < now()")
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Stores a log-in started with `provider` under `state_hash`, for `ttl_secs` seconds.

@@ -15,6 +15,7 @@ pub use handlers::*;
 use chrono::{DateTime, Utc};
 use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::{commit_change, AccountAccess, Role};
+use flotilla_core::removal::Removal;
 use flotilla_core::{AppContext, Error as CoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -152,11 +153,8 @@ async fn remove(
     store::lock_account(&mut tx, access.account_id).await?;
     let members = store::delete_memberships(&mut tx, access.account_id, email).await?;
     let invitations = store::delete_invitation(&mut tx, access.account_id, email).await?;
-    if members + invitations == 0 {
-        return Err(
-            CoreError::NotFound(format!("{email} is not a member of {}.", access.account)).into(),
-        );
-    }
+    (members + invitations)
+        .or_not_found(|| format!("{email} is not a member of {}.", access.account))?;
     keep_an_owner(&mut tx, access.account_id).await?;
     Entry {
         account_id: access.account_id,

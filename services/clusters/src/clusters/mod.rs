@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use flotilla_core::audit::{Actor, Entry, Origin};
 use flotilla_core::auth::{commit_change, AccountAccess};
 use flotilla_core::http::paging::PageQuery;
+use flotilla_core::removal::Removal;
 use flotilla_core::{AppContext, Error};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -191,16 +192,26 @@ pub async fn load(
 
 /// The 404 for a cluster the account does not have.
 pub fn no_such_cluster(account: &str, cluster: &str) -> Error {
+    Error::NotFound(missing_cluster(account, cluster))
+}
+
+/// What the 404 for a cluster the account does not have says.
+fn missing_cluster(account: &str, cluster: &str) -> String {
     let shown: String = cluster.chars().take(63).collect();
-    Error::NotFound(format!("Account {account} has no cluster named {shown:?}."))
+    format!("Account {account} has no cluster named {shown:?}.")
 }
 
 /// The 404 for an identity CA the cluster does not trust (or a fingerprint that is not one).
 pub fn no_such_identity_ca(cluster: &str, sha256: &str) -> Error {
-    Error::NotFound(format!(
+    Error::NotFound(missing_identity_ca(cluster, sha256))
+}
+
+/// What the 404 for an identity CA the cluster does not trust says.
+fn missing_identity_ca(cluster: &str, sha256: &str) -> String {
+    format!(
         "Cluster {cluster:?} has no identity CA with SHA-256 fingerprint {:?}.",
         sha256.chars().take(64).collect::<String>()
-    ))
+    )
 }
 
 /// Deregisters the cluster `cluster` of the caller's account, with its audit entry; every
@@ -213,8 +224,9 @@ pub async fn deregister_cluster(
     cluster: &str,
 ) -> Result<(), Error> {
     let mut tx = ctx.db.begin().await?;
-    let gone = store::delete(&mut tx, access.account_id, cluster).await?;
-    let (id, server) = gone.ok_or_else(|| no_such_cluster(&access.account, cluster))?;
+    let (id, server) = store::delete(&mut tx, access.account_id, cluster)
+        .await?
+        .or_not_found(|| missing_cluster(&access.account, cluster))?;
     Entry {
         account_id: access.account_id,
         actor,
@@ -252,9 +264,9 @@ pub async fn stop_trusting_identity_ca(
                 .into(),
         ));
     }
-    if !store::delete_identity_ca(&mut tx, id, fingerprint).await? {
-        return Err(no_such_identity_ca(cluster, sha256));
-    }
+    store::delete_identity_ca(&mut tx, id, fingerprint)
+        .await?
+        .or_not_found(|| missing_identity_ca(cluster, sha256))?;
     let detail = format!("identity CA {sha256} removed: no longer trusted");
     record_event(&mut tx, id, "identity-ca-removed", &detail).await?;
     Entry {

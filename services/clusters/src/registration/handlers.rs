@@ -1,9 +1,10 @@
 //! The registration endpoint: `PUT /api/v1/accounts/{account}/clusters/{cluster}`.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use flotilla_core::audit::Origin;
+use flotilla_core::conditional::IfNoneMatch;
 use flotilla_core::http::problem_responses::NoSuchVisibleAccount;
 use flotilla_core::names::ClusterName;
 use flotilla_core::{AppContext, Error, Problem};
@@ -34,7 +35,7 @@ pub async fn register(
     State(ctx): State<AppContext>,
     RegistrarOf(registrar): RegistrarOf,
     origin: Origin,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     Path(path): Path<(String, String)>,
     Json(body): Json<ClusterRegistration>,
 ) -> Result<(StatusCode, Json<Registered>), Error> {
@@ -45,9 +46,7 @@ pub async fn register(
     if let Registrar::Token(token) = &registrar {
         checked.labels = Some(apply_token_labels(checked.labels.take(), &token.labels)?);
     }
-    let create_only = headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == b"*");
+    let create_only = if_none_match.only_create();
     let (outcome, cluster) = register_cluster(
         &ctx,
         &registrar,

@@ -7,11 +7,13 @@
 pub mod handlers;
 pub mod store;
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
-use flotilla_core::audit::{Actor, Entry, Origin};
+use flotilla_core::audit::{Actor, Origin};
 use flotilla_core::auth::credentials::REGISTRATION_TOKEN_PREFIX;
 use flotilla_core::auth::{opaque, AccountAccess};
-use flotilla_core::names::{short_text, SHORT_TEXT_RULE};
+use flotilla_core::tokens::{check_label, check_lifetime, TokenKind};
 use flotilla_core::{AppContext, Error, FieldError};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -19,6 +21,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::labels::{self, Labels};
+
+/// Registration tokens, as the shared token rules name them.
+const REGISTRATION_TOKENS: TokenKind = TokenKind {
+    noun: "registration token",
+    audit_noun: "registration-token",
+    prefix: REGISTRATION_TOKEN_PREFIX,
+};
 
 /// Default time to live.
 pub const DEFAULT_TTL_SECS: u64 = 3600;
@@ -109,12 +118,16 @@ impl NewRegistrationToken {
     /// The token to create, or every problem with the request.
     pub fn check(self) -> Result<CheckedToken, Error> {
         let mut errors = Vec::new();
-        let description = short_text(&self.description).unwrap_or_default();
-        if description.is_empty() {
-            errors.push(FieldError::new("/description", SHORT_TEXT_RULE));
-        }
+        let description = match check_label("/description", &self.description) {
+            Ok(description) => description,
+            Err(refused) => {
+                errors.push(refused);
+                ""
+            }
+        };
         let ttl = self.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
-        if ttl == 0 || ttl > MAX_TTL_SECS {
+        let longest = Duration::from_secs(MAX_TTL_SECS);
+        if check_lifetime(Duration::from_secs(ttl), longest).is_err() {
             errors.push(FieldError::new(
                 "/ttl_seconds",
                 format!("must be from 1 to {MAX_TTL_SECS} seconds (7 days); got {ttl}"),
@@ -148,8 +161,8 @@ pub async fn create_token(
     origin: &Origin,
     new: CheckedToken,
 ) -> Result<CreatedRegistrationToken, Error> {
-    let (token, lookup) = opaque::new_token(REGISTRATION_TOKEN_PREFIX);
-    let id = Uuid::new_v4();
+    let minted = REGISTRATION_TOKENS.mint();
+    let id = minted.id;
     let labels_json = serde_json::to_value(&new.labels).map_err(anyhow::Error::from)?;
     let mut tx = ctx.db.begin().await?;
     let (created_at, expires_at) = store::insert(
@@ -157,8 +170,8 @@ pub async fn create_token(
         &store::NewToken {
             id,
             account_id: access.account_id,
-            lookup: &lookup,
-            secret_hash: &opaque::hash(&token),
+            lookup: &minted.lookup,
+            secret_hash: &minted.secret_hash,
             description: &new.description,
             labels: &labels_json.to_string(),
             max_uses: new.max_uses as i32,
@@ -167,22 +180,16 @@ pub async fn create_token(
         },
     )
     .await?;
-    Entry {
-        account_id: access.account_id,
-        actor,
-        origin,
-        action: "registration-token.created",
-        target: &new.description,
-        details: serde_json::json!({
-            "id": id, "max_uses": new.max_uses, "expires_at": expires_at, "labels": labels_json,
-        }),
-    }
-    .record(&mut tx)
-    .await?;
+    let details = serde_json::json!({
+        "id": id, "max_uses": new.max_uses, "expires_at": expires_at, "labels": labels_json,
+    });
+    REGISTRATION_TOKENS
+        .record_created(&mut tx, access, actor, origin, &new.description, details)
+        .await?;
     tx.commit().await?;
     let details = RegistrationToken {
         id,
-        prefix: format!("{REGISTRATION_TOKEN_PREFIX}{lookup}"),
+        prefix: REGISTRATION_TOKENS.shown_prefix(&minted.lookup),
         description: new.description,
         labels: new.labels,
         max_uses: new.max_uses as i32,
@@ -193,7 +200,10 @@ pub async fn create_token(
         last_used_at: None,
         revoked_at: None,
     };
-    Ok(CreatedRegistrationToken { token, details })
+    Ok(CreatedRegistrationToken {
+        token: minted.token,
+        details,
+    })
 }
 
 /// The registration tokens of `account_id`, newest first, never their secrets.
@@ -218,7 +228,7 @@ pub async fn list_tokens(
             RegistrationToken {
                 id: row.id,
                 description: row.description,
-                prefix: format!("{REGISTRATION_TOKEN_PREFIX}{}", row.prefix),
+                prefix: REGISTRATION_TOKENS.shown_prefix(&row.prefix),
                 labels: serde_json::from_str(&row.labels).unwrap_or_default(),
                 max_uses: row.max_uses,
                 uses: row.uses,
@@ -241,23 +251,10 @@ pub async fn revoke_token(
     id: Uuid,
 ) -> Result<(), Error> {
     let mut tx = ctx.db.begin().await?;
-    let description = store::revoke(&mut tx, id, access.account_id).await?;
-    let description = description.ok_or_else(|| {
-        Error::NotFound(format!(
-            "Account {} has no registration token {id}.",
-            access.account
-        ))
-    })?;
-    Entry {
-        account_id: access.account_id,
-        actor,
-        origin,
-        action: "registration-token.revoked",
-        target: &description,
-        details: serde_json::json!({ "id": id }),
-    }
-    .record(&mut tx)
-    .await?;
+    let revoked = store::revoke(&mut tx, id, access.account_id).await?;
+    REGISTRATION_TOKENS
+        .record_revoked(&mut tx, access, actor, origin, id, revoked)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use flotilla_clusters::agent::{no_longer_registered, AgentOf};
+use flotilla_core::removal::Removal;
 use flotilla_core::{AppContext, Error, Problem};
 
 use super::{store, Endpoint, EndpointReport, EndpointView, Fields};
@@ -80,14 +81,15 @@ pub async fn delete(
     let host = Host::parse(&host, &agent.account, &ctx.config.dns_base_domain)
         .map_err(|e| Error::invalid("host", e))?;
     let mut conn = ctx.db.acquire().await?;
-    let deleted = store::delete(&mut conn, agent.cluster_id, &host).await?;
-    if !deleted {
-        return Err(Error::NotFound(format!(
-            "Cluster {} reports no endpoint for {}.",
-            agent.cluster,
-            host.as_str()
-        )));
-    }
+    store::delete(&mut conn, agent.cluster_id, &host)
+        .await?
+        .or_not_found(|| {
+            format!(
+                "Cluster {} reports no endpoint for {}.",
+                agent.cluster,
+                host.as_str()
+            )
+        })?;
     Ok(StatusCode::NO_CONTENT)
 }
 

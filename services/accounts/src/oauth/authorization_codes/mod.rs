@@ -23,7 +23,7 @@ use crate::Accounts;
 const CODE_TTL: Duration = Duration::from_secs(60);
 
 /// Issues a new code for `person`'s consent to `client_id` (with `scope`, sent to
-/// `redirect_uri`, bound to the PKCE `challenge`), after clearing long-expired ones.
+/// `redirect_uri`, bound to the PKCE `challenge`).
 pub async fn create(
     ctx: &AppContext,
     person: Uuid,
@@ -34,7 +34,6 @@ pub async fn create(
 ) -> Result<String> {
     let code = opaque::new_secret();
     let mut conn = ctx.db.acquire().await?;
-    store::delete_expired(&mut conn).await?;
     let new = store::NewAuthorizationCode {
         code_hash: &opaque::hash(&code),
         person_id: person,

@@ -44,12 +44,15 @@ pub struct PresentedAuthorizationCode {
     pub grant_id: Option<Uuid>,
 }
 
-/// Deletes authorization codes expired for over a day.
-pub async fn delete_expired(conn: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query!("DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 day'")
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Deletes authorization codes expired for over a day (the sweeper's part for this table);
+/// returns how many. The day keeps a replayed code recognisable as one for a while.
+pub async fn delete_expired(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query!("DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 day'")
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Stores a new, unused authorization code.

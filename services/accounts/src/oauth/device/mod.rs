@@ -70,7 +70,6 @@ pub async fn new_authorization(
     let device_code = opaque::new_secret();
     let device_code_hash = opaque::hash(&device_code);
     let mut conn = ctx.db.acquire().await?;
-    store::delete_expired(&mut conn).await?;
     let user_code = loop {
         let candidate = new_user_code();
         let new = store::NewDeviceCode {

@@ -38,12 +38,15 @@ pub struct PolledDeviceCode {
     pub person_id: Option<Uuid>,
 }
 
-/// Deletes device authorizations expired for over a day.
-pub async fn delete_expired(conn: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query!("DELETE FROM device_codes WHERE expires_at < now() - interval '1 day'")
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Deletes device authorizations expired for over a day (the sweeper's part for this
+/// table); returns how many.
+pub async fn delete_expired(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query!("DELETE FROM device_codes WHERE expires_at < now() - interval '1 day'")
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Stores a pending device authorization; `false` when its user code is already taken (the
