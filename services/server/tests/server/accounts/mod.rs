@@ -6,3 +6,4 @@ mod grants;
 mod isolation;
 mod login;
 mod secrets;
+mod sweeper;
