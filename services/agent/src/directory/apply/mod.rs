@@ -1,6 +1,7 @@
 //! Writing what the directory's plans say: the Kubeconfigs' Secrets (only those the agent
 //! made: a Secret of that name made by anyone else is left alone and the status says so), the
-//! resources' statuses (only when they change), and the ConfigMaps of trusted identities.
+//! resources' statuses (only when they change), and the ConfigMaps of trusted identities
+//! (`config_maps.rs`).
 //! Every write is a merge patch or a create; the agent never lists Secrets or ConfigMaps.
 
 use std::collections::{BTreeMap, HashMap};
@@ -9,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::ByteString;
 use kube::api::{ApiResource, DynamicObject, Patch, PatchParams, PostParams};
@@ -21,6 +22,9 @@ use super::kubeconfigs::Server;
 use super::resources::{kubeconfigs, GROUP, VERSION};
 use crate::identity::ca::{pem_of, IdentityCa, Purpose};
 use crate::k8s::{describe, is_conflict, is_not_found};
+
+mod config_maps;
+pub use config_maps::write_config_map;
 
 /// The label on what the agent writes, by which it knows its own.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "flotilla-agent");
@@ -330,90 +334,4 @@ pub async fn write_status(
     .await
     .map(|_| ())
     .map_err(|e| describe(&e))
-}
-
-/// Makes the ConfigMap `name` of `namespace` hold exactly `data` (keys it no longer has are
-/// removed), creating it if there is none; one that is not the agent's is left alone. One the
-/// agent wrote is patched from what it wrote, without reading it first. Whether it wrote.
-pub async fn write_config_map(
-    client: &Client,
-    written: &Written,
-    namespace: &str,
-    name: &str,
-    data: &BTreeMap<String, String>,
-) -> Result<bool, String> {
-    let key = (namespace.to_owned(), name.to_owned());
-    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
-    let current = match written.map(&key) {
-        Some(current) => current,
-        None => match api.get(name).await {
-            Ok(existing) if is_ours(&existing.metadata) => existing.data.unwrap_or_default(),
-            Ok(_) => {
-                return Err(format!(
-                "the ConfigMap {namespace}/{name} is not the agent's (no {}={} label): left alone",
-                MANAGED_BY.0, MANAGED_BY.1
-            ))
-            }
-            Err(e) if is_not_found(&e) => return create_config_map(&api, written, key, data).await,
-            Err(e) => return Err(describe(&e)),
-        },
-    };
-    if &current == data {
-        written.remember_map(key, Some(current));
-        return Ok(false);
-    }
-    let mut patch: serde_json::Map<String, Value> = current
-        .keys()
-        .filter(|k| !data.contains_key(*k))
-        .map(|k| (k.clone(), Value::Null))
-        .collect();
-    patch.extend(
-        data.iter()
-            .filter(|(k, v)| current.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), json!(v))),
-    );
-    match api
-        .patch(
-            name,
-            &PatchParams::default(),
-            &Patch::Merge(json!({"data": patch})),
-        )
-        .await
-    {
-        Ok(_) => {
-            written.remember_map(key, Some(data.clone()));
-            Ok(true)
-        }
-        Err(e) => {
-            // Deleted or changed behind the agent's back: read it again next time.
-            written.remember_map(key, None);
-            Err(describe(&e))
-        }
-    }
-}
-
-async fn create_config_map(
-    api: &Api<ConfigMap>,
-    written: &Written,
-    key: (String, String),
-    data: &BTreeMap<String, String>,
-) -> Result<bool, String> {
-    let map = ConfigMap {
-        metadata: ObjectMeta {
-            name: Some(key.1.clone()),
-            namespace: Some(key.0.clone()),
-            labels: Some(BTreeMap::from([(
-                MANAGED_BY.0.to_owned(),
-                MANAGED_BY.1.to_owned(),
-            )])),
-            ..ObjectMeta::default()
-        },
-        data: Some(data.clone()),
-        ..ConfigMap::default()
-    };
-    api.create(&PostParams::default(), &map)
-        .await
-        .map_err(|e| describe(&e))?;
-    written.remember_map(key, Some(data.clone()));
-    Ok(true)
 }
