@@ -105,7 +105,7 @@ async fn register(ctx: &Ctx, flotilla: &Flotilla) -> Result<Option<String>, Stri
     let region = match &ctx.config.region {
         Some(region) => Some(region.clone()),
         None => {
-            ctx.watches.nodes.wait_until_ready().await.ok();
+            ctx.watches.nodes_ready().await;
             ctx.watches.region()
         }
     };

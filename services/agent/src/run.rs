@@ -159,17 +159,20 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> anyhow::Result<
     Ok(())
 }
 
-/// Keeps the Kubernetes condition of readiness current.
+/// Keeps the Kubernetes condition of readiness current: which watches fail, and which have
+/// not had their first complete list yet.
 async fn watch_health(ctx: Arc<Ctx>) {
     let mut stop = ctx.stop.clone();
-    ctx.watches.ready().await;
     loop {
         match ctx.watches.problem() {
             None => ctx.health.ok(Condition::Kubernetes),
             Some(why) => ctx.health.problem(Condition::Kubernetes, why),
         }
-        if !crate::backoff::pause(std::time::Duration::from_secs(1), &mut stop).await {
-            return;
+        let pause = crate::backoff::pause(std::time::Duration::from_secs(1), &mut stop);
+        tokio::select! {
+            // The last list makes the agent ready at once, not at the next look.
+            _ = ctx.watches.ready(), if !ctx.watches.synced() => {}
+            go_on = pause => if !go_on { return; },
         }
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::k8s::watches::{describe_problems, reflect_into, trim_meta, Problems};
+use crate::k8s::watches::{reflect_into, trim_meta, Progress};
 
 /// The API group of Admiralty's resources.
 pub const GROUP: &str = "multicluster.admiralty.io";
@@ -48,33 +48,33 @@ pub struct Watched {
     pub providers: Store<DynamicObject>,
     /// Notified on every change of either.
     pub changed: Arc<Notify>,
-    /// What is wrong with either watch.
-    pub problems: Problems,
+    /// How far either watch has come.
+    pub progress: Progress,
 }
 
 impl Watched {
     /// Starts watching both kinds cluster-wide.
     pub fn start(client: &Client) -> Self {
         let changed = Arc::new(Notify::new());
-        let problems = Problems::default();
+        let progress = Progress::default();
         let watch = |resource: ApiResource, kind: &'static str| {
             let writer = Writer::new(resource.clone());
             let store = writer.as_reader();
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-            reflect_into(api, writer, kind, trim_meta, Some(&changed), &problems);
+            reflect_into(api, writer, kind, trim_meta, Some(&changed), &progress);
             store
         };
         Watched {
             kubeconfigs: watch(kubeconfigs(), "kubeconfigs"),
             providers: watch(trusted_identity_providers(), "trustedidentityproviders"),
             changed: Arc::clone(&changed),
-            problems,
+            progress,
         }
     }
 
     /// What is wrong with the watches now, if anything (a missing CRD shows here).
     pub fn problem(&self) -> Option<String> {
-        describe_problems(&self.problems)
+        self.progress.problem()
     }
 }
 

@@ -2,9 +2,11 @@
 //! EndpointSlices (is a backend ready?) and Nodes (the region, and the heartbeat's figures).
 //! Each keeps an in-memory store that kube-rs fills from a LIST and keeps current with a
 //! WATCH (re-listing after any gap), and every event wakes the endpoint reporter. Fields the
-//! agent never reads are dropped as objects arrive, to keep its memory small.
+//! agent never reads are dropped as objects arrive, to keep its memory small. [`Progress`]
+//! says which watch has had its first complete list and which fails, for readiness and for
+//! the tasks that wait for the lists.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
@@ -16,10 +18,17 @@ use kube::runtime::reflector::{self, store::Writer, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 /// The nodes' label naming their region.
 pub const REGION_LABEL: &str = "topology.kubernetes.io/region";
+
+const INGRESSES: &str = "ingresses";
+const SERVICES: &str = "services";
+const ENDPOINT_SLICES: &str = "endpointslices";
+const NODES: &str = "nodes";
+/// Every kind [`Watches`] reflects.
+const KINDS: [&str; 4] = [INGRESSES, SERVICES, ENDPOINT_SLICES, NODES];
 
 /// The stores, and what wakes their readers.
 #[derive(Clone)]
@@ -34,47 +43,59 @@ pub struct Watches {
     pub nodes: Store<Node>,
     /// Notified on every change of Ingresses, Services and EndpointSlices.
     pub changed: Arc<Notify>,
-    problems: Problems,
+    progress: Progress,
 }
 
 impl Watches {
     /// Starts the four reflectors.
     pub fn start(client: &Client) -> Watches {
         let changed = Arc::new(Notify::new());
-        let problems = Arc::new(Mutex::new(BTreeMap::new()));
-        let ingresses = reflect(client, "ingresses", trim_ingress, Some(&changed), &problems);
-        let services = reflect(client, "services", trim_service, Some(&changed), &problems);
+        let progress = Progress::default();
+        let ingresses = reflect(client, INGRESSES, trim_ingress, Some(&changed), &progress);
+        let services = reflect(client, SERVICES, trim_service, Some(&changed), &progress);
         let slices = reflect(
             client,
-            "endpointslices",
+            ENDPOINT_SLICES,
             trim_slice,
             Some(&changed),
-            &problems,
+            &progress,
         );
-        let nodes = reflect(client, "nodes", trim_node, None, &problems);
+        let nodes = reflect(client, NODES, trim_node, None, &progress);
         Watches {
             ingresses,
             services,
             slices,
             nodes,
             changed,
-            problems,
+            progress,
         }
     }
 
     /// Waits until every store holds its first complete list.
     pub async fn ready(&self) {
-        let _ = tokio::join!(
-            self.ingresses.wait_until_ready(),
-            self.services.wait_until_ready(),
-            self.slices.wait_until_ready(),
-            self.nodes.wait_until_ready(),
-        );
+        self.progress.listed(&KINDS).await;
     }
 
-    /// What is wrong with the watches now (a failing list or watch), if anything.
+    /// Whether every store holds its first complete list.
+    pub fn synced(&self) -> bool {
+        self.progress.unlisted(&KINDS).is_empty()
+    }
+
+    /// Waits until the store of nodes holds its first complete list.
+    pub async fn nodes_ready(&self) {
+        self.progress.listed(&[NODES]).await;
+    }
+
+    /// Why the watches do not serve yet, if they do not: a failing list or watch, or the kinds
+    /// still waiting for their first complete list.
     pub fn problem(&self) -> Option<String> {
-        describe_problems(&self.problems)
+        let unlisted = self.progress.unlisted(&KINDS);
+        let waiting = (!unlisted.is_empty())
+            .then(|| format!("the watches of {} have not synced yet", unlisted.join(", ")));
+        match (self.progress.problem(), waiting) {
+            (Some(failing), Some(waiting)) => Some(format!("{failing}; {waiting}")),
+            (failing, waiting) => failing.or(waiting),
+        }
     }
 
     /// The region most nodes carry in `topology.kubernetes.io/region`.
@@ -107,19 +128,68 @@ impl Watches {
     }
 }
 
-/// What is wrong with each failing watch, by kind.
-pub type Problems = Arc<Mutex<BTreeMap<&'static str, String>>>;
+/// How far each watch has come, by kind: whether it has had its first complete list, and what
+/// fails now.
+///
+/// Any number of tasks may wait here for the lists. kube-runtime's `Store::wait_until_ready`
+/// cannot serve several: all clones of a store share one oneshot receiver, which keeps the
+/// waker of the task that polled it last only, so that any other task waiting then sleeps
+/// for ever. The agent has three such waiters (readiness, registration, the reporter), and
+/// a standby replica whose lists answered after it had found its cluster known stayed
+/// unready with every watch running.
+#[derive(Clone, Default)]
+pub struct Progress {
+    listed: watch::Sender<BTreeSet<&'static str>>,
+    problems: Arc<Mutex<BTreeMap<&'static str, String>>>,
+}
 
-/// The failing watches of `problems` in words, if any fails.
-pub fn describe_problems(problems: &Problems) -> Option<String> {
-    let problems = problems.lock().ok()?;
-    (!problems.is_empty()).then(|| {
-        problems
+impl Progress {
+    /// Waits until the watch of each of `kinds` has had its first complete list.
+    pub async fn listed(&self, kinds: &[&'static str]) {
+        let mut listed = self.listed.subscribe();
+        // The sender lives in `self`, so the channel cannot close while this waits.
+        let _ = listed
+            .wait_for(|done| kinds.iter().all(|kind| done.contains(kind)))
+            .await;
+    }
+
+    /// Those of `kinds` whose watch has not had its first complete list yet.
+    pub fn unlisted(&self, kinds: &[&'static str]) -> Vec<&'static str> {
+        let done = self.listed.borrow();
+        kinds
             .iter()
-            .map(|(kind, why)| format!("watching {kind}: {why}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    })
+            .copied()
+            .filter(|kind| !done.contains(kind))
+            .collect()
+    }
+
+    /// The failing watches in words, if any fails.
+    pub fn problem(&self) -> Option<String> {
+        let problems = self.problems.lock().ok()?;
+        (!problems.is_empty()).then(|| {
+            problems
+                .iter()
+                .map(|(kind, why)| format!("watching {kind}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    fn list_done(&self, kind: &'static str) {
+        self.listed.send_if_modified(|done| done.insert(kind));
+    }
+
+    fn succeeded(&self, kind: &'static str) {
+        if let Ok(mut problems) = self.problems.lock() {
+            problems.remove(kind);
+        }
+    }
+
+    fn failed(&self, kind: &'static str, why: String) {
+        if let Ok(mut problems) = self.problems.lock() {
+            problems.insert(kind, why);
+        }
+    }
 }
 
 /// Runs a reflector of every `K` in the cluster, trimming each object with `trim`, and
@@ -129,7 +199,7 @@ fn reflect<K>(
     kind: &'static str,
     trim: fn(&mut K),
     changed: Option<&Arc<Notify>>,
-    problems: &Problems,
+    progress: &Progress,
 ) -> Store<K>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
@@ -141,20 +211,20 @@ where
         kind,
         trim,
         changed,
-        problems,
+        progress,
     );
     reader
 }
 
 /// Runs a reflector of `api` into `writer` (any kind, typed or dynamic), trimming each object
-/// with `trim`, notifying `changed` of every change, and keeping `problems[kind]` current.
+/// with `trim`, notifying `changed` of every change, and keeping `progress` of `kind` current.
 pub fn reflect_into<K>(
     api: Api<K>,
     writer: Writer<K>,
     kind: &'static str,
     trim: fn(&mut K),
     changed: Option<&Arc<Notify>>,
-    problems: &Problems,
+    progress: &Progress,
 ) where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Clone + Eq + std::hash::Hash + Send + Sync,
@@ -164,14 +234,16 @@ pub fn reflect_into<K>(
         .modify(trim)
         .reflect(writer);
     let changed = changed.cloned();
-    let problems = Arc::clone(problems);
+    let progress = progress.clone();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         while let Some(event) = stream.next().await {
             match event {
                 Ok(event) => {
-                    if let Ok(mut p) = problems.lock() {
-                        p.remove(kind);
+                    progress.succeeded(kind);
+                    // `reflect` has applied the event to the store already: it holds the list.
+                    if matches!(event, watcher::Event::InitDone) {
+                        progress.list_done(kind);
                     }
                     let settled = matches!(
                         event,
@@ -185,9 +257,7 @@ pub fn reflect_into<K>(
                 }
                 Err(e) => {
                     tracing::warn!(kind, error = %e, "watching Kubernetes failed; retrying with backoff");
-                    if let Ok(mut p) = problems.lock() {
-                        p.insert(kind, e.to_string());
-                    }
+                    progress.failed(kind, e.to_string());
                 }
             }
         }
@@ -238,5 +308,80 @@ fn trim_node(node: &mut Node) {
         status.addresses = None;
         status.capacity = None;
         status.allocatable = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn watches(progress: &Progress) -> Watches {
+        Watches {
+            ingresses: reflector::store().0,
+            services: reflector::store().0,
+            slices: reflector::store().0,
+            nodes: reflector::store().0,
+            changed: Arc::new(Notify::new()),
+            progress: progress.clone(),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_task_waiting_for_the_lists_wakes_when_they_are_in() {
+        let progress = Progress::default();
+        let watches = watches(&progress);
+        let waiting: Vec<_> = (0..3)
+            .map(|i| {
+                let watches = watches.clone();
+                tokio::spawn(async move {
+                    if i == 0 {
+                        watches.nodes_ready().await;
+                    }
+                    watches.ready().await;
+                })
+            })
+            .collect();
+        // Every waiter is parked before the first list comes in, and again before the last.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        for kind in KINDS {
+            progress.list_done(kind);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for (i, waiter) in waiting.into_iter().enumerate() {
+            tokio::time::timeout(Duration::from_secs(5), waiter)
+                .await
+                .unwrap_or_else(|_| panic!("waiter {i} was never woken"))
+                .expect("the waiter ends");
+        }
+    }
+
+    #[test]
+    fn readiness_names_the_watches_not_synced_and_the_failing_ones() {
+        let progress = Progress::default();
+        let watches = watches(&progress);
+        assert_eq!(
+            watches.problem().as_deref(),
+            Some("the watches of ingresses, services, endpointslices, nodes have not synced yet")
+        );
+        for kind in [INGRESSES, SERVICES, ENDPOINT_SLICES] {
+            progress.list_done(kind);
+        }
+        progress.failed(NODES, "forbidden".into());
+        assert!(!watches.synced());
+        assert_eq!(
+            watches.problem().as_deref(),
+            Some("watching nodes: forbidden; the watches of nodes have not synced yet")
+        );
+        progress.succeeded(NODES);
+        progress.list_done(NODES);
+        assert!(watches.synced());
+        assert_eq!(watches.problem(), None);
+        progress.failed(SERVICES, "gone".into());
+        assert_eq!(
+            watches.problem().as_deref(),
+            Some("watching services: gone")
+        );
     }
 }
