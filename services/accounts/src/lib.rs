@@ -9,11 +9,13 @@ pub mod error;
 pub mod keys;
 pub mod login;
 pub mod members;
+pub mod metrics;
 pub mod oauth;
 pub mod pages;
 pub mod persons;
 pub mod rate_limit;
 pub mod sessions;
+pub mod settings;
 pub mod signup;
 pub mod sweeper;
 pub mod upstream;
@@ -24,12 +26,15 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::Router;
 use flotilla_core::config::Config;
+use flotilla_core::http::metrics::Metrics;
 use flotilla_core::{AppContext, Error as CoreError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use keys::Signer;
+use metrics::AccountsMetrics;
 use rate_limit::{Limit, RateLimiter};
+use settings::AccountsSettings;
 use upstream::Upstream;
 
 /// The service's own state (beside the shared [`AppContext`]), reached through an
@@ -41,15 +46,23 @@ pub struct Accounts {
     pub upstream: Upstream,
     /// Rate limits of this replica.
     pub limiter: RateLimiter,
+    /// The service's metrics.
+    pub metrics: AccountsMetrics,
 }
 
 impl Accounts {
-    /// The service's state for `config`: reads the providers and the wrapping key.
-    pub fn new(config: &Config) -> anyhow::Result<Arc<Self>> {
+    /// The service's state for `settings` (and the shared `config`): reads the providers and
+    /// the wrapping key, and registers the service's metrics in `metrics`.
+    pub fn new(
+        config: &Config,
+        settings: &AccountsSettings,
+        metrics: &Metrics,
+    ) -> anyhow::Result<Arc<Self>> {
         Ok(Arc::new(Self {
-            signer: Arc::new(Signer::new(config)?),
-            upstream: Upstream::new(upstream::providers::load(config)?)?,
+            signer: Arc::new(Signer::new(config, settings)?),
+            upstream: Upstream::new(upstream::providers::load(settings)?)?,
             limiter: RateLimiter::default(),
+            metrics: AccountsMetrics::registered(metrics),
         }))
     }
 
@@ -103,6 +116,10 @@ pub fn page_routes() -> Router<AppContext> {
 /// Call once the database is migrated. (The auth caches' listener serves every service; the
 /// server starts it.)
 pub fn spawn_workers(ctx: &AppContext, accounts: &Accounts) {
-    tokio::spawn(keys::run_rotation(ctx.clone(), accounts.signer.clone()));
+    tokio::spawn(keys::run_rotation(
+        ctx.clone(),
+        accounts.signer.clone(),
+        accounts.metrics.clone(),
+    ));
     tokio::spawn(sweeper::run_sweeper(ctx.clone()));
 }

@@ -5,7 +5,9 @@
 //! Each resource is a folder: its types and what it does in `mod.rs`, its SQL in
 //! `store.rs`, its endpoints in `handlers.rs` (registration also has `check.rs` for the
 //! body and `registrar.rs` for who registers). `agent` holds the extractors of the
-//! endpoints agents call, `assertion` how an agent is authenticated.
+//! endpoints agents call, `assertion` how an agent is authenticated. The service's settings
+//! (the heartbeat thresholds) are in `settings`, its metrics in `metrics`; [`Clusters`] holds
+//! both for the handlers and the sweeper.
 
 pub mod agent;
 pub mod assertion;
@@ -13,15 +15,42 @@ pub mod certificates;
 pub mod clusters;
 pub mod heartbeat;
 pub mod labels;
+pub mod metrics;
 pub mod registration;
 pub mod registration_tokens;
 pub mod responses;
+pub mod settings;
 pub mod status;
 
+use std::sync::Arc;
+
 use axum::Extension;
+use flotilla_core::http::metrics::Metrics;
 use flotilla_core::AppContext;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use metrics::ClusterMetrics;
+use settings::ClusterSettings;
+
+/// The service's own state (beside the shared [`AppContext`]), reached through an
+/// `Extension` layer.
+pub struct Clusters {
+    /// The service's settings.
+    pub settings: ClusterSettings,
+    /// The service's metrics.
+    pub metrics: ClusterMetrics,
+}
+
+impl Clusters {
+    /// The service's state for `settings`, its metrics registered in `metrics`.
+    pub fn new(settings: ClusterSettings, metrics: &Metrics) -> Arc<Self> {
+        Arc::new(Self {
+            settings,
+            metrics: ClusterMetrics::registered(metrics),
+        })
+    }
+}
 
 /// The service's JSON API, with its OpenAPI descriptions.
 pub fn api_routes() -> OpenApiRouter<AppContext> {
@@ -45,6 +74,6 @@ pub fn api_routes() -> OpenApiRouter<AppContext> {
 }
 
 /// The service's background work: the status sweeper. Call once the database is migrated.
-pub fn spawn_workers(ctx: &AppContext) {
-    tokio::spawn(status::run_sweeper(ctx.clone()));
+pub fn spawn_workers(ctx: &AppContext, clusters: &Arc<Clusters>) {
+    tokio::spawn(status::run_sweeper(ctx.clone(), clusters.clone()));
 }

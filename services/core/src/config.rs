@@ -1,6 +1,13 @@
 //! The configuration contract of ARCHITECTURE.md: every setting is a flag and an environment
 //! variable, parsed into typed values at start-up. A wrong value is refused with a message that
 //! names the setting (flag and variable) and says what is allowed.
+//!
+//! Here are the settings every service needs ([`Config`]: the database, which services run,
+//! the listener, the public URL, HTTP limits, proxies, logs) and the value parsers every
+//! service's settings use. Each service defines its own settings beside its code
+//! (`flotilla_accounts::settings`, `flotilla_clusters::settings`,
+//! `flotilla_directory::settings`, `flotilla_dns::settings`); the server flattens them all
+//! into one command line (`flotilla_server::settings`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -13,6 +20,11 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::http::client_addr::ForwardedHeader;
+
+/// The clap the services' settings derive `Args` with: they are parts of the server's one
+/// command line, so they are built by the same clap as [`Config`], through core, which every
+/// service already depends on.
+pub use clap;
 
 /// Settings shared by every Flotilla service, flattened into the server's command line.
 #[derive(Debug, Clone, Args)]
@@ -88,84 +100,11 @@ pub struct Config {
     #[arg(long, env = "FLOTILLA_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: u32,
 
-    /// Upstream OpenID provider's issuer URL (used by the accounts service).
-    #[arg(long, env = "FLOTILLA_OIDC_ISSUER", value_parser = parse_issuer)]
-    pub oidc_issuer: Option<Url>,
-
-    /// Client id registered for Flotilla at the upstream OpenID provider.
-    #[arg(long, env = "FLOTILLA_OIDC_CLIENT_ID")]
-    pub oidc_client_id: Option<String>,
-
-    /// Client secret registered for Flotilla at the upstream OpenID provider.
-    #[arg(long, env = "FLOTILLA_OIDC_CLIENT_SECRET", value_parser = parse_secret, hide_env_values = true)]
-    pub oidc_client_secret: Option<SecretString>,
-
-    /// A TOML file listing several upstream OpenID providers, each shown as a button on the
-    /// log-in page (see the README for its format).
-    #[arg(long, env = "FLOTILLA_OIDC_PROVIDERS_FILE")]
-    pub oidc_providers_file: Option<PathBuf>,
-
-    /// Secret wrapping the token-signing keys kept in Postgres: 32 random bytes, base64
-    /// (`openssl rand -base64 32`). Required outside development mode, which generates one in
-    /// the data directory.
-    #[arg(long, env = "FLOTILLA_SIGNING_KEY_WRAPPING_SECRET", value_parser = parse_wrapping_secret, hide_env_values = true)]
-    pub signing_key_wrapping_secret: Option<SecretString>,
-
-    /// Days a token-signing key signs before a new one takes over (1-365).
-    #[arg(long, env = "FLOTILLA_SIGNING_KEY_ROTATION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
-    pub signing_key_rotation_days: u32,
-
-    /// Seconds without a heartbeat after which a cluster is `stale` and its endpoints leave DNS
-    /// (1-3600). The default, 8, lets a heartbeat of the agent's default 5 s interval be almost
-    /// 3 s late, and keeps a dead cluster's addresses out of DNS within 10 s.
-    #[arg(long, env = "FLOTILLA_CLUSTER_STALE_AFTER", default_value = "8", value_parser = parse_timeout)]
-    pub cluster_stale_after: Seconds,
-
-    /// Seconds a stale cluster's heartbeats must keep arriving, without a gap of the stale
-    /// threshold, before it is `ready` again and its endpoints return to DNS (0-3600; 0: at its
-    /// first heartbeat). Damps a cluster whose heartbeats come and go: it leaves DNS once rather
-    /// than at every late beat. A cluster back from `offline`, or new, is ready at its first.
-    #[arg(long, env = "FLOTILLA_CLUSTER_RECOVER_AFTER", default_value = "4", value_parser = parse_recovery)]
-    pub cluster_recover_after: Seconds,
-
-    /// Seconds without a heartbeat after which a cluster is `offline` (1-3600; more than the
-    /// stale threshold).
-    #[arg(long, env = "FLOTILLA_CLUSTER_OFFLINE_AFTER", default_value = "300", value_parser = parse_timeout)]
-    pub cluster_offline_after: Seconds,
-
-    /// Seconds a SPIFFE bundle's consumers may wait before fetching it again: the bundles'
-    /// `spiffe_refresh_hint`, and the public bundles' `Cache-Control` max-age (1-3600).
-    #[arg(long, env = "FLOTILLA_SPIFFE_REFRESH_HINT", default_value = "300", value_parser = parse_timeout)]
-    pub spiffe_refresh_hint: Seconds,
-
+    // Here rather than in the DNS service's settings: it names every account's zone, which the
+    // accounts service, the console, the name check and DNS all show.
     /// Parent domain of the account zones: `<account>.<base>`.
     #[arg(long, env = "FLOTILLA_DNS_BASE_DOMAIN", default_value = "flotilla.localhost", value_parser = parse_domain)]
     pub dns_base_domain: String,
-
-    /// DNS provider: `none` (plan only), `route53` or `pdns`.
-    #[arg(long, env = "FLOTILLA_DNS_PROVIDER", value_enum, default_value_t = DnsProvider::None)]
-    pub dns_provider: DnsProvider,
-
-    /// Route53 hosted zone of the base domain (required with `--dns-provider route53`).
-    #[arg(long, env = "FLOTILLA_ROUTE53_HOSTED_ZONE_ID")]
-    pub route53_hosted_zone_id: Option<String>,
-
-    /// Seconds one DNS provider request may take; after that its outcome counts as unknown
-    /// and the zone is re-read to learn whether the change was applied (1-3600).
-    #[arg(long, env = "FLOTILLA_DNS_PROVIDER_TIMEOUT", default_value = "10", value_parser = parse_timeout)]
-    pub dns_provider_timeout: Seconds,
-
-    /// PowerDNS HTTP API URL (required with `--dns-provider pdns`).
-    #[arg(long, env = "FLOTILLA_PDNS_API_URL", value_parser = parse_http_url)]
-    pub pdns_api_url: Option<Url>,
-
-    /// PowerDNS API key (required with `--dns-provider pdns`).
-    #[arg(long, env = "FLOTILLA_PDNS_API_KEY", value_parser = parse_secret, hide_env_values = true)]
-    pub pdns_api_key: Option<SecretString>,
-
-    /// PowerDNS server id.
-    #[arg(long, env = "FLOTILLA_PDNS_SERVER_ID", default_value = "localhost")]
-    pub pdns_server_id: String,
 }
 
 /// How log lines are written.
@@ -216,17 +155,6 @@ impl std::fmt::Display for Service {
     }
 }
 
-/// Which DNS provider the reconciler drives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DnsProvider {
-    /// Plan only: records and changes are visible through the API but sent nowhere.
-    None,
-    /// Amazon Route53 (or a server speaking its API).
-    Route53,
-    /// The PowerDNS authoritative server's HTTP API.
-    Pdns,
-}
-
 /// A whole number of seconds, parsed from a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seconds(pub Duration);
@@ -254,6 +182,13 @@ fn parse_networks(value: &str) -> Result<Networks, String> {
 #[error("{0}")]
 pub struct ConfigError(String);
 
+impl ConfigError {
+    /// The error saying `message`, which names the settings involved (flag and variable).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
 impl Config {
     /// Whether this process runs `service`.
     pub fn runs(&self, service: Service) -> bool {
@@ -278,54 +213,6 @@ impl Config {
                 self.public_url
             ));
         }
-        if self.oidc_issuer.is_some() != self.oidc_client_id.is_some() {
-            return fail(
-                "FLOTILLA_OIDC_ISSUER (--oidc-issuer) and FLOTILLA_OIDC_CLIENT_ID \
-                 (--oidc-client-id) must be set together"
-                    .into(),
-            );
-        }
-        if self.oidc_client_secret.is_some() && self.oidc_client_id.is_none() {
-            return fail(
-                "FLOTILLA_OIDC_CLIENT_SECRET (--oidc-client-secret) is set without \
-                 FLOTILLA_OIDC_CLIENT_ID (--oidc-client-id) and FLOTILLA_OIDC_ISSUER"
-                    .into(),
-            );
-        }
-        match self.dns_provider {
-            DnsProvider::Route53 if self.route53_hosted_zone_id.is_none() => {
-                return fail(
-                    "FLOTILLA_ROUTE53_HOSTED_ZONE_ID (--route53-hosted-zone-id) is required when \
-                 FLOTILLA_DNS_PROVIDER is route53"
-                        .into(),
-                )
-            }
-            DnsProvider::Pdns if self.pdns_api_url.is_none() || self.pdns_api_key.is_none() => {
-                return fail(
-                    "FLOTILLA_PDNS_API_URL (--pdns-api-url) and FLOTILLA_PDNS_API_KEY \
-                     (--pdns-api-key) are required when FLOTILLA_DNS_PROVIDER is pdns"
-                        .into(),
-                )
-            }
-            _ => {}
-        }
-        if self.cluster_offline_after.0 <= self.cluster_stale_after.0 {
-            return fail(format!(
-                "FLOTILLA_CLUSTER_OFFLINE_AFTER (--cluster-offline-after) must be more than \
-                 FLOTILLA_CLUSTER_STALE_AFTER (--cluster-stale-after): {} s is not more than {} s",
-                self.cluster_offline_after.0.as_secs(),
-                self.cluster_stale_after.0.as_secs()
-            ));
-        }
-        if !self.dev && self.signing_key_wrapping_secret.is_none() {
-            return fail(
-                "FLOTILLA_SIGNING_KEY_WRAPPING_SECRET (--signing-key-wrapping-secret) is \
-                 required outside development mode: 32 random bytes in base64, e.g. from \
-                 `openssl rand -base64 32`. Keep it safe: without it the stored token-signing \
-                 keys cannot be read."
-                    .into(),
-            );
-        }
         Ok(())
     }
 }
@@ -346,25 +233,12 @@ fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
-fn parse_secret(value: &str) -> Result<SecretString, String> {
+/// A secret: any text but the empty one.
+pub fn parse_secret(value: &str) -> Result<SecretString, String> {
     if value.is_empty() {
         return Err("must not be empty".into());
     }
     Ok(SecretString::from(value.to_owned()))
-}
-
-fn parse_wrapping_secret(value: &str) -> Result<SecretString, String> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(value.trim())
-        .map_err(|_| "must be base64 (e.g. from `openssl rand -base64 32`)".to_string())?;
-    if bytes.len() != 32 {
-        return Err(format!(
-            "must decode to exactly 32 bytes, not {} (e.g. from `openssl rand -base64 32`)",
-            bytes.len()
-        ));
-    }
-    Ok(SecretString::from(value.trim().to_owned()))
 }
 
 fn parse_listen(value: &str) -> Result<SocketAddr, String> {
@@ -374,11 +248,13 @@ fn parse_listen(value: &str) -> Result<SocketAddr, String> {
     })
 }
 
-fn parse_timeout(value: &str) -> Result<Seconds, String> {
+/// Whole seconds from 1 to an hour.
+pub fn parse_timeout(value: &str) -> Result<Seconds, String> {
     parse_seconds(value, 1)
 }
 
-fn parse_recovery(value: &str) -> Result<Seconds, String> {
+/// Whole seconds from 0 to an hour: a wait that may be none.
+pub fn parse_recovery(value: &str) -> Result<Seconds, String> {
     parse_seconds(value, 0)
 }
 
@@ -392,7 +268,8 @@ fn parse_seconds(value: &str, least: u64) -> Result<Seconds, String> {
     }
 }
 
-fn parse_http_url(value: &str) -> Result<Url, String> {
+/// An http:// or https:// URL with a host and no credentials.
+pub fn parse_http_url(value: &str) -> Result<Url, String> {
     let url = Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
         return Err("must be an http:// or https:// URL with a host".into());
@@ -411,7 +288,8 @@ fn parse_public_url(value: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-fn parse_issuer(value: &str) -> Result<Url, String> {
+/// An OpenID issuer: https://, or http:// for a loopback host; no query or fragment.
+pub fn parse_issuer(value: &str) -> Result<Url, String> {
     let url = parse_public_url(value)?;
     if url.scheme() != "https" && !is_loopback_host(&url) {
         return Err("must be an https:// URL (http:// only for localhost)".into());
@@ -428,95 +306,5 @@ fn parse_domain(value: &str) -> Result<String, String> {
         Ok(domain)
     } else {
         Err("must be a DNS name made of labels of a-z, 0-9 and inner '-' (at most 200 characters), such as example.com".into())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        config: Config,
-    }
-
-    fn parse(args: &[&str]) -> Result<Config, String> {
-        let mut argv = vec!["flotilla-server"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv)
-            .map(|c| c.config)
-            .map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn defaults_follow_the_contract() {
-        let c = parse(&[]).expect("defaults parse");
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.public_url.as_str(), "http://localhost:8080/");
-        assert_eq!(c.data_dir, PathBuf::from(".flotilla"));
-        assert_eq!(c.body_limit, 1024 * 1024);
-        assert_eq!(c.dns_base_domain, "flotilla.localhost");
-        assert_eq!(c.dns_provider, DnsProvider::None);
-        assert_eq!(c.dns_provider_timeout.0, Duration::from_secs(10));
-        assert!(!c.dev);
-        let e = c.validate().unwrap_err().to_string();
-        assert!(e.contains("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET"), "{e}");
-        let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-        let c = parse(&["--signing-key-wrapping-secret", secret]).expect("parses");
-        c.validate().expect("defaults and a secret are valid");
-        parse(&["--dev"])
-            .expect("parses")
-            .validate()
-            .expect("dev needs no secret");
-    }
-
-    #[test]
-    fn services_are_a_comma_separated_subset() {
-        assert_eq!(parse(&[]).expect("defaults").services, Service::ALL);
-        let c = parse(&["--services", "directory,dns"]).expect("parses");
-        assert!(c.runs(Service::Dns) && c.runs(Service::Directory));
-        assert!(!c.runs(Service::Accounts) && !c.runs(Service::Clusters));
-        let e = parse(&["--services", "accounts,dsn"]).unwrap_err();
-        assert!(e.contains("--services") && e.contains("dsn"), "{e}");
-        assert!(e.contains("accounts, clusters, directory, dns"), "{e}");
-        let e = parse(&["--services", ""]).unwrap_err();
-        assert!(e.contains("--services"), "{e}");
-    }
-
-    #[test]
-    fn wrong_values_name_the_setting_and_what_is_allowed() {
-        let e = parse(&["--listen", "nope"]).unwrap_err();
-        assert!(
-            e.contains("--listen") && e.contains("127.0.0.1:8080"),
-            "{e}"
-        );
-        let e = parse(&["--dns-provider", "bind"]).unwrap_err();
-        assert!(e.contains("--dns-provider") && e.contains("route53"), "{e}");
-        let e = parse(&["--request-timeout", "0"]).unwrap_err();
-        assert!(e.contains("1 to 3600"), "{e}");
-        let e = parse(&["--dns-base-domain", "bad_domain!"]).unwrap_err();
-        assert!(e.contains("DNS name"), "{e}");
-        let e = parse(&["--dev", "--listen", "0.0.0.0:8080"])
-            .expect("parses")
-            .validate()
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("FLOTILLA_DEV") && e.contains("loopback"), "{e}");
-        let e = parse(&["--dns-provider", "pdns"])
-            .expect("parses")
-            .validate()
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("FLOTILLA_PDNS_API_URL"), "{e}");
-        let e = parse(&["--signing-key-wrapping-secret", "c2hvcnQ="]).unwrap_err();
-        assert!(e.contains("32 bytes"), "{e}");
-        let e = parse(&["--public-url", "http://flotilla.example.com"])
-            .expect("parses")
-            .validate()
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("https"), "{e}");
     }
 }

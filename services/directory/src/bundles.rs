@@ -19,11 +19,12 @@ use serde::Deserialize;
 use tokio::time::Instant;
 use utoipa::IntoParams;
 
-use crate::cache::Directory;
 use crate::conditional::{answer, PRIVATE};
+use crate::metrics::DirectoryMetrics;
 use crate::reader::DirectoryReader;
 use crate::snapshot::{BundleMap, SpiffeBundle};
 use crate::store;
+use crate::Directory;
 
 /// A read of the bundle map.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -84,7 +85,7 @@ pub async fn bundle_map(
     let deadline = Instant::now() + wait;
     // Subscribed before the first read: a change after that read wakes this request.
     let mut changes = ctx.changes.subscribe(reader.account_id);
-    let _waiting = Waiting::start(&ctx);
+    let _waiting = Waiting::start(&directory.metrics);
     loop {
         changes.borrow_and_update();
         let snapshot = directory.snapshot(&ctx, reader.account_id).await?;
@@ -108,9 +109,9 @@ pub async fn bundle_map(
 struct Waiting(prometheus_client::metrics::gauge::Gauge);
 
 impl Waiting {
-    fn start(ctx: &AppContext) -> Self {
-        ctx.metrics.long_polls.inc();
-        Self(ctx.metrics.long_polls.clone())
+    fn start(metrics: &DirectoryMetrics) -> Self {
+        metrics.long_polls.inc();
+        Self(metrics.long_polls.clone())
     }
 }
 
@@ -154,7 +155,7 @@ pub async fn public_bundle(
         .ok_or_else(not_found)?;
     let snapshot = directory.snapshot(&ctx, account_id).await?;
     let docs = snapshot.clusters.get(&cluster).ok_or_else(not_found)?;
-    let max_age = ctx.config.spiffe_refresh_hint.0.as_secs();
+    let max_age = directory.settings.spiffe_refresh_hint.0.as_secs();
     let cache_control =
         HeaderValue::from_str(&format!("public, max-age={max_age}")).unwrap_or(PRIVATE);
     Ok(answer(

@@ -10,6 +10,8 @@ use flotilla_core::{AppContext, Error};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+use crate::metrics::DirectoryMetrics;
+use crate::settings::DirectorySettings;
 use crate::snapshot::{self, Snapshot};
 
 /// Accounts beyond which the cache is simply cleared (a bound on memory, not an eviction
@@ -20,13 +22,20 @@ type Slot = Arc<OnceCell<Arc<Snapshot>>>;
 
 /// Snapshots by account, each with the version it was loaded for.
 #[derive(Default)]
-pub struct Directory {
+pub struct Snapshots {
     entries: Mutex<HashMap<Uuid, (u64, Slot)>>,
 }
 
-impl Directory {
-    /// The account's directory as of its current version.
-    pub async fn snapshot(&self, ctx: &AppContext, account: Uuid) -> Result<Arc<Snapshot>, Error> {
+impl Snapshots {
+    /// The account's directory as of its current version, rendered with `settings`; a load is
+    /// counted in `metrics`.
+    pub async fn snapshot(
+        &self,
+        ctx: &AppContext,
+        settings: &DirectorySettings,
+        metrics: &DirectoryMetrics,
+        account: Uuid,
+    ) -> Result<Arc<Snapshot>, Error> {
         let version = ctx.changes.version(account);
         let slot = {
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
@@ -44,8 +53,8 @@ impl Directory {
         };
         // A failed load leaves the cell empty: the next request tries again.
         slot.get_or_try_init(|| async {
-            ctx.metrics.directory_loads.inc();
-            snapshot::load(ctx, account).await.map(Arc::new)
+            metrics.snapshot_loads.inc();
+            snapshot::load(ctx, settings, account).await.map(Arc::new)
         })
         .await
         .cloned()

@@ -22,8 +22,8 @@ use serde_json::Value;
 use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
 use utoipa::ToSchema;
 
-use crate::cache::Directory;
 use crate::reader::DirectoryReader;
+use crate::Directory;
 use crate::{jwk, store};
 
 /// A cluster's published JWT authorities.

@@ -18,10 +18,10 @@ use flotilla_core::{AppContext, Error, Problem};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::cache::Directory;
 use crate::conditional::{answer, PRIVATE};
 use crate::reader::DirectoryReader;
 use crate::snapshot::{ClusterDocs, IdentityProvider, Kubeconfig};
+use crate::Directory;
 
 /// How a kubeconfig is wanted.
 #[derive(Debug, Deserialize, IntoParams)]

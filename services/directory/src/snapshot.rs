@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::jwk;
+use crate::settings::DirectorySettings;
 use crate::store::{self, ClusterEntry};
 
 /// A rendered document and its strong ETag (a digest of the body).
@@ -122,11 +123,15 @@ pub struct Snapshot {
     pub map: Rendered,
 }
 
-/// Reads and renders the directory of `account`.
-pub async fn load(ctx: &AppContext, account: Uuid) -> Result<Snapshot, Error> {
+/// Reads and renders the directory of `account`, with the refresh hint of `settings`.
+pub async fn load(
+    ctx: &AppContext,
+    settings: &DirectorySettings,
+    account: Uuid,
+) -> Result<Snapshot, Error> {
     let mut conn = ctx.db.acquire().await?;
     let clusters = store::clusters_of(&mut conn, account).await?;
-    render(clusters, ctx.config.spiffe_refresh_hint.0.as_secs())
+    render(clusters, settings.spiffe_refresh_hint.0.as_secs())
 }
 
 fn render(entries: Vec<ClusterEntry>, refresh_hint: u64) -> Result<Snapshot, Error> {

@@ -4,8 +4,10 @@
 //! (viewer or more) read them; nothing of another account is ever selected. The SQL is in the
 //! stores of what is read: `endpoints::store`, `reconciler::sets` and `reconciler::changes`.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
-use axum::Json;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use flotilla_core::auth::{AccountAccess, Role};
 use flotilla_core::http::paging::PageQuery;
@@ -20,6 +22,7 @@ use crate::reconciler::changes::{self, ActionView, HistoryFilter, StoredChange};
 use crate::reconciler::sets::{self, StoredSet};
 use crate::records::RecordData;
 use crate::responses::NoSuchAccount;
+use crate::Dns;
 
 /// One record set of a host.
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,12 +101,13 @@ pub struct RecordQuery {
     security(("bearer" = []), ("session" = [])))]
 pub async fn records(
     State(ctx): State<AppContext>,
+    Extension(dns): Extension<Arc<Dns>>,
     access: AccountAccess,
     Path(_account): Path<String>,
     Query(query): Query<RecordQuery>,
 ) -> Result<Json<RecordList>, Error> {
     access.require(Role::Viewer)?;
-    let zone = zone_of(&ctx.config);
+    let zone = zone_of(&dns.settings, &ctx.config.dns_base_domain);
     let mut conn = ctx.db.acquire().await?;
     let sets = sets::of_account(&mut conn, &zone, access.account_id, query.host.as_deref()).await?;
     let records = sets.into_iter().map(RecordView::of).collect();

@@ -15,12 +15,13 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::http::{header, Request};
-use flotilla_accounts::Accounts;
 use flotilla_core::auth::access_token::{audience, AccessClaims};
 use flotilla_core::auth::credentials::authenticate;
 use flotilla_core::auth::opaque;
-use flotilla_core::testing::{test_config, TestDb};
+use flotilla_core::testing::{TestDb, TEST_WRAPPING_SECRET};
 use flotilla_core::AppContext;
+use flotilla_server::services::Services;
+use flotilla_server::settings::Settings;
 use uuid::Uuid;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -53,13 +54,18 @@ fn main() {
 
 async fn run() {
     let db = TestDb::new().await;
-    let ctx = AppContext::new(
-        test_config(&["--public-url", "http://127.0.0.1:8080"]),
-        db.pool.clone(),
-    );
+    let settings = Settings::from_args(&[
+        "--signing-key-wrapping-secret",
+        TEST_WRAPPING_SECRET,
+        "--public-url",
+        "http://127.0.0.1:8080",
+    ])
+    .expect("the settings");
+    let ctx = AppContext::new(settings.config.clone(), db.pool.clone());
     ctx.readiness.set_ready();
-    let accounts = Accounts::new(&ctx.config).expect("the accounts state");
-    flotilla_server::app::spawn_workers(&ctx, &accounts);
+    let services = Services::new(&settings, &ctx).expect("the services' states");
+    let accounts = &services.accounts;
+    flotilla_server::app::spawn_workers(&ctx, &services);
     while !ctx.auth.listening.is_on() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -7,11 +7,8 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
-
 use axum::routing::get;
 use axum::{Extension, Router};
-use flotilla_accounts::Accounts;
 use flotilla_core::config::Service;
 use flotilla_core::http::{name_check, ops, serve_stack};
 use flotilla_core::{AppContext, Problem};
@@ -21,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::openapi::{self, describe_stack, mark};
+use crate::services::Services;
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -103,8 +101,9 @@ fn render(document: &OpenApiDocument) -> String {
     json
 }
 
-/// The whole application over `ctx`, wrapped in the shared HTTP stack.
-pub fn build(ctx: AppContext, accounts: Arc<Accounts>) -> Router {
+/// The whole application over `ctx` and the services' states, wrapped in the shared HTTP
+/// stack.
+pub fn build(ctx: AppContext, services: &Services) -> Router {
     let (api, document) = api(&ctx.config.services);
     // Bytes: each request clones a reference, not the document.
     let spec = Bytes::from(render(&document));
@@ -119,23 +118,26 @@ pub fn build(ctx: AppContext, accounts: Arc<Accounts>) -> Router {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec) }),
         )
         .merge(pages)
-        .layer(Extension(accounts))
+        .layer(Extension(services.accounts.clone()))
+        .layer(Extension(services.clusters.clone()))
+        .layer(Extension(services.directory.clone()))
+        .layer(Extension(services.dns.clone()))
         .with_state(ctx.clone())
         .merge(docs());
     serve_stack(router, &ctx)
 }
 
 /// Starts the background work of the services this process runs, over a migrated database.
-pub fn spawn_workers(ctx: &AppContext, accounts: &Accounts) {
+pub fn spawn_workers(ctx: &AppContext, services: &Services) {
     // Every service authenticates requests, so every process keeps its auth caches in step
     // with every replica's changes.
     tokio::spawn(flotilla_core::auth::run_listener(ctx.clone()));
     for service in Service::ALL.into_iter().filter(|s| ctx.config.runs(*s)) {
         match service {
-            Service::Accounts => flotilla_accounts::spawn_workers(ctx, accounts),
-            Service::Clusters => flotilla_clusters::spawn_workers(ctx),
+            Service::Accounts => flotilla_accounts::spawn_workers(ctx, &services.accounts),
+            Service::Clusters => flotilla_clusters::spawn_workers(ctx, &services.clusters),
             Service::Directory => flotilla_directory::spawn_workers(ctx),
-            Service::Dns => flotilla_dns::spawn_workers(ctx),
+            Service::Dns => flotilla_dns::spawn_workers(ctx, &services.dns),
         }
     }
 }

@@ -5,3 +5,5 @@ mod connections;
 pub mod healthcheck;
 mod openapi;
 pub mod serve;
+pub mod services;
+pub mod settings;

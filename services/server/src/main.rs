@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use flotilla_core::config::Config;
 use flotilla_core::telemetry;
+use flotilla_server::settings::Settings;
 use flotilla_server::{app, healthcheck, serve};
 
 /// Flotilla: an open control plane for fleets of Kubernetes clusters.
@@ -26,7 +26,7 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
-    config: Config,
+    settings: Settings,
 }
 
 #[derive(Subcommand)]
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
         Some(Command::Healthcheck { ref url }) => {
             let url = url
                 .clone()
-                .unwrap_or_else(|| healthcheck::default_url(cli.config.listen));
+                .unwrap_or_else(|| healthcheck::default_url(cli.settings.config.listen));
             return match healthcheck::check(&url) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
     let valid = if migrating {
         Ok(())
     } else {
-        cli.config.validate().map_err(|e| e.to_string())
+        cli.settings.validate().map_err(|e| e.to_string())
     };
     let filter = match valid.and_then(|()| telemetry::log_filter()) {
         Ok(filter) => filter,
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(cli.config.log_format, filter);
+    telemetry::init(cli.settings.config.log_format, filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -104,17 +104,19 @@ fn main() -> ExitCode {
     };
     // The one-off commands say what they did on stdout; serving says nothing there.
     let done = match cli.command {
-        Some(Command::Migrate) => runtime
-            .block_on(serve::migrate(&cli.config))
-            .map(|applied| {
-                let total = flotilla_core::db::MIGRATOR.iter().count();
-                format!("migrations: {applied} applied now, {total} in all")
-            }),
+        Some(Command::Migrate) => {
+            runtime
+                .block_on(serve::migrate(&cli.settings.config))
+                .map(|applied| {
+                    let total = flotilla_core::db::MIGRATOR.iter().count();
+                    format!("migrations: {applied} applied now, {total} in all")
+                })
+        }
         Some(Command::RotateSigningKey { unpublish_previous }) => runtime
-            .block_on(serve::rotate_signing_key(cli.config, unpublish_previous))
+            .block_on(serve::rotate_signing_key(cli.settings, unpublish_previous))
             .map(|kid| format!("signing key: {kid} signs from now on")),
         _ => runtime
-            .block_on(serve::serve(cli.config))
+            .block_on(serve::serve(cli.settings))
             .map(|()| String::new()),
     };
     match done {

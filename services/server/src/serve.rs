@@ -20,13 +20,16 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
+use crate::services::Services;
+use crate::settings::Settings;
 use crate::{app, connections};
 
 /// How long start-up waits for the database before giving up.
 const DATABASE_WAIT: Duration = Duration::from_secs(60);
 
 /// Runs the server until SIGINT/SIGTERM (then `Ok`) or a fatal start-up error.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let config = &settings.config;
     // Signals are ours from the first moment, so one that arrives while the embedded Postgres
     // is starting still ends in a clean stop and exit 0.
     let mut signals = Signals::new()?;
@@ -56,17 +59,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let pool = db::lazy_pool(named(connect), config.db_max_connections);
     let listen = config.listen;
     let grace = config.shutdown_grace.0;
-    let accounts = match Accounts::new(&config) {
-        Ok(accounts) => accounts,
+    let ctx = AppContext::new(config.clone(), pool.clone());
+    let services = match Services::new(&settings, &ctx) {
+        Ok(services) => services,
         Err(e) => {
             if let Some(embedded) = embedded {
                 stop_embedded(embedded).await;
             }
-            return Err(e.context("setting up the accounts service"));
+            return Err(e);
         }
     };
-    let ctx = AppContext::new(config, pool.clone());
-    let router = app::build(ctx.clone(), accounts.clone());
+    let router = app::build(ctx.clone(), &services);
 
     let listener = TcpListener::bind(listen)
         .await
@@ -74,7 +77,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "listening");
 
     let (fatal_tx, fatal_rx) = oneshot::channel::<anyhow::Error>();
-    let startup = tokio::spawn(start_up_in_background(ctx.clone(), accounts, fatal_tx));
+    let startup = tokio::spawn(start_up_in_background(ctx.clone(), services, fatal_tx));
     let fatal = Arc::new(Mutex::new(None));
     let draining = Arc::new(Notify::new());
     let shutdown = {
@@ -168,12 +171,13 @@ async fn one_off_pool(config: &Config, command: &str) -> anyhow::Result<sqlx::Pg
 /// a new one sealed under this process's wrapping secret; with `unpublish_previous`, the
 /// retired keys also stop verifying at once. Returns the new key's id.
 pub async fn rotate_signing_key(
-    config: Config,
+    settings: Settings,
     unpublish_previous: bool,
 ) -> anyhow::Result<String> {
-    let pool = one_off_pool(&config, "rotate-signing-key").await?;
-    let accounts = Accounts::new(&config).context("setting up the accounts service")?;
-    let ctx = AppContext::new(config, pool.clone());
+    let pool = one_off_pool(&settings.config, "rotate-signing-key").await?;
+    let ctx = AppContext::new(settings.config, pool.clone());
+    let accounts = Accounts::new(&ctx.config, &settings.accounts, &ctx.metrics)
+        .context("setting up the accounts service")?;
     accounts
         .signer
         .rotate_now(&ctx)
@@ -244,11 +248,11 @@ pub async fn start_up(ctx: &AppContext, migrator: &Migrator) -> anyhow::Result<(
 
 async fn start_up_in_background(
     ctx: AppContext,
-    accounts: Arc<Accounts>,
+    services: Services,
     fatal: oneshot::Sender<anyhow::Error>,
 ) {
     match start_up(&ctx, &MIGRATOR).await {
-        Ok(()) => app::spawn_workers(&ctx, &accounts),
+        Ok(()) => app::spawn_workers(&ctx, &services),
         Err(error) => {
             let _ = fatal.send(error);
         }

@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use seal::Sealer;
 
 use crate::error::{Error, Result};
+use crate::metrics::AccountsMetrics;
+use crate::settings::AccountsSettings;
 
 /// How long a replica keeps using the key it loaded before checking for a newer one. A
 /// retired key stays published [`PUBLISH_MARGIN`] longer than its tokens live, which covers it.
@@ -67,11 +69,12 @@ impl SigningKey {
 }
 
 impl Signer {
-    /// The signer for `config` (reading or, in development mode, creating the wrapping key).
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
+    /// The signer for `settings` (reading or, in development mode, creating the wrapping key
+    /// in `config`'s data directory).
+    pub fn new(config: &Config, settings: &AccountsSettings) -> anyhow::Result<Self> {
         Ok(Self {
-            sealer: Sealer::new(&wrapping::wrapping_key(config)?),
-            rotation: Duration::from_secs(u64::from(config.signing_key_rotation_days) * 86_400),
+            sealer: Sealer::new(&wrapping::wrapping_key(config, settings)?),
+            rotation: Duration::from_secs(u64::from(settings.signing_key_rotation_days) * 86_400),
             active: RwLock::new(None),
         })
     }
@@ -219,14 +222,18 @@ fn generate_key() -> Result<(String, Value, Vec<u8>)> {
 
 /// Checks the schedule now and then, until the process ends, and reports the current key's
 /// age as a metric.
-pub async fn run_rotation(ctx: AppContext, signer: std::sync::Arc<Signer>) {
+pub async fn run_rotation(
+    ctx: AppContext,
+    signer: std::sync::Arc<Signer>,
+    metrics: AccountsMetrics,
+) {
     loop {
         if let Err(e) = signer.rotate_if_due(&ctx).await {
             tracing::warn!(error = %e, "checking the token-signing key schedule failed; will retry");
         }
         match current_key_created(&ctx).await {
             Ok(Some(at)) => {
-                ctx.metrics.signing_key_created.set(at);
+                metrics.signing_key_created.set(at);
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "reading the token-signing key's age failed"),

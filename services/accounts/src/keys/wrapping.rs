@@ -11,12 +11,15 @@ use flotilla_core::auth::opaque::random_bytes;
 use flotilla_core::config::Config;
 use secrecy::ExposeSecret;
 
+use crate::settings::AccountsSettings;
+
 /// The key file's name in the data directory (development mode only).
 pub const DEV_KEY_FILE: &str = "signing-key-wrapping.secret";
 
-/// The 32-byte wrapping key of this configuration.
-pub fn wrapping_key(config: &Config) -> anyhow::Result<[u8; 32]> {
-    let encoded = match &config.signing_key_wrapping_secret {
+/// The 32-byte wrapping key of these settings (in development mode, of `config`'s data
+/// directory).
+pub fn wrapping_key(config: &Config, settings: &AccountsSettings) -> anyhow::Result<[u8; 32]> {
+    let encoded = match &settings.signing_key_wrapping_secret {
         Some(secret) => secret.expose_secret().to_owned(),
         None if config.dev => dev_key_file(config)?,
         None => bail!("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET is required outside development mode"),

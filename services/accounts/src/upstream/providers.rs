@@ -12,10 +12,11 @@
 //! ```
 
 use anyhow::{bail, Context};
-use flotilla_core::config::Config;
 use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
+
+use crate::settings::AccountsSettings;
 
 /// One configured provider.
 #[derive(Debug, Clone)]
@@ -49,9 +50,9 @@ struct FileProvider {
 }
 
 /// Every configured provider, the environment's first (id `default`).
-pub fn load(config: &Config) -> anyhow::Result<Vec<ProviderConfig>> {
+pub fn load(settings: &AccountsSettings) -> anyhow::Result<Vec<ProviderConfig>> {
     let mut providers = Vec::new();
-    if let (Some(issuer), Some(client_id)) = (&config.oidc_issuer, &config.oidc_client_id) {
+    if let (Some(issuer), Some(client_id)) = (&settings.oidc_issuer, &settings.oidc_client_id) {
         providers.push(ProviderConfig {
             id: "default".into(),
             name: format!(
@@ -60,10 +61,10 @@ pub fn load(config: &Config) -> anyhow::Result<Vec<ProviderConfig>> {
             ),
             issuer: issuer.clone(),
             client_id: client_id.clone(),
-            client_secret: config.oidc_client_secret.clone(),
+            client_secret: settings.oidc_client_secret.clone(),
         });
     }
-    if let Some(path) = &config.oidc_providers_file {
+    if let Some(path) = &settings.oidc_providers_file {
         let where_ = || format!("FLOTILLA_OIDC_PROVIDERS_FILE ({})", path.display());
         let text = std::fs::read_to_string(path).with_context(where_)?;
         let file: ProvidersFile = toml::from_str(&text).with_context(where_)?;

@@ -1,9 +1,11 @@
 //! The endpoints of registered clusters: list, read, deregister, remove an identity CA, and
 //! read the events.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use flotilla_core::audit::{Actor, Origin};
 use flotilla_core::auth::{AccountAccess, Role};
 use flotilla_core::http::paging::PageQuery;
@@ -17,6 +19,7 @@ use super::{
     stop_trusting_identity_ca, Cluster, ClusterEvents,
 };
 use crate::agent::{own_cluster, Reader};
+use crate::Clusters;
 
 /// Lists the account's clusters, by name (members).
 #[utoipa::path(get, path = "/api/v1/accounts/{account}/clusters", operation_id = "list_clusters", tag = "clusters",
@@ -28,11 +31,19 @@ use crate::agent::{own_cluster, Reader};
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(ctx): State<AppContext>,
+    Extension(clusters): Extension<Arc<Clusters>>,
     access: AccountAccess,
 ) -> Result<Json<Vec<Cluster>>, Error> {
     access.require(Role::Viewer)?;
     Ok(Json(
-        load(&ctx, access.account_id, &access.account, None).await?,
+        load(
+            &ctx,
+            &clusters.settings,
+            access.account_id,
+            &access.account,
+            None,
+        )
+        .await?,
     ))
 }
 
@@ -51,11 +62,19 @@ pub async fn list(
     security(("bearer" = []), ("session" = []), ("cluster_assertion" = [])))]
 pub async fn get(
     State(ctx): State<AppContext>,
+    Extension(clusters): Extension<Arc<Clusters>>,
     reader: Reader,
     Path(path): Path<(String, String)>,
 ) -> Result<Json<Cluster>, Error> {
     let cluster = path.1;
-    let found = load(&ctx, reader.account_id(), reader.account(), Some(&cluster)).await?;
+    let found = load(
+        &ctx,
+        &clusters.settings,
+        reader.account_id(),
+        reader.account(),
+        Some(&cluster),
+    )
+    .await?;
     found
         .into_iter()
         .next()

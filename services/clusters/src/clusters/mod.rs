@@ -21,6 +21,7 @@ use uuid::Uuid;
 use crate::agent::Reader;
 use crate::certificates;
 use crate::labels::Labels;
+use crate::settings::ClusterSettings;
 use crate::status::Status;
 use flotilla_core::auth::opaque::hex;
 
@@ -142,9 +143,11 @@ pub struct ClusterEvents {
     pub next_before: Option<i64>,
 }
 
-/// Loads clusters of `account_id` (one, when `name` is given), with their identity CAs.
+/// Loads clusters of `account_id` (one, when `name` is given), with their identity CAs and
+/// their status now by the thresholds of `settings`.
 pub async fn load(
     ctx: &AppContext,
+    settings: &ClusterSettings,
     account_id: Uuid,
     account: &str,
     name: Option<&str>,
@@ -173,7 +176,7 @@ pub async fn load(
             Cluster {
                 spiffe_prefix: format!("spiffe://{}/", row.name),
                 account: account.to_owned(),
-                status: Status::now(&row.status, row.silence, &ctx.config),
+                status: Status::now(&row.status, row.silence, settings),
                 name: row.name,
                 server: row.server,
                 server_ca: CertificateInfo::of(&row.server_ca),

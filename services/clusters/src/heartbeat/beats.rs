@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::store::{self, BeatRow};
+use crate::settings::ClusterSettings;
 use crate::status::Status;
 
 /// Most beats written by one statement.
@@ -49,11 +50,12 @@ pub struct Beats {
 }
 
 impl Beats {
-    /// Records a heartbeat of `cluster`; its status before and after, `None` if it is not
-    /// registered.
+    /// Records a heartbeat of `cluster`; its status before and after (by the thresholds of
+    /// `settings`, the same for every beat of a process), `None` if it is not registered.
     pub async fn beat(
         &self,
         ctx: &AppContext,
+        settings: &ClusterSettings,
         cluster: Uuid,
         agent_version: String,
         figures: Option<serde_json::Value>,
@@ -68,7 +70,7 @@ impl Beats {
         };
         let queue = self.queue.get_or_init(|| {
             let (queue, receiver) = mpsc::channel(QUEUE);
-            tokio::spawn(write(ctx.clone(), receiver));
+            tokio::spawn(write(ctx.clone(), settings.clone(), receiver));
             queue
         });
         queue.send(beat).await.map_err(|_| failed())?;
@@ -76,10 +78,10 @@ impl Beats {
     }
 }
 
-async fn write(ctx: AppContext, mut receiver: mpsc::Receiver<Beat>) {
+async fn write(ctx: AppContext, settings: ClusterSettings, mut receiver: mpsc::Receiver<Beat>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let written = write_batch(&ctx, &batch).await;
+        let written = write_batch(&ctx, &settings, &batch).await;
         if let Err(e) = &written {
             tracing::warn!(error = %e, beats = batch.len(), "writing heartbeats failed");
         }
@@ -94,9 +96,11 @@ async fn write(ctx: AppContext, mut receiver: mpsc::Receiver<Beat>) {
 }
 
 /// Writes one batch; the status before and after it of each cluster found. A cluster that
-/// beat twice in the batch is written once, with its last beat.
+/// beat twice in the batch is written once, with its last beat. The thresholds are
+/// `settings`'.
 async fn write_batch(
     ctx: &AppContext,
+    settings: &ClusterSettings,
     batch: &[Beat],
 ) -> Result<HashMap<Uuid, BeatOutcome>, sqlx::Error> {
     let mut last: HashMap<Uuid, &Beat> = HashMap::with_capacity(batch.len());
@@ -114,8 +118,8 @@ async fn write_batch(
     let rows = store::write_beats(
         &mut *ctx.db.acquire().await?,
         &beats,
-        ctx.config.cluster_stale_after.0.as_secs_f64(),
-        ctx.config.cluster_recover_after.0.as_secs_f64(),
+        settings.cluster_stale_after.0.as_secs_f64(),
+        settings.cluster_recover_after.0.as_secs_f64(),
     )
     .await?;
     Ok(rows

@@ -1,5 +1,7 @@
 //! The agents' heartbeat and whoami endpoints.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::Extension;
 use axum::Json;
@@ -10,6 +12,7 @@ use super::beats::{BeatOutcome, Beats};
 use super::{check, record_heartbeat, AgentIdentity, Heartbeat, HeartbeatAck};
 use crate::agent::AgentOf;
 use crate::responses::NoAssertionDetailSaysWhy;
+use crate::Clusters;
 
 /// Records a heartbeat of the agent's own cluster.
 #[utoipa::path(post, path = "/api/v1/accounts/{account}/clusters/{cluster}/heartbeat", tag = "clusters",
@@ -27,17 +30,18 @@ use crate::responses::NoAssertionDetailSaysWhy;
     security(("cluster_assertion" = [])))]
 pub async fn heartbeat(
     State(ctx): State<AppContext>,
+    Extension(clusters): Extension<Arc<Clusters>>,
     Extension(beats): Extension<Beats>,
     AgentOf(agent): AgentOf,
     Json(body): Json<Heartbeat>,
 ) -> Result<Json<HeartbeatAck>, Error> {
     let figures = check(&body)?;
     let BeatOutcome { before, after } =
-        record_heartbeat(&ctx, &beats, &agent, body.agent_version, figures).await?;
+        record_heartbeat(&ctx, &clusters, &beats, &agent, body.agent_version, figures).await?;
     Ok(Json(HeartbeatAck {
         status: after,
         previous_status: before,
-        stale_after_seconds: ctx.config.cluster_stale_after.0.as_secs(),
+        stale_after_seconds: clusters.settings.cluster_stale_after.0.as_secs(),
     }))
 }
 

@@ -17,8 +17,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use self::beats::{BeatOutcome, Beats};
+use crate::metrics::ClusterMetrics;
 use crate::registration::check_agent_version;
 use crate::status::{self, Status};
+use crate::Clusters;
 
 /// Most figures one heartbeat may carry.
 const MAX_FIGURES: usize = 32;
@@ -80,21 +82,29 @@ pub struct AgentIdentity {
 }
 
 /// Records a heartbeat of `agent`'s cluster (with `figures`, checked); the cluster's status
-/// before and after it. A transition writes its event and announcement.
+/// before and after it, by `clusters`' thresholds. A transition writes its event and
+/// announcement.
 pub async fn record_heartbeat(
     ctx: &AppContext,
+    clusters: &Clusters,
     beats: &Beats,
     agent: &Agent,
     agent_version: String,
     figures: Option<serde_json::Value>,
 ) -> Result<BeatOutcome, Error> {
     let outcome = beats
-        .beat(ctx, agent.cluster_id, agent_version, figures)
+        .beat(
+            ctx,
+            &clusters.settings,
+            agent.cluster_id,
+            agent_version,
+            figures,
+        )
         .await?;
     let outcome = outcome.ok_or_else(crate::agent::no_longer_registered)?;
     let BeatOutcome { before, after } = &outcome;
     if before != after.as_str() {
-        record_transition(ctx, agent.cluster_id, before, *after).await?;
+        record_transition(ctx, &clusters.metrics, agent.cluster_id, before, *after).await?;
         tracing::info!(account = %agent.account, cluster = %agent.cluster, from = %before, to = %after.as_str(), "cluster status changed");
     }
     Ok(outcome)
@@ -102,12 +112,13 @@ pub async fn record_heartbeat(
 
 async fn record_transition(
     ctx: &AppContext,
+    metrics: &ClusterMetrics,
     cluster: Uuid,
     from: &str,
     to: Status,
 ) -> Result<(), Error> {
     let mut tx = ctx.db.begin().await?;
-    status::record_transitions(ctx, &mut tx, &[(cluster, from.to_owned(), to)]).await?;
+    status::record_transitions(metrics, &mut tx, &[(cluster, from.to_owned(), to)]).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! The registration endpoint: `PUT /api/v1/accounts/{account}/clusters/{cluster}`.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use flotilla_core::audit::Origin;
 use flotilla_core::conditional::IfNoneMatch;
 use flotilla_core::http::problem_responses::NoSuchVisibleAccount;
@@ -12,6 +14,7 @@ use flotilla_core::{AppContext, Error, Problem};
 use super::check::{apply_token_labels, check};
 use super::registrar::{Registrar, RegistrarOf};
 use super::{register_cluster, ClusterRegistration, Outcome, Registered};
+use crate::Clusters;
 
 /// Registers or updates a cluster, idempotently.
 #[utoipa::path(put, path = "/api/v1/accounts/{account}/clusters/{cluster}", operation_id = "register_cluster", tag = "clusters",
@@ -33,6 +36,7 @@ use super::{register_cluster, ClusterRegistration, Outcome, Registered};
     security(("bearer" = []), ("session" = []), ("registration_token" = []), ("cluster_assertion" = [])))]
 pub async fn register(
     State(ctx): State<AppContext>,
+    Extension(clusters): Extension<Arc<Clusters>>,
     RegistrarOf(registrar): RegistrarOf,
     origin: Origin,
     if_none_match: IfNoneMatch,
@@ -49,6 +53,7 @@ pub async fn register(
     let create_only = if_none_match.only_create();
     let (outcome, cluster) = register_cluster(
         &ctx,
+        &clusters.settings,
         &registrar,
         &origin,
         &account,

@@ -28,6 +28,7 @@ use self::registrar::Registrar;
 use crate::clusters::{self, Cluster};
 use crate::labels::Labels;
 use crate::registration_tokens;
+use crate::settings::ClusterSettings;
 
 pub use self::check::check_agent_version;
 
@@ -88,9 +89,13 @@ pub struct Registered {
 /// Registers the cluster `name` of `account` as `checked` asks, for `registrar`, in one
 /// transaction with its events, audit entry and the token's use (none when nothing
 /// changes); what it did, and the cluster as it now is. `create_only` refuses a cluster
-/// already registered.
+/// already registered. The cluster's status is by the thresholds of `settings`.
+// Eight: the request's pieces (who, from where, what, how) and the service's thresholds;
+// bundling some of them would only give them a second name.
+#[allow(clippy::too_many_arguments)]
 pub async fn register_cluster(
     ctx: &AppContext,
+    settings: &ClusterSettings,
     registrar: &Registrar,
     origin: &Origin,
     account: &str,
@@ -160,7 +165,7 @@ pub async fn register_cluster(
         ctx.changes.bump(account_id);
         tracing::info!(account = %account, cluster = %name, outcome = ?outcome, "cluster registration");
     }
-    let cluster = clusters::load(ctx, account_id, account, Some(name.as_str()))
+    let cluster = clusters::load(ctx, settings, account_id, account, Some(name.as_str()))
         .await?
         .into_iter()
         .next()

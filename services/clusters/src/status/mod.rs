@@ -10,14 +10,18 @@
 
 pub mod store;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use flotilla_core::config::Config;
 use flotilla_core::AppContext;
 use serde::Serialize;
 use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use crate::metrics::ClusterMetrics;
+use crate::settings::ClusterSettings;
+use crate::Clusters;
 
 /// How often the sweeper looks for silent clusters.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -45,11 +49,11 @@ impl Status {
     /// heartbeat (`None`: never had one). Computed rather than read, so that a reader sees
     /// the silence before the sweeper does; as in [`sweep`], a recent heartbeat keeps the
     /// stored status, since only heartbeats raise it (a stale cluster's only once they are
-    /// steady: see `heartbeat::beats`).
-    pub fn now(stored: &str, silence: Option<f64>, config: &Config) -> Self {
+    /// steady: see `heartbeat::beats`), by the thresholds of `settings`.
+    pub fn now(stored: &str, silence: Option<f64>, settings: &ClusterSettings) -> Self {
         match silence {
-            Some(s) if s < config.cluster_stale_after.0.as_secs_f64() => Status::parse(stored),
-            Some(s) if s < config.cluster_offline_after.0.as_secs_f64() => Status::Stale,
+            Some(s) if s < settings.cluster_stale_after.0.as_secs_f64() => Status::parse(stored),
+            Some(s) if s < settings.cluster_offline_after.0.as_secs_f64() => Status::Stale,
             _ => Status::Offline,
         }
     }
@@ -76,7 +80,7 @@ impl Status {
 /// Records transitions (cluster, from, to) in the transaction that made them: their events
 /// and announcements in one statement each, and the metric.
 pub async fn record_transitions(
-    ctx: &AppContext,
+    metrics: &ClusterMetrics,
     conn: &mut PgConnection,
     moved: &[(Uuid, String, Status)],
 ) -> Result<(), sqlx::Error> {
@@ -91,26 +95,25 @@ pub async fn record_transitions(
     store::insert_status_events(conn, &ids, &details).await?;
     store::notify(conn, CHANNEL, &ids).await?;
     for (_, from, to) in moved {
-        ctx.metrics
-            .count_transition(Status::parse(from).as_str(), to.as_str());
+        metrics.count_transition(Status::parse(from).as_str(), to.as_str());
     }
     Ok(())
 }
 
 /// Moves silent clusters to `stale` or `offline`, every [`SWEEP_INTERVAL`], until the end.
-pub async fn run_sweeper(ctx: AppContext) {
+pub async fn run_sweeper(ctx: AppContext, clusters: Arc<Clusters>) {
     let mut tick = tokio::time::interval(SWEEP_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut round = 0u32;
     loop {
         tick.tick().await;
-        let moved = sweep(&ctx).await.unwrap_or_else(|e| {
+        let moved = sweep(&ctx, &clusters).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cluster status sweep failed; retrying");
             0
         });
         // Counted now and then, and at once when this replica moved clusters.
         if moved > 0 || round.is_multiple_of(GAUGE_EVERY) {
-            if let Err(e) = refresh_gauges(&ctx).await {
+            if let Err(e) = refresh_gauges(&ctx, &clusters.metrics).await {
                 tracing::warn!(error = %e, "counting clusters failed");
             }
         }
@@ -120,13 +123,13 @@ pub async fn run_sweeper(ctx: AppContext) {
 
 /// One sweep: each cluster silent for longer than its stored status allows moves down, once,
 /// with its event (rows another replica is moving are skipped, not waited for). Only
-/// heartbeats move a cluster up.
-pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
+/// heartbeats move a cluster up. The thresholds are `clusters`' settings.
+pub async fn sweep(ctx: &AppContext, clusters: &Clusters) -> Result<usize, sqlx::Error> {
     let mut tx = ctx.db.begin().await?;
     let moved = store::sweep(
         &mut tx,
-        ctx.config.cluster_stale_after.0.as_secs_f64(),
-        ctx.config.cluster_offline_after.0.as_secs_f64(),
+        clusters.settings.cluster_stale_after.0.as_secs_f64(),
+        clusters.settings.cluster_offline_after.0.as_secs_f64(),
     )
     .await?;
     for row in &moved {
@@ -136,19 +139,19 @@ pub async fn sweep(ctx: &AppContext) -> Result<usize, sqlx::Error> {
         .into_iter()
         .map(|row| (row.id, row.old, Status::parse(&row.new)))
         .collect();
-    record_transitions(ctx, &mut tx, &moved).await?;
+    record_transitions(&clusters.metrics, &mut tx, &moved).await?;
     tx.commit().await?;
     Ok(moved.len())
 }
 
-async fn refresh_gauges(ctx: &AppContext) -> Result<(), sqlx::Error> {
+async fn refresh_gauges(ctx: &AppContext, metrics: &ClusterMetrics) -> Result<(), sqlx::Error> {
     let counts = store::count_by_status(&mut *ctx.db.acquire().await?).await?;
     for status in [Status::Ready, Status::Stale, Status::Offline] {
         let n = counts
             .iter()
             .find(|(s, _)| s == status.as_str())
             .map_or(0, |(_, n)| *n);
-        ctx.metrics.set_clusters(status.as_str(), n);
+        metrics.set_clusters(status.as_str(), n);
     }
     Ok(())
 }

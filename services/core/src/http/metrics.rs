@@ -1,14 +1,15 @@
 //! Prometheus metrics: requests timed by method, matched route and status (the histogram's
-//! `_count` series is the request count); the database pool's figures, read at scrape time.
+//! `_count` series is the request count); the database pool's figures, read at scrape time;
+//! readiness and the build. Each service registers its own metrics beside its code
+//! ([`Metrics::register_service`]), in a sub-registry named after it.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::task::{Context, Poll};
 
 use axum::extract::{MatchedPath, Request};
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
@@ -16,6 +17,11 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use sqlx::PgPool;
 use tower::{Layer, Service};
+
+/// The prometheus_client the services register their metrics with: its registry is
+/// [`Metrics`]'s, so it must be the same version, reached through core, which every service
+/// already depends on.
+pub use prometheus_client;
 
 /// Labels of the request metrics. `route` is the matched route template (`/api/v1/accounts/{account}`),
 /// or `unmatched`, so random paths cannot blow up the number of series.
@@ -31,50 +37,17 @@ struct PoolLabels {
     state: &'static str,
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StatusLabels {
-    status: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TransitionLabels {
-    from: &'static str,
-    to: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct FailoverLabels {
-    failover: bool,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OutcomeLabels {
-    outcome: &'static str,
-}
-
 type HistogramFamily = Family<RequestLabels, Histogram, fn() -> Histogram>;
 
 /// The process's metrics registry and the handles the middleware updates.
 pub struct Metrics {
-    registry: Registry,
+    /// Locked to register a service's metrics (once, at start-up) and to render them (at a
+    /// scrape, every few seconds at most): the services register theirs once their state is
+    /// built from settings that only the server knows, after the shared state exists.
+    registry: Mutex<Registry>,
     durations: HistogramFamily,
     pool_connections: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
-    clusters: Family<StatusLabels, Gauge>,
-    cluster_transitions: Family<TransitionLabels, Counter>,
-    /// Bundle-map long-polls waiting now (public: the handler moves it).
-    pub long_polls: Gauge,
-    /// Directory snapshots loaded from the database.
-    pub directory_loads: Counter,
-    dns_changes: Family<StatusLabels, Counter>,
-    dns_change_seconds: Family<FailoverLabels, Histogram, fn() -> Histogram>,
-    dns_requests: Family<OutcomeLabels, Counter>,
-    /// DNS changes of the zone this replica works that are waiting or in flight.
-    pub dns_pending: Gauge,
-    /// Hosts of the zone this replica works whose changes are quarantined.
-    pub dns_quarantined_hosts: Gauge,
-    /// When the current token-signing key was made (Unix seconds; 0 until known).
-    pub signing_key_created: Gauge,
     /// 1 when this replica is ready (started, and the database answers), 0 otherwise.
     pub ready: Gauge,
 }
@@ -85,13 +58,14 @@ impl Default for Metrics {
     }
 }
 
-fn duration_histogram() -> Histogram {
-    // 0.5 ms to ~16 s.
+/// Durations from 0.5 ms to ~16 s: the buckets of the request times, which services timing
+/// their own work use too.
+pub fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
 
 impl Metrics {
-    /// A registry with Flotilla's HTTP and pool metrics.
+    /// A registry with Flotilla's HTTP, pool, readiness and build metrics.
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("flotilla");
         let durations = HistogramFamily::new_with_constructor(duration_histogram);
@@ -114,74 +88,11 @@ impl Metrics {
             "Largest size of the Postgres pool",
             pool_max.clone(),
         );
-        let clusters = Family::<StatusLabels, Gauge>::default();
-        registry.register(
-            "clusters",
-            "Registered clusters by status, from the database (every replica reports the same figure)",
-            clusters.clone(),
-        );
-        let cluster_transitions = Family::<TransitionLabels, Counter>::default();
-        registry.register(
-            "cluster_status_transitions",
-            "Cluster status transitions this replica recorded",
-            cluster_transitions.clone(),
-        );
-        let long_polls = Gauge::default();
-        registry.register(
-            "directory_long_polls",
-            "Bundle-map long-polls this replica holds now",
-            long_polls.clone(),
-        );
-        let directory_loads = Counter::default();
-        registry.register(
-            "directory_snapshot_loads",
-            "Account directories this replica loaded from the database (one per change per account read)",
-            directory_loads.clone(),
-        );
-        let dns_changes = Family::<StatusLabels, Counter>::default();
-        registry.register(
-            "dns_changes",
-            "DNS changes this replica closed, by final status (applied, failed, quarantined)",
-            dns_changes.clone(),
-        );
-        let dns_change_seconds =
-            Family::<FailoverLabels, Histogram, fn() -> Histogram>::new_with_constructor(
-                duration_histogram,
-            );
-        registry.register(
-            "dns_change_seconds",
-            "Time from learning of a DNS change (an endpoint report, a cluster leaving ready) to the provider acknowledging it",
-            dns_change_seconds.clone(),
-        );
-        let dns_requests = Family::<OutcomeLabels, Counter>::default();
-        registry.register(
-            "dns_provider_requests",
-            "Change requests this replica sent to the DNS provider, by outcome (ok, refused, throttled, unavailable, unknown)",
-            dns_requests.clone(),
-        );
-        let dns_pending = Gauge::default();
-        registry.register(
-            "dns_pending_changes",
-            "DNS changes waiting or in flight in the zone this replica works (0 on the other replicas)",
-            dns_pending.clone(),
-        );
-        let dns_quarantined_hosts = Gauge::default();
-        registry.register(
-            "dns_quarantined_hosts",
-            "Hosts whose DNS changes are quarantined, in the zone this replica works (0 on the other replicas)",
-            dns_quarantined_hosts.clone(),
-        );
         let ready = Gauge::default();
         registry.register(
             "ready",
             "1 when this replica is ready (start-up done and the database reachable), as /readyz says, 0 otherwise",
             ready.clone(),
-        );
-        let signing_key_created = Gauge::default();
-        registry.register(
-            "signing_key_created_timestamp_seconds",
-            "When the current token-signing key was made, in Unix seconds (alert when rotation stops: it should be younger than FLOTILLA_SIGNING_KEY_ROTATION_DAYS)",
-            signing_key_created.clone(),
         );
         // Which build answers: the version, and the commit when the build was given one
         // (`FLOTILLA_COMMIT` at compile time, as the Dockerfile does).
@@ -197,22 +108,29 @@ impl Metrics {
             ]),
         );
         Self {
-            registry,
-            dns_changes,
-            dns_change_seconds,
-            dns_requests,
-            dns_pending,
-            dns_quarantined_hosts,
-            signing_key_created,
+            registry: Mutex::new(registry),
             ready,
             durations,
             pool_connections,
             pool_max,
-            clusters,
-            cluster_transitions,
-            long_polls,
-            directory_loads,
         }
+    }
+
+    /// Registers a service's metrics, named `flotilla_<prefix>_<name>`: `register` is given
+    /// the service's sub-registry. Call once per service.
+    pub fn register_service(&self, prefix: &str, register: impl FnOnce(&mut Registry)) {
+        register(self.lock().sub_registry_with_prefix(prefix));
+    }
+
+    /// Registers metrics named `flotilla_<name>`, for a service whose metrics were named
+    /// before services had sub-registries (see [`Metrics::register_service`]).
+    pub fn register_unprefixed(&self, register: impl FnOnce(&mut Registry)) {
+        register(&mut self.lock());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        // A panic while registering leaves nothing half-written that rendering would mind.
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Counts and times one answered request. `route` is the matched route template, if any.
@@ -233,41 +151,6 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// Sets the number of clusters with `status`.
-    pub fn set_clusters(&self, status: &'static str, count: i64) {
-        self.clusters
-            .get_or_create(&StatusLabels { status })
-            .set(count);
-    }
-
-    /// Counts a cluster's status transition.
-    pub fn count_transition(&self, from: &'static str, to: &'static str) {
-        self.cluster_transitions
-            .get_or_create(&TransitionLabels { from, to })
-            .inc();
-    }
-
-    /// Counts `n` DNS changes closed with `status`.
-    pub fn count_dns_changes(&self, status: &'static str, n: usize) {
-        self.dns_changes
-            .get_or_create(&StatusLabels { status })
-            .inc_by(n as u64);
-    }
-
-    /// Times one DNS change, from learning of it to the provider's acknowledgement.
-    pub fn observe_dns_change(&self, failover: bool, elapsed: std::time::Duration) {
-        self.dns_change_seconds
-            .get_or_create(&FailoverLabels { failover })
-            .observe(elapsed.as_secs_f64());
-    }
-
-    /// Counts one change request sent to the DNS provider, by `outcome`.
-    pub fn count_dns_request(&self, outcome: &'static str) {
-        self.dns_requests
-            .get_or_create(&OutcomeLabels { outcome })
-            .inc();
-    }
-
     /// The OpenMetrics text of every metric, with the pool figures read now.
     pub fn render(&self, pool: &PgPool) -> String {
         let size = i64::from(pool.size());
@@ -282,7 +165,7 @@ impl Metrics {
             .set(i64::from(pool.options().get_max_connections()));
         let mut out = String::new();
         // Writing to a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.lock());
         out
     }
 }

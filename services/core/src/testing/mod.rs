@@ -26,18 +26,11 @@ struct ConfigOnly {
     config: Config,
 }
 
-/// A configuration parsed from `args` as the server would parse its command line (variables
-/// of the environment count, as they would for the server).
+/// The shared configuration parsed from `args` as the server would parse its command line
+/// (variables of the environment count, as they would for the server), and validated. The
+/// services' own settings are the server's: its tests parse the whole command line.
 pub fn test_config(args: &[&str]) -> Config {
-    let secret = ["--signing-key-wrapping-secret", TEST_WRAPPING_SECRET];
-    let has_secret = args
-        .iter()
-        .any(|a| a.starts_with("--signing-key-wrapping-secret"))
-        || std::env::var_os("FLOTILLA_SIGNING_KEY_WRAPPING_SECRET").is_some();
-    let extra: &[&str] = if has_secret { &[] } else { &secret };
-    let argv = std::iter::once("flotilla-server")
-        .chain(extra.iter().copied())
-        .chain(args.iter().copied());
+    let argv = std::iter::once("flotilla-server").chain(args.iter().copied());
     let config = ConfigOnly::try_parse_from(argv)
         .unwrap_or_else(|e| panic!("test configuration {args:?}: {e}"))
         .config;

@@ -8,21 +8,24 @@ pub mod route53;
 
 use std::time::Duration;
 
-use flotilla_core::config::{Config, DnsProvider};
-
 use crate::plan::Flavour;
 use crate::records::{Change, RecordSet};
+use crate::settings::{DnsProvider, DnsSettings};
 
-/// The zone the configured provider works on, as recorded with Flotilla's record sets: the
-/// provider and its zone, so that switching providers starts from a clean slate.
-pub fn zone_of(config: &Config) -> String {
-    match config.dns_provider {
-        DnsProvider::None => format!("none:{}.", config.dns_base_domain),
-        DnsProvider::Pdns => format!("pdns:{}.", config.dns_base_domain),
+/// The zone the provider of `settings` works on for `base_domain`, as recorded with
+/// Flotilla's record sets: the provider and its zone, so that switching providers starts from
+/// a clean slate.
+pub fn zone_of(settings: &DnsSettings, base_domain: &str) -> String {
+    match settings.dns_provider {
+        DnsProvider::None => format!("none:{base_domain}."),
+        DnsProvider::Pdns => format!("pdns:{base_domain}."),
         DnsProvider::Route53 => {
             format!(
                 "route53:{}",
-                config.route53_hosted_zone_id.as_deref().unwrap_or_default()
+                settings
+                    .route53_hosted_zone_id
+                    .as_deref()
+                    .unwrap_or_default()
             )
         }
     }
@@ -84,12 +87,17 @@ pub enum Provider {
 }
 
 impl Provider {
-    /// The provider the configuration names.
-    pub async fn from_config(config: &Config) -> anyhow::Result<Provider> {
-        Ok(match config.dns_provider {
+    /// The provider `settings` name, for the zones under `base_domain`.
+    pub async fn from_settings(
+        settings: &DnsSettings,
+        base_domain: &str,
+    ) -> anyhow::Result<Provider> {
+        Ok(match settings.dns_provider {
             DnsProvider::None => Provider::None,
-            DnsProvider::Pdns => Provider::Pdns(pdns::Pdns::from_config(config)?),
-            DnsProvider::Route53 => Provider::Route53(route53::Route53::from_config(config).await?),
+            DnsProvider::Pdns => Provider::Pdns(pdns::Pdns::from_settings(settings, base_domain)?),
+            DnsProvider::Route53 => {
+                Provider::Route53(route53::Route53::from_settings(settings).await?)
+            }
         })
     }
 

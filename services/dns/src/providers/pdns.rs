@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use flotilla_core::config::Config;
 use reqwest::{Client, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -19,6 +18,7 @@ use url::Url;
 use super::{transport_failure, Ack, Failure, Listing};
 use crate::records::{canonical_values, Action, Change, RecordData, RecordKey, RecordSet};
 use crate::rules;
+use crate::settings::DnsSettings;
 
 /// A PowerDNS server's zone.
 pub struct Pdns {
@@ -53,21 +53,21 @@ struct Record {
 
 impl Pdns {
     /// The provider of `--pdns-api-url`, `--pdns-api-key` and `--pdns-server-id`, for the zone
-    /// of the base domain.
-    pub fn from_config(config: &Config) -> anyhow::Result<Pdns> {
-        let api = config
+    /// of `base_domain`.
+    pub fn from_settings(settings: &DnsSettings, base_domain: &str) -> anyhow::Result<Pdns> {
+        let api = settings
             .pdns_api_url
             .clone()
             .ok_or_else(|| anyhow::anyhow!("FLOTILLA_PDNS_API_URL is not set"))?;
-        let key = config
+        let key = settings
             .pdns_api_key
             .clone()
             .ok_or_else(|| anyhow::anyhow!("FLOTILLA_PDNS_API_KEY is not set"))?;
-        let zone = format!("{}.", config.dns_base_domain);
-        let server = &config.pdns_server_id;
+        let zone = format!("{base_domain}.");
+        let server = &settings.pdns_server_id;
         let zones_url = api.join(&format!("api/v1/servers/{server}/zones"))?;
         let zone_url = api.join(&format!("api/v1/servers/{server}/zones/{zone}"))?;
-        let timeout = config.dns_provider_timeout.0;
+        let timeout = settings.dns_provider_timeout.0;
         let client = Client::builder().timeout(timeout).build()?;
         Ok(Pdns {
             client,

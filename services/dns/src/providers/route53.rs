@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use aws_sdk_route53 as r53;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-use flotilla_core::config::Config;
 use r53::config::http::HttpResponse;
 use r53::config::retry::RetryConfig;
 use r53::config::timeout::TimeoutConfig;
@@ -21,6 +20,7 @@ use r53::types::{
 use super::{no_answer, Ack, Failure, Listing};
 use crate::reconciler::pacing::Pacer;
 use crate::records::{canonical_values, fqdn, Action, Change, RecordData, RecordKey, RecordSet};
+use crate::settings::DnsSettings;
 
 /// Record sets per listing page (Route53's largest).
 const PAGE: i32 = 300;
@@ -34,8 +34,8 @@ pub struct Route53 {
 
 impl Route53 {
     /// The provider for `--route53-hosted-zone-id`, with the AWS settings of the environment.
-    pub async fn from_config(config: &Config) -> anyhow::Result<Route53> {
-        let zone_id = config
+    pub async fn from_settings(settings: &DnsSettings) -> anyhow::Result<Route53> {
+        let zone_id = settings
             .route53_hosted_zone_id
             .clone()
             .ok_or_else(|| anyhow::anyhow!("FLOTILLA_ROUTE53_HOSTED_ZONE_ID is not set"))?;
@@ -55,7 +55,7 @@ impl Route53 {
         }
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(3))
-            .operation_timeout(config.dns_provider_timeout.0)
+            .operation_timeout(settings.dns_provider_timeout.0)
             .build();
         let conf = builder
             .retry_config(RetryConfig::disabled())
@@ -65,7 +65,7 @@ impl Route53 {
         Ok(Route53 {
             client: r53::Client::from_conf(conf),
             zone_id,
-            timeout: config.dns_provider_timeout.0,
+            timeout: settings.dns_provider_timeout.0,
         })
     }
 

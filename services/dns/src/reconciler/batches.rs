@@ -6,12 +6,12 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use flotilla_core::http::metrics::Metrics;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::changes;
 use super::sets::{self, HostId};
+use crate::metrics::DnsMetrics;
 use crate::records::Change;
 use crate::rules::{self, MAX_CHARS, MAX_RECORDS};
 
@@ -72,7 +72,7 @@ struct Queued {
 /// that fail the preflight check are quarantined on the way (and counted in `metrics`).
 pub async fn next(
     db: &PgPool,
-    metrics: &Metrics,
+    metrics: &DnsMetrics,
     zone: &str,
     only: Option<&[HostId]>,
     exclude: &BTreeSet<HostId>,
@@ -148,7 +148,7 @@ pub async fn next(
         if let Err(reason) = rules::check(&changes, &current) {
             let reason = format!("refused before sending: {reason}");
             quarantine(&mut tx, zone, &id, q.id, &reason).await?;
-            metrics.count_dns_changes("quarantined", 1);
+            metrics.count_changes("quarantined", 1);
             continue;
         }
         let (r, c) = changes

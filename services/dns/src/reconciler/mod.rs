@@ -34,7 +34,9 @@ use tokio::time::Instant;
 use self::batches::Batch;
 use self::pacing::Pacer;
 use self::sets::HostId;
+use crate::metrics::DnsMetrics;
 use crate::providers::{Failure, Provider};
+use crate::Dns;
 
 /// The channel the outbox triggers notify.
 pub const CHANNEL: &str = "flotilla_dns";
@@ -49,11 +51,11 @@ const LOCK_RETRY: Duration = Duration::from_millis(200);
 /// How often the backlog gauges are read from Postgres, at most.
 const GAUGES_EVERY: Duration = Duration::from_secs(1);
 
-/// Runs the reconciler for the configured provider until the server stops.
-pub async fn run(ctx: AppContext, provider: Arc<Provider>) {
-    let zone = crate::providers::zone_of(&ctx.config);
+/// Runs the reconciler for `dns`' provider until the server stops.
+pub async fn run(ctx: AppContext, dns: Arc<Dns>, provider: Arc<Provider>) {
+    let zone = crate::providers::zone_of(&dns.settings, &ctx.config.dns_base_domain);
     loop {
-        let worked = work_zone(&ctx, &provider, &zone).await;
+        let worked = work_zone(&ctx, &dns.metrics, &provider, &zone).await;
         // A closed pool means the server is stopping: the lock's session ends with it.
         if ctx.listen_db.is_closed() {
             return;
@@ -66,7 +68,12 @@ pub async fn run(ctx: AppContext, provider: Arc<Provider>) {
 }
 
 /// Takes the zone's lock (once no other replica holds it), then works it.
-async fn work_zone(ctx: &AppContext, provider: &Provider, zone: &str) -> anyhow::Result<()> {
+async fn work_zone(
+    ctx: &AppContext,
+    metrics: &DnsMetrics,
+    provider: &Provider,
+    zone: &str,
+) -> anyhow::Result<()> {
     let mut lock = ctx.listen_db.acquire().await?;
     loop {
         let taken = sqlx::query_scalar!(
@@ -91,6 +98,7 @@ async fn work_zone(ctx: &AppContext, provider: &Provider, zone: &str) -> anyhow:
     listener.listen(CHANNEL).await?;
     let mut worker = Worker {
         ctx,
+        metrics,
         provider,
         zone,
         pace: Pacer::new(provider.min_interval()),
@@ -130,6 +138,7 @@ pub(crate) fn jsonb_text(value: &impl serde::Serialize) -> sqlx::Result<String> 
 
 struct Worker<'a> {
     ctx: &'a AppContext,
+    metrics: &'a DnsMetrics,
     provider: &'a Provider,
     zone: &'a str,
     pace: Pacer,
@@ -148,9 +157,9 @@ impl Worker<'_> {
             let started = Instant::now();
             match resync::resync(&self.ctx.db, self.zone, self.provider, &mut self.pace).await {
                 Ok(found) => {
-                    let metrics = &self.ctx.metrics;
-                    metrics.count_dns_changes("applied", found.settled_applied);
-                    metrics.count_dns_changes("failed", found.settled_failed);
+                    let metrics = self.metrics;
+                    metrics.count_changes("applied", found.settled_applied);
+                    metrics.count_changes("failed", found.settled_failed);
                     self.pace.succeeded();
                     self.splits.clear();
                     self.resync_due = Instant::now() + RESYNC_EVERY;
@@ -184,9 +193,9 @@ impl Worker<'_> {
         .fetch_one(&self.ctx.db)
         .await?;
         let (pending, quarantined) = (backlog.pending, backlog.quarantined);
-        self.ctx.metrics.dns_pending.set(pending);
+        self.metrics.pending.set(pending);
         self.pending_shown = pending;
-        self.ctx.metrics.dns_quarantined_hosts.set(quarantined);
+        self.metrics.quarantined_hosts.set(quarantined);
         Ok(())
     }
 
@@ -194,14 +203,14 @@ impl Worker<'_> {
     async fn send_next(&mut self) -> anyhow::Result<bool> {
         let waiting: BTreeSet<HostId> = self.splits.iter().flatten().cloned().collect();
         let mut batch =
-            batches::next(&self.ctx.db, &self.ctx.metrics, self.zone, None, &waiting).await?;
+            batches::next(&self.ctx.db, self.metrics, self.zone, None, &waiting).await?;
         while batch.is_none() {
             let Some(hosts) = self.splits.pop_front() else {
                 return Ok(false);
             };
             batch = batches::next(
                 &self.ctx.db,
-                &self.ctx.metrics,
+                self.metrics,
                 self.zone,
                 Some(&hosts),
                 &BTreeSet::new(),
@@ -226,8 +235,8 @@ impl Worker<'_> {
         let changes = batch.changes();
         let outcome = self.provider.apply(&changes).await;
         let ids = batch.row_ids();
-        let metrics = &self.ctx.metrics;
-        metrics.count_dns_request(outcome.as_ref().map_or_else(Failure::kind, |_| "ok"));
+        let metrics = self.metrics;
+        metrics.count_request(outcome.as_ref().map_or_else(Failure::kind, |_| "ok"));
         let mut tx = db.begin().await?;
         match outcome {
             Ok(ack) => {
@@ -236,10 +245,10 @@ impl Worker<'_> {
                 tx.commit().await?;
                 self.pace.succeeded();
                 let now = chrono::Utc::now();
-                metrics.count_dns_changes("applied", ids.len());
+                metrics.count_changes("applied", ids.len());
                 for host in &batch.hosts {
                     let took = (now - host.learned_at).to_std().unwrap_or_default();
-                    metrics.observe_dns_change(host.failover, took);
+                    metrics.observe_change(host.failover, took);
                 }
                 let oldest = batch.hosts.iter().map(|h| h.learned_at).min();
                 let lag = oldest.map(|t| (now - t).num_milliseconds()).unwrap_or(0);
@@ -259,7 +268,7 @@ impl Worker<'_> {
                 let host = &batch.hosts[0];
                 batches::quarantine(&mut tx, self.zone, &host.host, host.row_id, &reason).await?;
                 tx.commit().await?;
-                metrics.count_dns_changes("quarantined", 1);
+                metrics.count_changes("quarantined", 1);
                 tracing::warn!(zone = %self.zone, host = %host.host.1, reason = %reason, "dns change quarantined");
             }
             Err(failure @ (Failure::Throttled(_) | Failure::Unavailable(_))) => {

@@ -1,17 +1,18 @@
 //! Health, readiness and metrics, as an orchestrator and a Prometheus scraper see them.
 
-use flotilla_core::testing::{test_config, TestDb, TestServer};
+use flotilla_core::testing::{TestDb, TestServer};
 use flotilla_core::AppContext;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::support::app::start_app;
+use crate::support::app::{build, start_app, test_settings};
 use crate::support::problem::expect_problem;
 
 #[tokio::test]
 async fn readiness_waits_for_migrations_and_the_database() {
     let db = TestDb::empty().await;
-    let ctx = AppContext::new(test_config(&[]), db.pool.clone());
-    let server = TestServer::start(crate::support::app::build(ctx.clone())).await;
+    let settings = test_settings(&[]);
+    let ctx = AppContext::new(settings.config.clone(), db.pool.clone());
+    let server = TestServer::start(build(&settings, ctx.clone())).await;
     // The server's own start-up path, over a migration that takes a second.
     let dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow_migrations");
@@ -49,9 +50,10 @@ async fn readiness_fails_when_the_database_is_gone() {
     let pool = PgPoolOptions::new()
         .acquire_timeout(std::time::Duration::from_millis(500))
         .connect_lazy_with(nowhere);
-    let ctx = AppContext::new(test_config(&[]), pool);
+    let settings = test_settings(&[]);
+    let ctx = AppContext::new(settings.config.clone(), pool);
     ctx.readiness.set_ready();
-    let server = TestServer::start(crate::support::app::build(ctx)).await;
+    let server = TestServer::start(build(&settings, ctx)).await;
     let r = reqwest::get(server.url("/readyz")).await.expect("request");
     let body = expect_problem(r, 503, "unavailable").await;
     assert_eq!(body["detail"], "The database does not answer.");

@@ -237,7 +237,13 @@ async fn revoked_expired_and_foreign_tokens_are_refused() {
     );
 
     // Tokens signed with Flotilla's own key but expired, or for another audience.
-    let accounts = flotilla_accounts::Accounts::new(&flotilla.ctx.config).expect("state");
+    // Its own state, beside the served one's; its metrics go to a registry of its own.
+    let accounts = flotilla_accounts::Accounts::new(
+        &flotilla.ctx.config,
+        &flotilla.settings.accounts,
+        &flotilla_core::http::metrics::Metrics::new(),
+    )
+    .expect("state");
     let live = cli_tokens(&flotilla.url, &mut browser).await;
     let live_access = s(&live["access_token"]);
     let claims: Value = serde_json::from_slice(
@@ -397,7 +403,13 @@ async fn a_rotated_key_stays_published_until_its_tokens_expire() {
         .execute(&flotilla.ctx.db)
         .await
         .expect("age the key");
-    let accounts = flotilla_accounts::Accounts::new(&flotilla.ctx.config).expect("state");
+    // Its own state, beside the served one's; its metrics go to a registry of its own.
+    let accounts = flotilla_accounts::Accounts::new(
+        &flotilla.ctx.config,
+        &flotilla.settings.accounts,
+        &flotilla_core::http::metrics::Metrics::new(),
+    )
+    .expect("state");
     assert!(accounts
         .signer
         .rotate_if_due(&flotilla.ctx)

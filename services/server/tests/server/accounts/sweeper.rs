@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use flotilla_core::testing::{test_config, TestDb, TestServer};
+use flotilla_core::testing::{TestDb, TestServer};
 use flotilla_core::AppContext;
 
-use crate::support::app::build_with_workers;
+use crate::support::app::{build_with_workers, test_settings};
 use crate::support::eventually::eventually;
 
 #[tokio::test]
@@ -39,9 +39,10 @@ async fn expired_log_ins_and_device_codes_are_swept_and_live_ones_kept() {
         .expect("insert a device code");
     }
 
-    let ctx = AppContext::new(test_config(&[]), db.pool.clone());
+    let settings = test_settings(&[]);
+    let ctx = AppContext::new(settings.config.clone(), db.pool.clone());
     ctx.readiness.set_ready();
-    let _server = TestServer::start(build_with_workers(ctx.clone())).await;
+    let _server = TestServer::start(build_with_workers(&settings, ctx.clone())).await;
 
     let kept = eventually(
         Duration::from_secs(10),

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use flotilla_core::testing::test_config;
 use serde_json::Value;
 
+use crate::support::app::test_settings;
 use crate::support::fleet::{identity, status_events, wait_for_events, Fleet};
 use crate::support::prometheus::metric;
 
@@ -38,12 +38,21 @@ fn acked(ack: &Value, status: &str, previous: &str) {
 
 #[test]
 fn by_default_a_cluster_is_stale_after_8_s_and_ready_again_after_4_s_of_heartbeats() {
-    let config = test_config(&[]);
-    assert_eq!(config.cluster_stale_after.0, Duration::from_secs(8));
-    assert_eq!(config.cluster_recover_after.0, Duration::from_secs(4));
-    assert_eq!(config.cluster_offline_after.0, Duration::from_secs(300));
-    let config = test_config(&["--cluster-recover-after", "0"]);
-    assert_eq!(config.cluster_recover_after.0, Duration::ZERO);
+    let settings = test_settings(&[]);
+    assert_eq!(
+        settings.clusters.cluster_stale_after.0,
+        Duration::from_secs(8)
+    );
+    assert_eq!(
+        settings.clusters.cluster_recover_after.0,
+        Duration::from_secs(4)
+    );
+    assert_eq!(
+        settings.clusters.cluster_offline_after.0,
+        Duration::from_secs(300)
+    );
+    let settings = test_settings(&["--cluster-recover-after", "0"]);
+    assert_eq!(settings.clusters.cluster_recover_after.0, Duration::ZERO);
 }
 
 #[tokio::test]

@@ -10,12 +10,13 @@ mod lookups;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use flotilla_core::testing::{test_config, TestServer};
+use flotilla_core::testing::TestServer;
 use flotilla_core::AppContext;
 use reqwest::header::{HeaderMap, ETAG, IF_NONE_MATCH};
 use reqwest::Response;
 use serde_json::Value;
 
+use crate::support::app::{build_with_workers, test_settings};
 use crate::support::fleet::Fleet;
 
 /// `GET url` with bearer `token` (none when empty) and `If-None-Match: etag` when given.
@@ -82,12 +83,10 @@ pub async fn second_replica(fleet: &Fleet) -> (TestServer, String) {
         .connect_with(options)
         .await
         .expect("a second pool");
-    let ctx = AppContext::new(
-        test_config(&["--dev", "--public-url", &fleet.flotilla.url]),
-        pool,
-    );
+    let settings = test_settings(&["--dev", "--public-url", &fleet.flotilla.url]);
+    let ctx = AppContext::new(settings.config.clone(), pool);
     ctx.readiness.set_ready();
-    let server = TestServer::start(crate::support::app::build_with_workers(ctx)).await;
+    let server = TestServer::start(build_with_workers(&settings, ctx)).await;
     let base = server.base_url.clone();
     (server, base)
 }

@@ -9,8 +9,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use flotilla_core::db::embedded::free_port;
-use flotilla_core::testing::{test_config, TestDb, TestServer};
+use flotilla_core::testing::{TestDb, TestServer};
 use flotilla_core::AppContext;
+use flotilla_server::settings::Settings;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::{Response, StatusCode};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -110,6 +111,8 @@ pub struct Flotilla {
     _server: TestServer,
     /// Its context (for looking at the database).
     pub ctx: AppContext,
+    /// Its settings (`ctx.config` and the services' own).
+    pub settings: Settings,
     /// Its public URL (`http://127.0.0.1:<port>`): the issuer and the CSRF origin.
     pub url: String,
     db: TestDb,
@@ -130,17 +133,19 @@ impl Flotilla {
         owned.extend(["--public-url".to_owned(), url.clone()]);
         let args: Vec<&str> = owned.iter().map(String::as_str).collect();
         let db = TestDb::new().await;
-        let ctx = AppContext::new(test_config(&args), db.pool.clone());
+        let settings = super::app::test_settings(&args);
+        let ctx = AppContext::new(settings.config.clone(), db.pool.clone());
         ctx.readiness.set_ready();
         let app = if workers {
-            super::app::build_with_workers(ctx.clone())
+            super::app::build_with_workers(&settings, ctx.clone())
         } else {
-            super::app::build(ctx.clone())
+            super::app::build(&settings, ctx.clone())
         };
         let server = TestServer::start_at(port, app).await;
         Self {
             _server: server,
             ctx,
+            settings,
             url,
             db,
         }
