@@ -19,7 +19,7 @@ pub struct AppContext(Arc<AppState>);
 
 /// What [`AppContext`] holds.
 pub struct AppState {
-    /// The validated configuration.
+    /// The validated settings every service needs (each service's own are in its state).
     pub config: Config,
     /// The Postgres pool of requests and short work: the single source of truth.
     pub db: PgPool,
