@@ -42,12 +42,15 @@ fn service_api(service: Service) -> OpenApiRouter<AppContext> {
 /// The whole API, and its document. Every service's paths are routed, so that the document
 /// is always the whole API and a path of a service not in `runs` answers 421 (not 404): a
 /// load balancer that sends it here is misconfigured, and should hear so.
-fn api(runs: &[Service]) -> (Router<AppContext>, OpenApiDocument) {
+fn api(runs: &[Service], services: Option<&Services>) -> (Router<AppContext>, OpenApiDocument) {
     let mut api = OpenApiRouter::with_openapi(openapi::base())
         .merge(ops::router())
         .merge(name_check::router());
     for service in Service::ALL {
         let mut routes = service_api(service);
+        if let Some(services) = services {
+            routes = with_state_of(service, services, routes);
+        }
         mark(routes.get_openapi_mut(), service);
         api = api.merge(if runs.contains(&service) {
             routes
@@ -90,7 +93,7 @@ fn elsewhere(
 
 /// The OpenAPI document as committed in `openapi/openapi.json` and served at `/openapi.json`.
 pub fn openapi_json() -> String {
-    render(&api(&Service::ALL).1)
+    render(&api(&Service::ALL, None).1)
 }
 
 fn render(document: &OpenApiDocument) -> String {
@@ -101,14 +104,32 @@ fn render(document: &OpenApiDocument) -> String {
     json
 }
 
+/// `routes` of `service` with that service's state, as an `Extension` on its own routes only:
+/// every extension is one more insertion into each request's map, which a long-poll holds for
+/// its whole wait.
+fn with_state_of<R: Clone + Send + Sync + 'static>(
+    service: Service,
+    services: &Services,
+    routes: OpenApiRouter<R>,
+) -> OpenApiRouter<R> {
+    match service {
+        Service::Accounts => routes.layer(Extension(services.accounts.clone())),
+        Service::Clusters => routes.layer(Extension(services.clusters.clone())),
+        Service::Directory => routes.layer(Extension(services.directory.clone())),
+        Service::Dns => routes.layer(Extension(services.dns.clone())),
+    }
+}
+
 /// The whole application over `ctx` and the services' states, wrapped in the shared HTTP
 /// stack.
 pub fn build(ctx: AppContext, services: &Services) -> Router {
-    let (api, document) = api(&ctx.config.services);
+    let (api, document) = api(&ctx.config.services, Some(services));
     // Bytes: each request clones a reference, not the document.
     let spec = Bytes::from(render(&document));
     // The pages (log-in, sign-up, the console) belong to the accounts service.
-    let mut pages = flotilla_accounts::page_routes().merge(flotilla_web::routes());
+    let mut pages = flotilla_accounts::page_routes()
+        .merge(flotilla_web::routes())
+        .layer(Extension(services.accounts.clone()));
     if !ctx.config.runs(Service::Accounts) {
         pages = pages.route_layer(elsewhere(Service::Accounts, &ctx.config.services));
     }
@@ -118,10 +139,6 @@ pub fn build(ctx: AppContext, services: &Services) -> Router {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec) }),
         )
         .merge(pages)
-        .layer(Extension(services.accounts.clone()))
-        .layer(Extension(services.clusters.clone()))
-        .layer(Extension(services.directory.clone()))
-        .layer(Extension(services.dns.clone()))
         .with_state(ctx.clone())
         .merge(docs());
     serve_stack(router, &ctx)
