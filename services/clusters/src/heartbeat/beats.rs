@@ -15,7 +15,7 @@ use flotilla_core::{AppContext, Error};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::store::{self, BeatRow};
+use super::store;
 use crate::settings::ClusterSettings;
 use crate::status::Status;
 
@@ -107,17 +107,18 @@ async fn write_batch(
     for beat in batch {
         last.insert(beat.cluster, beat);
     }
-    let beats: Vec<BeatRow<'_>> = last
-        .values()
-        .map(|beat| BeatRow {
-            cluster: beat.cluster,
-            agent_version: &beat.agent_version,
-            figures: beat.figures.as_ref(),
-        })
+    let ids: Vec<Uuid> = last.keys().copied().collect();
+    let versions: Vec<&str> = ids
+        .iter()
+        .map(|id| last[id].agent_version.as_str())
         .collect();
+    let figures: Vec<Option<&serde_json::Value>> =
+        ids.iter().map(|id| last[id].figures.as_ref()).collect();
     let rows = store::write_beats(
         &mut *ctx.db.acquire().await?,
-        &beats,
+        &ids,
+        &versions,
+        &figures,
         settings.cluster_stale_after.0.as_secs_f64(),
         settings.cluster_recover_after.0.as_secs_f64(),
     )

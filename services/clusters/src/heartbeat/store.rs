@@ -4,16 +4,6 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// One beat of a batch, ready to write.
-pub struct BeatRow<'b> {
-    /// The cluster.
-    pub cluster: Uuid,
-    /// The agent's version.
-    pub agent_version: &'b str,
-    /// The figures it reported.
-    pub figures: Option<&'b serde_json::Value>,
-}
-
 /// A cluster a batch wrote, with its stored status before and after its beat.
 pub struct Written {
     /// The cluster.
@@ -24,23 +14,19 @@ pub struct Written {
     pub after: String,
 }
 
-/// Writes `beats` (at most one per cluster) in one statement; returns the clusters found.
+/// Writes one beat per cluster in one statement: the clusters `ids`, with their agents'
+/// `versions` and `figures` at the same positions; returns the clusters found.
 /// `stale_secs` is the silence after which a cluster is stale, `recover_secs` how long a
 /// stale cluster's beats must keep coming before it is ready again. The statement's commit
 /// does not wait for the WAL to reach the disk (see `heartbeat::beats`).
 pub async fn write_beats(
     conn: &mut PgConnection,
-    beats: &[BeatRow<'_>],
+    ids: &[Uuid],
+    versions: &[&str],
+    figures: &[Option<&serde_json::Value>],
     stale_secs: f64,
     recover_secs: f64,
 ) -> Result<Vec<Written>, sqlx::Error> {
-    let ids: Vec<Uuid> = beats.iter().map(|b| b.cluster).collect();
-    let versions: Vec<&str> = beats.iter().map(|b| b.agent_version).collect();
-    // jsonb goes in as text (the workspace's sqlx has no `json` feature) and is cast back.
-    let figures: Vec<Option<String>> = beats
-        .iter()
-        .map(|b| b.figures.map(ToString::to_string))
-        .collect();
     // A beat within the stale threshold of the last one continues the run (`beating_since`);
     // a stale cluster is ready again once its run is `recover` seconds long, so that a
     // cluster whose beats come and go leaves DNS once instead of flapping. A new or offline
@@ -53,7 +39,7 @@ pub async fn write_beats(
                 figures = old.figures, beating_since = run.since, status = next.status, \
                 status_changed_at = CASE WHEN old.status = next.status THEN c.status_changed_at ELSE now() END \
          FROM (SELECT k.id, k.status, k.last_heartbeat_at, k.beating_since, b.version, b.figures \
-               FROM unnest($1::uuid[], $2::text[], $3::text[]::jsonb[]) AS b(id, version, figures) \
+               FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS b(id, version, figures) \
                JOIN clusters k ON k.id = b.id ORDER BY k.id FOR UPDATE OF k) old, \
               LATERAL (SELECT CASE \
                   WHEN old.last_heartbeat_at > now() - make_interval(secs => $4) \
@@ -64,9 +50,9 @@ pub async fn write_beats(
               (SELECT set_config('synchronous_commit', 'off', true)) sync \
          WHERE c.id = old.id \
          RETURNING c.id, old.status AS \"before!\", next.status AS \"after!\"",
-        &ids,
-        &versions as &[&str],
-        &figures as &[Option<String>],
+        ids,
+        versions as &[&str],
+        figures as &[Option<&serde_json::Value>],
         stale_secs,
         recover_secs,
     )
