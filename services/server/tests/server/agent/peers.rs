@@ -12,11 +12,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::support::free_port;
 use crate::support::server_binary::Flotilla;
-
-fn free_port() -> u16 {
-    flotilla_core::db::embedded::free_port().expect("a free port")
-}
 
 /// kmock's KubernetesEmulator serving one cluster's API on 127.0.0.1; killed when dropped.
 pub struct Emulator {

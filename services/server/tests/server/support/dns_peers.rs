@@ -7,16 +7,13 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::free_port;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::process::{Child, Command};
-
-fn free_port() -> u16 {
-    flotilla_core::db::embedded::free_port().expect("a free port")
-}
 
 /// A PowerDNS authoritative server with a fresh database; killed when dropped.
 pub struct Pdns {

@@ -17,3 +17,8 @@ pub mod problem;
 pub mod prometheus;
 pub mod server_binary;
 pub mod workspace;
+
+/// A port free a moment ago, for a peer the test starts.
+pub fn free_port() -> u16 {
+    flotilla_core::db::embedded::free_port().expect("a free port")
+}

@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::dns_peers::{settings, Pdns};
+use super::free_port;
 use super::oidc::Browser;
 
 /// The `flotilla-server` binary of this build.
@@ -25,10 +26,6 @@ pub async fn start_ready(workdir: &Path, args: &[&str], envs: &[(&str, &str)]) -
     let mut server = ServerProcess::start(binary(), workdir, args, envs);
     server.wait_ready(Duration::from_secs(60)).await;
     server
-}
-
-fn free_port() -> u16 {
-    flotilla_core::db::embedded::free_port().expect("a free port")
 }
 
 /// The real `flotilla-server` (development mode, on a test database, DNS in PowerDNS), with
