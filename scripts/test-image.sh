@@ -101,7 +101,7 @@ for image in flotilla-server flotilla-agent; do
   # The listing names files as `usr/local/bin/...`: the binary is there, so a missing shell
   # below is really missing.
   grep -qx "usr/local/bin/$image" "$work/$image.files" || die "$image's files do not list its binary"
-  for forbidden in bin/sh bin/bash usr/bin/apt usr/bin/dpkg usr/bin/wget; do
+  for forbidden in bin/sh bin/bash usr/bin/sh usr/bin/dash usr/bin/bash usr/bin/apt usr/bin/dpkg usr/bin/wget; do
     if grep -qx "$forbidden" "$work/$image.files"; then die "$image holds $forbidden"; fi
   done
   compressed=$(podman save "$ref" 2>/dev/null | gzip -c | wc -c)
@@ -128,6 +128,8 @@ for _ in $(seq 50); do
   runuser -u postgres -- "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break
   sleep 0.2
 done
+runuser -u postgres -- "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" ||
+  { cat "$work/pg.log" >&2; die "the throwaway Postgres did not start"; }
 
 # The environment docker-compose.yml gives its flotilla service (rendered by Docker Compose
 # with .env.example), with the database and the port of this host.
