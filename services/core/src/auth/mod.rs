@@ -44,6 +44,7 @@ pub struct AuthState {
 impl AuthState {
     /// How many times the caches were forgotten (bumped by each announcement heard and by
     /// each change this replica made): a test waits on it to know an announcement arrived.
+    #[cfg(feature = "test-support")]
     pub fn generation(&self) -> u64 {
         self.generation.current()
     }
