@@ -39,7 +39,9 @@ pub struct DeviceRequest {
     #[schema(value_type = crate::oauth::ClientId)]
     pub client_id: Option<String>,
     /// Requested scopes, separated by spaces (default `api`).
-    #[schema(pattern = "^ *((api|openid|profile|email|offline_access)( +(api|openid|profile|email|offline_access))*)? *$")]
+    #[schema(
+        pattern = "^ *((api|openid|profile|email|offline_access)( +(api|openid|profile|email|offline_access))*)? *$"
+    )]
     pub scope: Option<String>,
 }
 
